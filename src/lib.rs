@@ -1,0 +1,9 @@
+//! neurotwin: a biophysical layer-5 pyramidal neuron (Hay et al. 2011, as used by Beniaguev,
+//! Segev & London 2021) and its deep-network twin, side by side.
+//!
+//! The data path: morphology file → [`morphology::Morphology`] → [`morphology::Cable`]
+//! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
+
+pub mod morphology;
+
+pub use morphology::{Cable, Discretisation, Morphology, MorphologyError, NsegRule};

@@ -1,0 +1,26 @@
+//! Morphology: reading reconstructions (SWC, Neurolucida ASCII, NEURON geometry JSON), building
+//! NEURON-style sections, the Hay et al. axon recipe, a procedural L5PC, and discretisation into
+//! compartments (`Cable`). Depends on nothing else in the crate.
+
+pub mod cable;
+pub mod info;
+pub mod neuron_json;
+pub mod types;
+
+pub use cable::{Cable, Discretisation, Node, NsegRule};
+pub use neuron_json::{parse_neuron_json, point_at};
+pub use types::{frustum_area_um2, KindSummary, Morphology, MorphologyError, Point3, Section, SectionKind};
+
+use std::path::Path;
+
+/// Load a morphology file, choosing the reader by extension (`.swc`, `.asc`, `.json`).
+pub fn load(path: &Path) -> Result<Morphology, MorphologyError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| MorphologyError::Io { path: name.clone(), message: e.to_string() })?;
+    let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("json") => parse_neuron_json(&text, &name),
+        _ => Err(MorphologyError::UnknownFormat { source_name: name }),
+    }
+}
