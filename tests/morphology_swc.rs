@@ -304,3 +304,15 @@ fn the_float32_exact_hay_geometry_round_trips_too() {
     let back = parse_swc(&write_swc(&original), "hay32.swc").unwrap();
     assert_same_sections(&original, &back, 0.0);
 }
+
+/// Regression (found by the property test): with type changes inside trees, the writer must
+/// list sections in a depth-first order that gives every section its per-type number back.
+#[test]
+fn mixed_type_trees_keep_their_names_through_a_round_trip() {
+    let text = "1 1 0 0 0 5 -1\n2 6 10 0 0 1 1\n3 2 20 0 0 1 2\n4 6 30 5 0 1 2\n5 2 0 -10 0 1 1\n6 2 0 -20 0 1 5\n";
+    let m = parse(text);
+    assert_eq!(names(&m), ["soma[0]", "axon[1]", "dend_6[0]", "axon[0]", "dend_6[1]"]);
+    assert_eq!(parent_names(&m)[3], Some("dend_6[0]"));
+    let back = parse(&write_swc(&m));
+    assert_same_sections(&m, &back, 0.0);
+}

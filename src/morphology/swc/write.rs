@@ -2,7 +2,8 @@
 
 use super::read::SECTION_BREAK_TAG;
 use super::tree::same_place;
-use crate::morphology::{Morphology, Point3};
+use crate::morphology::{Morphology, Point3, SectionKind};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Write `morph` as SWC text.
@@ -27,7 +28,8 @@ pub fn write_swc(morph: &Morphology) -> String {
     let mut last_id: Vec<usize> = vec![0; morph.sections.len()];
     let mut soma_attach_id = 0usize;
     let children = morph.children();
-    for (si, section) in morph.sections.iter().enumerate() {
+    for si in preorder(morph, &children) {
+        let section = &morph.sections[si];
         let points = &section.points;
         let (code, parent_id, skip_first) = match section.parent {
             // the root is the soma whatever its kind: the reader needs type-1 samples
@@ -76,3 +78,62 @@ fn write_sample(out: &mut String, id: usize, code: i32, p: &Point3, parent: Opti
     let _ = writeln!(out, "{id} {code} {} {} {} {} {parent}", p.x_um, p.y_um, p.z_um, p.diam_um / 2.0);
 }
 
+
+/// Sections in the depth-first order the file must list them in for the reader to give every
+/// section its name back: the reader numbers each type in depth-first file order, so sibling
+/// subtrees that share a type must be listed in the order of their lowest index of that type.
+/// (Siblings sharing no type may go in any order: neither shifts the other's numbers.)
+fn preorder(morph: &Morphology, children: &[Vec<usize>]) -> Vec<usize> {
+    let n = morph.sections.len();
+    let mut rank: HashMap<SectionKind, usize> = HashMap::new();
+    let index_in_kind: Vec<usize> = morph
+        .sections
+        .iter()
+        .map(|s| {
+            let r = rank.entry(s.kind).or_insert(0);
+            *r += 1;
+            name_index(&s.name).unwrap_or(*r - 1)
+        })
+        .collect();
+    // lowest index of each kind within each section's subtree (children come after parents)
+    let mut lowest: Vec<HashMap<SectionKind, usize>> = vec![HashMap::new(); n];
+    for i in (0..n).rev() {
+        let mut own = std::mem::take(&mut lowest[i]);
+        let e = own.entry(morph.sections[i].kind).or_insert(usize::MAX);
+        *e = (*e).min(index_in_kind[i]);
+        if let Some(p) = morph.sections[i].parent {
+            for (&k, &v) in &own {
+                let e = lowest[p].entry(k).or_insert(usize::MAX);
+                *e = (*e).min(v);
+            }
+        }
+        lowest[i] = own;
+    }
+    let must_precede = |a: usize, b: usize| lowest[a].iter().any(|(k, &va)| lowest[b].get(k).is_some_and(|&vb| va < vb));
+    let mut order = vec![0];
+    let mut stack: Vec<usize> = Vec::new();
+    let push_children = |stack: &mut Vec<usize>, of: usize| {
+        let mut left: Vec<usize> = children[of].clone();
+        let mut sorted = Vec::with_capacity(left.len());
+        while !left.is_empty() {
+            // the first sibling nobody else must precede; the first one left if names are
+            // inconsistent with any depth-first order (then the reader renumbers)
+            let pick = (0..left.len())
+                .find(|&a| !left.iter().any(|&b| b != left[a] && must_precede(b, left[a])))
+                .unwrap_or(0);
+            sorted.push(left.remove(pick));
+        }
+        stack.extend(sorted.into_iter().rev());
+    };
+    push_children(&mut stack, 0);
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        push_children(&mut stack, i);
+    }
+    order
+}
+
+/// The number in a NEURON section name such as `dend[12]`.
+fn name_index(name: &str) -> Option<usize> {
+    name.strip_suffix(']')?.rsplit_once('[')?.1.parse().ok()
+}
