@@ -6,11 +6,13 @@ pub mod cable;
 pub mod info;
 pub mod neuron_json;
 pub mod swc;
+pub mod synth;
 pub mod types;
 
 pub use cable::{Cable, Discretisation, Node, NsegRule};
 pub use neuron_json::{parse_neuron_json, point_at};
 pub use swc::{parse_swc, write_swc};
+pub use synth::{synthesize_l5pc, SynthCell};
 pub use types::{frustum_area_um2, KindSummary, Morphology, MorphologyError, Point3, Section, SectionKind};
 
 use std::path::Path;

@@ -31,8 +31,8 @@
 //! file, cycles, soma samples hanging on neurites, several trees and no soma, zero-length
 //! sections, empty files.
 
-mod read;
-mod tree;
+pub(crate) mod read;
+pub(crate) mod tree;
 mod write;
 
 pub use write::write_swc;
