@@ -24,7 +24,7 @@ use rng::Rng;
 use std::f64::consts::PI;
 
 /// The seed of the shipped default cell `morphologies/l5pc-synthetic.swc`.
-pub const DEFAULT_SEED: u64 = 1;
+pub const DEFAULT_SEED: u64 = 4;
 
 /// Redraws before giving up on the calibration window and returning the last draw.
 const MAX_ATTEMPTS: u64 = 64;
@@ -105,7 +105,8 @@ fn plan(rng: Rng) -> (SwcFile, usize) {
     let axon_walk = Walk { step_um: 6.0, wiggle: 0.05, pull: 0.3, up_pull: 0.0 };
     let start = [0.0, -0.5 * soma_len_um, 0.0];
     let len = b.rng.range(40.0, 60.0);
-    walk(&mut b, &axon_walk, 2, centre_id, start, [0.0, -1.0, 0.0], [0.0, -1.0, 0.0], len, 1.4, 0.9);
+    let first = b.add_sample(2, start, 1.4, Some(centre_id));
+    walk(&mut b, &axon_walk, 2, first, start, [0.0, -1.0, 0.0], [0.0, -1.0, 0.0], len, 1.4, 0.9);
     let n_lines = b.samples.len();
     (SwcFile { samples: b.samples, section_breaks: Vec::new(), n_lines }, obliques)
 }
@@ -132,7 +133,9 @@ fn basal_dendrites(b: &mut Builder, soma_id: i64, soma_radius_um: f64) {
             min_diam_um: 0.3,
         };
         let diam = b.rng.range(1.0, 2.0);
-        grow_tree(b, &style, soma_id, start, dir, diam);
+        // the stem's first point, on the soma surface, carries the stem diameter
+        let first = b.add_sample(3, start, diam, Some(soma_id));
+        grow_tree(b, &style, first, start, dir, diam);
     }
 }
 
@@ -154,7 +157,7 @@ fn apical_dendrite(b: &mut Builder, soma_id: i64, soma_len_um: f64) -> usize {
     let up: V3 = [0.0, 1.0, 0.0];
     let mut pos = [0.0, 0.5 * soma_len_um, 0.0];
     let mut dir = up;
-    let mut id = soma_id;
+    let mut id = b.add_sample(4, pos, trunk_d0, Some(soma_id));
     let mut done_um = 0.0;
     let oblique_style = TreeStyle {
         code: 4,
