@@ -102,7 +102,11 @@ fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
         None => {
             use std::io::Write;
-            std::io::stdout().write_all(text.as_bytes()).context("writing to standard output")
+            match std::io::stdout().write_all(text.as_bytes()) {
+                // `neurotwin morph synth | head` closing the pipe early is not an error
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("writing to standard output"),
+            }
         }
     }
 }
