@@ -45,7 +45,8 @@ pub fn synthesize_l5pc(seed: u64) -> Result<SynthCell, MorphologyError> {
     let source = format!("neurotwin synthetic L5PC (seed {seed})");
     let mut last = None;
     for attempt in 0..MAX_ATTEMPTS {
-        // sub-seeds spread by the golden-ratio increment, mixed by the generator itself
+        // each attempt gets its own stream: the seed xor an odd multiple of the attempt, mixed
+        // once more through SplitMix64
         let mut rng = Rng::new(seed ^ attempt.wrapping_mul(0xD1B5_4A32_D192_ED03));
         let (file, obliques) = plan(Rng::new(rng.next_u64()));
         let morphology = tree::build(&file, &source)?;
