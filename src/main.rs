@@ -29,6 +29,30 @@ enum MorphCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Convert a morphology (.swc, .json; .asc when supported) to another format.
+    Convert {
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        to: OutputFormat,
+        /// Output file (standard output if omitted).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Generate the procedural L5 pyramidal cell for a seed and write it as SWC.
+    Synth {
+        /// Generator seed (the shipped morphologies/l5pc-synthetic.swc uses the default).
+        #[arg(long, default_value_t = neurotwin::morphology::synth::DEFAULT_SEED)]
+        seed: u64,
+        /// Output .swc file (standard output if omitted).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    Swc,
 }
 
 fn main() {
@@ -48,6 +72,14 @@ fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Morph { command }) => match command {
             MorphCommand::Info { file, json } => morph_info(&file, json),
+            MorphCommand::Convert { file, to: OutputFormat::Swc, out } => {
+                let morph = neurotwin::morphology::load(&file)?;
+                write_output(&neurotwin::morphology::write_swc(&morph), out.as_deref())
+            }
+            MorphCommand::Synth { seed, out } => {
+                let cell = neurotwin::morphology::synthesize_l5pc(seed)?;
+                write_output(&neurotwin::morphology::write_swc(&cell.morphology), out.as_deref())
+            }
         },
     }
 }
@@ -63,4 +95,18 @@ fn morph_info(file: &std::path::Path, json: bool) -> Result<()> {
         print!("{}", report.table());
     }
     Ok(())
+}
+
+fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        None => {
+            use std::io::Write;
+            match std::io::stdout().write_all(text.as_bytes()) {
+                // `neurotwin morph synth | head` closing the pipe early is not an error
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("writing to standard output"),
+            }
+        }
+    }
 }

@@ -5,10 +5,14 @@
 pub mod cable;
 pub mod info;
 pub mod neuron_json;
+pub mod swc;
+pub mod synth;
 pub mod types;
 
 pub use cable::{Cable, Discretisation, Node, NsegRule};
 pub use neuron_json::{parse_neuron_json, point_at};
+pub use swc::{parse_swc, write_swc};
+pub use synth::{synthesize_l5pc, SynthCell};
 pub use types::{frustum_area_um2, KindSummary, Morphology, MorphologyError, Point3, Section, SectionKind};
 
 use std::path::Path;
@@ -21,6 +25,7 @@ pub fn load(path: &Path) -> Result<Morphology, MorphologyError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
     match ext.as_deref() {
         Some("json") => parse_neuron_json(&text, &name),
+        Some("swc") => parse_swc(&text, &name),
         _ => Err(MorphologyError::UnknownFormat { source_name: name }),
     }
 }
