@@ -52,7 +52,7 @@ fn resample(outline: &[Vec3]) -> Option<Vec<Vec3>> {
         cum.push(cum[cum.len() - 1] + step);
     }
     let total = *cum.last()?;
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return None;
     }
     let last = outline.len() - 1;
@@ -96,11 +96,9 @@ pub(crate) fn symmetric_eigen(mut a: [[f64; 3]; 3]) -> (Vec3, [[f64; 3]; 3]) {
                 row[p] = c * kp - s * kq;
                 row[q] = s * kp + c * kq;
             }
-            for k in 0..3 {
-                let (pk, qk) = (a[p][k], a[q][k]);
-                a[p][k] = c * pk - s * qk;
-                a[q][k] = s * pk + c * qk;
-            }
+            let (row_p, row_q) = (a[p], a[q]);
+            a[p] = std::array::from_fn(|k| c * row_p[k] - s * row_q[k]);
+            a[q] = std::array::from_fn(|k| s * row_p[k] + c * row_q[k]);
             for row in v.iter_mut() {
                 let (kp, kq) = (row[p], row[q]);
                 row[p] = c * kp - s * kq;
@@ -115,10 +113,10 @@ fn column(m: &[[f64; 3]; 3], j: usize) -> Vec3 {
     [m[0][j], m[1][j], m[2][j]]
 }
 
-/// Linear interpolation in a strictly increasing table, clamped to its end values.
+/// Linear interpolation in a strictly increasing, non-empty table, clamped to its end values.
 fn interp(x: f64, xs: &[f64], ys: &[f64]) -> f64 {
     let n = xs.len();
-    if x <= xs[0] {
+    if n < 2 || x.is_nan() || x <= xs[0] {
         return ys[0];
     }
     if x >= xs[n - 1] {
@@ -204,7 +202,7 @@ pub fn outline_to_soma_points(outline: &[Vec3]) -> Result<Vec<Point3>, SomaOutli
         return Err(SomaOutlineError::Degenerate);
     }
     let (lo, hi) = (all[1], all[all.len() - 2]);
-    if !(hi > lo) {
+    if hi.is_nan() || lo.is_nan() || hi <= lo {
         return Err(SomaOutlineError::Degenerate);
     }
     let stations: Vec<f64> =
@@ -241,11 +239,10 @@ mod tests {
     fn jacobi_gives_eigenpairs() {
         let m = [[4.0, 1.0, 0.5], [1.0, 3.0, -0.2], [0.5, -0.2, 1.0]];
         let (vals, vecs) = symmetric_eigen(m);
-        for j in 0..3 {
+        for (j, &val) in vals.iter().enumerate() {
             let v = column(&vecs, j);
-            for i in 0..3 {
-                let mv = m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2];
-                assert!((mv - vals[j] * v[i]).abs() < 1e-12);
+            for (row, vi) in m.iter().zip(v) {
+                assert!((dot(*row, v) - val * vi).abs() < 1e-12);
             }
         }
     }

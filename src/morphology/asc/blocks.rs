@@ -108,6 +108,10 @@ fn read_point(items: &[Expr], line: usize) -> Result<RawPoint, AscError> {
                 if !v.is_finite() {
                     return Err(AscError::new(line, format!("coordinate `{text}` is not a finite number")));
                 }
+                // NEURON keeps points in float32; larger values would become infinite there
+                if v.abs() > f64::from(f32::MAX) {
+                    return Err(AscError::new(line, format!("coordinate `{text}` is out of the float32 range")));
+                }
                 numbers[count] = v;
                 count += 1;
             }
