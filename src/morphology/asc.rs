@@ -9,8 +9,8 @@
 //! What the reader accepts and refuses (beyond the V3 syntax):
 //! - the soma is the contour named "CellBody" or any block tagged `(CellBody)`; an outline of
 //!   three or more points becomes Import3d's 21-point section (see `soma_contour`); a single
-//!   point is read as a sphere of that diameter; several CellBody outlines (a contour stack)
-//!   are refused;
+//!   point is read as a sphere of that diameter; an outline of two points, or one without
+//!   extent, is refused; several CellBody outlines (a contour stack) are refused;
 //! - trees need a type tag, `(Dendrite)`, `(Apical)` or `(Axon)`, and positive diameters;
 //! - unknown tags inside a tree or contour are errors; unknown header lists at the top level
 //!   are ignored (see `blocks`).
@@ -146,6 +146,20 @@ mod tests {
         assert!((soma.area_um2() - std::f64::consts::PI * 100.0).abs() < 1e-6);
     }
 
+    #[test]
+    fn tagged_soma_block_and_hay_axon() {
+        let text = "( (Color Red) (CellBody)\n (0 0 0 0.1) (4 0 0 0.1) (4 2 0 0.1) (0 2 0 0.1) )\n\
+                    ( (Axon) (2 0 0 1) (2 -5 0 1) ( (2 -6 0 1) | (3 -6 0 1) ) )\n( (Apical) (2 2 0 2) (2 9 0 2) )";
+        let mut m = parse(text).unwrap();
+        assert_eq!(m.sections.len(), 5);
+        assert!((m.sections[0].length_um() - 4.0).abs() < 0.5, "soma along x");
+        crate::morphology::replace_axon_hay2011(&mut m);
+        let names: Vec<&str> = m.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["soma[0]", "axon[0]", "axon[1]", "apic[0]"]);
+        assert_eq!(m.sections[3].parent, Some(0));
+        m.validate().unwrap();
+    }
+
     fn parse_err(text: &str) -> (usize, String) {
         match parse(text) {
             Err(MorphologyError::Parse { source_name, line, message }) => {
@@ -176,6 +190,10 @@ mod tests {
             (&format!("{soma}( (Dendrite)\n (0 0 0 1) (1 0 0 1)\n ( (2 0 0 1)\n |\n ))"), 5, "empty branch"),
             (&format!("{soma}( (Dendrite)\n (0 0 0 1) (1 0 0 1)\n ( (2 0 0 1) )\n (3 0 0 1))"), 5, "after the branch split"),
             (&format!("{soma}{soma}"), 2, "second CellBody"),
+            ("(\"CellBody\"\n (0 0 0 1) (1 0 0 1))", 1, "at least 3"),
+            ("(\"CellBody\"\n (0 0 0 1) (1 0 0 1) (2 0 0 1))", 1, "no extent"),
+            (&format!("{soma}( (Dendrite)\n (0 0 0 1) (1 0 0 1e39))"), 3, "float32 range"),
+            (&format!("{soma}( (Dendrite)\n (0 0 0 1)\n ( (Apical) (1 0 0 1) ))"), 4, "type tag (Apical) inside"),
         ];
         for (text, line, needle) in cases {
             let (got_line, message) = parse_err(text);
