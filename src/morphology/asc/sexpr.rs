@@ -165,14 +165,10 @@ pub(crate) fn read(text: &str) -> Result<Vec<Expr>, AscError> {
         }
     }
     if let Some(open) = stack.last() {
-        let what = if open.spine { "'>'" } else { "')'" };
+        let (opener, closer) = if open.spine { ("spine '<'", "'>'") } else { ("'('", "')'") };
         return Err(AscError::new(
             last_line,
-            format!(
-                "file ends inside the {} opened at line {} (missing {what}; truncated file?)",
-                if open.spine { "spine '<'" } else { "'('" },
-                open.line
-            ),
+            format!("file ends inside the {opener} opened at line {} (missing {closer}; truncated file?)", open.line),
         ));
     }
     Ok(top)
