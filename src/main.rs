@@ -28,8 +28,12 @@ enum MorphCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Keep the traced axon instead of the Hay et al. 2011 two-cylinder stub that the
+        /// simulated model uses (spec §1.3).
+        #[arg(long)]
+        traced_axon: bool,
     },
-    /// Convert a morphology (.swc, .json; .asc when supported) to another format.
+    /// Convert a morphology (.swc, .asc, NEURON geometry .json) to another format.
     Convert {
         file: PathBuf,
         /// Output format.
@@ -71,7 +75,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Morph { command }) => match command {
-            MorphCommand::Info { file, json } => morph_info(&file, json),
+            MorphCommand::Info { file, json, traced_axon } => morph_info(&file, json, traced_axon),
             MorphCommand::Convert { file, to: OutputFormat::Swc, out } => {
                 let morph = neurotwin::morphology::load(&file)?;
                 write_output(&neurotwin::morphology::write_swc(&morph), out.as_deref())
@@ -84,15 +88,15 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn morph_info(file: &std::path::Path, json: bool) -> Result<()> {
-    let morph = neurotwin::morphology::load(file)?;
+fn morph_info(file: &std::path::Path, json: bool, traced_axon: bool) -> Result<()> {
+    let morph = if traced_axon { neurotwin::morphology::load(file)? } else { neurotwin::morphology::load_hay2011(file)? };
     let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())
         .with_context(|| format!("discretising {}", file.display()))?;
     let report = neurotwin::morphology::info::MorphInfo::new(&morph, &cable);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        write_output(&(serde_json::to_string_pretty(&report)? + "\n"), None)?;
     } else {
-        print!("{}", report.table());
+        write_output(&report.table(), None)?;
     }
     Ok(())
 }

@@ -38,11 +38,9 @@ fn hay_cell_geometry_matches_neuron_segment_by_segment() {
             assert!((node.dist_um - dist).abs() < 1e-6 * dist.max(1.0), "{name}({x}) distance {} vs {dist}", node.dist_um);
         }
     }
-    // NEURON accumulates arc lengths from the pre-float32 import coordinates, which this file
-    // no longer holds: section lengths recomputed from its float32 points differ from NEURON's L by
-    // up to 1.6e-8 relative (dend[52]), and areas/ri inherit exactly that.
-    assert!(worst_area < 2e-8, "worst area relative error {worst_area:e}");
-    assert!(worst_ri < 2e-8, "worst ri relative error {worst_ri:e}");
+    // arc lengths follow NEURON's float32 coordinate differences (Point3::neuron_distance_um)
+    assert!(worst_area < 1e-12, "worst area relative error {worst_area:e}");
+    assert!(worst_ri < 1e-12, "worst ri relative error {worst_ri:e}");
 }
 
 #[test]
@@ -124,10 +122,9 @@ fn segments_csv_area_ri_distance_and_gradients() {
         let ni = cell.cable.segment_node(si, x);
         let node = &cell.cable.nodes[ni];
         let num = |i: usize| -> f64 { f[i].parse().expect("number") };
-        // the CSV prints area with 6 decimals and ri with 8; beyond that rounding, 2e-8 relative
-        // (see the test above)
-        assert!((node.area_um2 - num(3)).abs() <= 5e-7 + 2e-8 * num(3), "{} area {} vs {}", f[0], node.area_um2, num(3));
-        assert!((node.ri_mohm - num(4)).abs() <= 5e-9 + 2e-8 * num(4), "{} ri {} vs {}", f[0], node.ri_mohm, num(4));
+        // the CSV prints area with 6 decimals and ri with 8: within that rounding plus 1e-9 relative
+        assert!((node.area_um2 - num(3)).abs() <= 5e-7 + 1e-9 * num(3), "{} area {} vs {}", f[0], node.area_um2, num(3));
+        assert!((node.ri_mohm - num(4)).abs() <= 5e-9 + 1e-9 * num(4), "{} ri {} vs {}", f[0], node.ri_mohm, num(4));
         assert!((node.dist_um - num(5)).abs() <= 1e-3, "{} dist {} vs {}", f[0], node.dist_um, num(5));
         let gih = cell.membrane[ni].gbar(Channel::Ih).expect("Ih everywhere");
         assert!(rel_diff(gih, num(6)) < 1e-5, "{} gIh {gih} vs {}", f[0], num(6));

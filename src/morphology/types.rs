@@ -85,6 +85,18 @@ impl Point3 {
         let dz = self.z_um - other.z_um;
         (dx * dx + dy * dy + dz * dz).sqrt()
     }
+
+    /// Distance to another point as NEURON computes 3-D arc length (µm): NEURON keeps points in
+    /// float32 and subtracts them in float32, then squares and sums in double. So each coordinate
+    /// difference is rounded to float32 here. For float32-valued points (everything read from a
+    /// file) this is bit-for-bit NEURON's arc step; against the plain double difference it
+    /// changes L, area and ri by up to ~2e-8 relative on cell1.asc (spec §1.2: NEURON stores
+    /// 3-D points in single precision).
+    pub fn neuron_distance_um(&self, other: &Point3) -> f64 {
+        let d = |a: f64, b: f64| ((a - b) as f32) as f64;
+        let (dx, dy, dz) = (d(self.x_um, other.x_um), d(self.y_um, other.y_um), d(self.z_um, other.z_um));
+        (dx * dx + dy * dy + dz * dz).sqrt()
+    }
 }
 
 /// An unbranched stretch of neurite: NEURON's `Section`.
@@ -103,16 +115,17 @@ pub struct Section {
 }
 
 impl Section {
-    /// Arc length of the section (µm): the sum of distances between consecutive points.
+    /// Arc length of the section (µm): the sum of distances between consecutive points, each
+    /// computed as NEURON does ([`Point3::neuron_distance_um`]).
     pub fn length_um(&self) -> f64 {
-        self.points.windows(2).map(|w| w[0].distance_um(&w[1])).sum()
+        self.points.windows(2).map(|w| w[0].neuron_distance_um(&w[1])).sum()
     }
 
     /// Lateral membrane area of the whole section (µm²), summing frustum areas.
     pub fn area_um2(&self) -> f64 {
         self.points
             .windows(2)
-            .map(|w| frustum_area_um2(w[0].distance_um(&w[1]), w[0].diam_um, w[1].diam_um))
+            .map(|w| frustum_area_um2(w[0].neuron_distance_um(&w[1]), w[0].diam_um, w[1].diam_um))
             .sum()
     }
 }
