@@ -250,7 +250,7 @@ pub(crate) mod tests {
         let g = NeuronGeometry::build(&morph, &cable, 1);
         assert_eq!(g.pieces.len(), 3);
         let expected = (2 + 3) * RING_SIDES + 4 * MeshData::sphere_vertex_count();
-        assert_eq!(mesh.vertex_count(), expected);
+        assert_eq!(g.mesh.vertex_count(), expected);
         assert_eq!(g.vertex_node.len(), expected);
         assert!(g.mesh.indices.iter().all(|&i| (i as usize) < expected));
         assert_eq!(g.mesh.indices.len() % 3, 0);

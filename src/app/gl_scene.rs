@@ -40,7 +40,7 @@ layout (location = 0) out vec4 out_color;
 void main() {
     // Head light: surfaces facing the viewer are brightest.
     float facing = abs(normalize(v_normal).z);
-    out_color = vec4(v_color.rgb * (0.30 + 0.70 * facing), 1.0);
+    out_color = vec4(v_color.rgb * (0.45 + 0.55 * facing), 1.0);
 }
 "#;
 

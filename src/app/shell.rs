@@ -75,6 +75,12 @@ impl NeuroTwinApp {
 
     /// The whole window; separate from `eframe::App::ui` so tests can drive it headless.
     pub fn app_ui(&mut self, ui: &mut egui::Ui) {
+        // Panels remember their first size; before the window has its real size (first frame on
+        // some platforms) that would pin them tiny, so wait for it.
+        if ui.available_height() < 200.0 {
+            ui.ctx().request_repaint();
+            return;
+        }
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status_line").show(ui, |ui| self.status_ui(ui));
         let Some(session) = self.session.as_mut() else {
@@ -133,15 +139,15 @@ impl NeuroTwinApp {
         let warn_color = ui.visuals().warn_fg_color;
         ui.horizontal(|ui| {
             if let Some(e) = &self.load_error {
-                ui.colored_label(error_color, format!("⚠ {e}"));
+                ui.colored_label(error_color, format!("Error: {e}"));
                 return;
             }
             let Some(s) = &mut self.session else { return };
             let snap = s.runner.snapshot();
             if let Some(reason) = &snap.no_model {
-                ui.colored_label(warn_color, format!("ℹ {reason}"));
+                ui.colored_label(warn_color, reason.as_str());
             } else if let Some(e) = snap.error.as_ref().or(s.runner.send_error.as_ref()) {
-                ui.colored_label(error_color, format!("⚠ {e}"));
+                ui.colored_label(error_color, format!("Error: {e}"));
                 if s.runner.send_error.is_some() && ui.small_button("dismiss").clicked() {
                     s.runner.send_error = None;
                 }

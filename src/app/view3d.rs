@@ -54,7 +54,7 @@ impl Default for View3d {
             camera: OrbitCamera::default(),
             colors: VoltageColors::default(),
             color_by_voltage: true,
-            min_radius_px: 1.0,
+            min_radius_px: 1.5,
             hover: None,
             needs_fit: true,
             geometry_id: 0,
@@ -104,8 +104,7 @@ impl View3d {
         ui.checkbox(&mut self.color_by_voltage, "Colour by membrane potential");
         ui.add_enabled_ui(self.color_by_voltage, |ui| {
             ui.horizontal(|ui| {
-                ui.label("map");
-                egui::ComboBox::from_id_salt("colormap").selected_text(self.colors.map.name()).show_ui(ui, |ui| {
+                egui::ComboBox::from_label("colour map").selected_text(self.colors.map.name()).show_ui(ui, |ui| {
                     for m in super::colormap::ColorMap::ALL {
                         ui.selectable_value(&mut self.colors.map, m, m.name());
                     }

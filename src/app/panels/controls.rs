@@ -62,29 +62,29 @@ impl ControlPanel {
         ui.heading("Simulation");
         ui.horizontal(|ui| {
             if snap.playing {
-                if ui.button("⏸ Pause").clicked() {
+                if ui.button("Pause").clicked() {
                     runner.send(Command::Pause);
                 }
-            } else if ui.button("▶ Play").clicked() {
+            } else if ui.button("Play").clicked() {
                 runner.send(Command::SetSpeed(self.speed()));
                 runner.send(Command::Play);
             }
-            if ui.button("⏭ Step").on_hover_text("Advance by the step length and pause").clicked() {
+            if ui.button("Step").on_hover_text("Advance by the step length and pause").clicked() {
                 runner.send(Command::StepMs(self.step_ms));
             }
-            if ui.button("⟲ Reset").on_hover_text("Back to t = 0; synapses and sites stay").clicked() {
+            if ui.button("Reset").on_hover_text("Back to t = 0; synapses and sites stay").clicked() {
                 runner.send(Command::Reset);
             }
         });
         ui.horizontal(|ui| {
-            ui.label("Step");
-            ui.add(egui::DragValue::new(&mut self.step_ms).range(0.025..=1000.0).speed(0.1).suffix(" ms"));
+            let label = ui.label("step length");
+            ui.add(egui::DragValue::new(&mut self.step_ms).range(0.025..=1000.0).speed(0.1).suffix(" ms")).labelled_by(label.id);
         });
         ui.horizontal(|ui| {
-            ui.label("Speed");
             let slider = egui::Slider::new(&mut self.speed_log10, SPEED_LOG_MIN..=SPEED_LOG_MAX)
                 .custom_formatter(|v, _| format!("{:.2}×", 10f64.powf(v)))
-                .custom_parser(|s| s.trim_end_matches('×').trim().parse::<f64>().ok().filter(|v| *v > 0.0).map(f64::log10));
+                .custom_parser(|s| s.trim_end_matches('×').trim().parse::<f64>().ok().filter(|v| *v > 0.0).map(f64::log10))
+                .text("speed");
             let changed = ui.add_enabled(!self.max_speed, slider).changed();
             let max_changed = ui.toggle_value(&mut self.max_speed, "max").changed();
             if changed || max_changed {
@@ -115,9 +115,9 @@ impl ControlPanel {
                     ("basal", &mut b.basal_exc_per_100ms, &mut b.basal_inh_per_100ms),
                     ("apical", &mut b.apical_exc_per_100ms, &mut b.apical_inh_per_100ms),
                 ] {
-                    ui.label(name);
-                    changed |= ui.add(egui::DragValue::new(exc).range(0.0..=5000.0).speed(5.0)).changed();
-                    changed |= ui.add(egui::DragValue::new(inh).range(0.0..=5000.0).speed(5.0)).changed();
+                    let row = ui.label(name);
+                    changed |= ui.add(egui::DragValue::new(exc).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
+                    changed |= ui.add(egui::DragValue::new(inh).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
                     ui.end_row();
                 }
             });
@@ -146,7 +146,7 @@ impl ControlPanel {
             runner.send(Command::SetClamp(self.clamp_on.then_some(self.clamp)));
         }
         ui.horizontal(|ui| {
-            if ui.button("⚡ Inject pulse").on_hover_text("A pulse starting now (replaces the clamp)").clicked() {
+            if ui.button("Inject pulse now").on_hover_text("A pulse starting now (replaces the clamp)").clicked() {
                 self.clamp_on = false;
                 runner.send(Command::InjectPulse { amp_na: self.pulse_amp_na, dur_ms: self.pulse_dur_ms });
             }

@@ -48,7 +48,7 @@ impl SynapsePanel {
         });
         ui.heading(format!("Recording sites ({})", placements.sites.len()));
         for s in &placements.sites {
-            let text = RichText::new(format!("● {}({:.2})  {:.0} µm", s.at.section_name, s.at.x, s.at.dist_um)).color(s.color);
+            let text = RichText::new(format!("rec {}({:.2})  {:.0} µm", s.at.section_name, s.at.x, s.at.dist_um)).color(s.color);
             let selected = placements.selected == Some(Selection::Site(s.key));
             if ui.selectable_label(selected, text).clicked() {
                 clicked = Some(Selection::Site(s.key));
@@ -72,10 +72,10 @@ impl SynapsePanel {
                     placements.set_drive(runner, key, drive);
                 }
                 ui.horizontal(|ui| {
-                    if ui.button("⚡ Fire now").clicked() {
+                    if ui.button("Fire now").clicked() {
                         runner.send(Command::FireNow(key));
                     }
-                    if ui.button("🗑 Remove").clicked() {
+                    if ui.button("Remove").clicked() {
                         placements.remove(runner, Selection::Synapse(key));
                     }
                 });
@@ -83,7 +83,7 @@ impl SynapsePanel {
             Some(Selection::Site(key)) => {
                 let Some(s) = placements.sites.iter().find(|s| s.key == key) else { return };
                 ui.label(RichText::new(format!("Selected: recording at {}({:.3})", s.at.section_name, s.at.x)).strong());
-                if ui.button("🗑 Remove").clicked() {
+                if ui.button("Remove").clicked() {
                     placements.remove(runner, Selection::Site(key));
                 }
             }

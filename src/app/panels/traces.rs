@@ -38,9 +38,11 @@ impl TracePanel {
         let t_end = snap.t_ms.max(self.window_ms.min(1000.0));
         let t_start = t_end - self.window_ms;
         let link = Id::unique("trace_time_axis");
-        let height = ui.available_height();
+        // Claim the whole panel, or it would shrink to its content frame by frame.
+        ui.set_min_height(ui.available_height());
+        let height = ui.available_height() - 2.0 * ui.spacing().item_spacing.y;
         let v_height = (height * 0.62).max(60.0);
-        let raster_height = (height - v_height - 8.0).max(40.0);
+        let raster_height = (height - v_height).max(40.0);
 
         let mut v_plot = Plot::new("voltage_plot")
             .height(v_height)
@@ -88,8 +90,8 @@ impl TracePanel {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
-            p.points(Points::new("exc", exc).color(EXC_COLOR).radius(1.2));
-            p.points(Points::new("inh", inh).color(INH_COLOR).radius(1.2));
+            p.points(Points::new("exc", exc).color(EXC_COLOR).radius(0.8));
+            p.points(Points::new("inh", inh).color(INH_COLOR).radius(0.8));
         });
     }
 }
