@@ -94,7 +94,8 @@ impl NeuroTwinApp {
         let snap = session.runner.snapshot();
         egui::Panel::right("controls").default_size(380.0).size_range(280.0..=700.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                self.controls.ui(ui, &mut session.runner);
+                // Without a model the simulation controls would do nothing: show them greyed out.
+                ui.add_enabled_ui(session.runner.has_model(), |ui| self.controls.ui(ui, &mut session.runner));
                 ui.separator();
                 self.synapses.ui(ui, &mut session.placements, &mut session.runner);
                 ui.separator();
