@@ -4,6 +4,7 @@
 //! The data path: morphology file → [`morphology::Morphology`] → [`morphology::Cable`]
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
 
+pub mod app;
 pub mod biophysics;
 pub mod morphology;
 

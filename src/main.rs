@@ -1,4 +1,4 @@
-//! The `neurotwin` command line. With no subcommand it will open the GUI.
+//! The `neurotwin` command line. With no subcommand it opens the GUI.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -7,6 +7,12 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(name = "neurotwin", version, about = "A biological L5 pyramidal neuron and its deep-network twin")]
 struct Cli {
+    /// Morphology to show in the GUI (.swc, .asc or NEURON geometry .json).
+    #[arg(long, global = true, value_name = "FILE")]
+    morphology: Option<PathBuf>,
+    /// MSAA samples for the 3-D view (0 is fastest on software OpenGL).
+    #[arg(long, default_value_t = 4)]
+    msaa: u16,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -70,9 +76,12 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            Ok(())
+            let options = neurotwin::app::AppOptions {
+                morphology: cli.morphology,
+                fallbacks: vec![PathBuf::from("../shared/morphologies/cell1_neuron_geometry.json")],
+                model_factory: model_factory(),
+            };
+            neurotwin::app::run(options, cli.msaa)
         }
         Some(Command::Morph { command }) => match command {
             MorphCommand::Info { file, json, traced_axon } => morph_info(&file, json, traced_axon),
@@ -85,6 +94,19 @@ fn run(cli: Cli) -> Result<()> {
                 write_output(&neurotwin::morphology::write_swc(&cell.morphology), out.as_deref())
             }
         },
+    }
+}
+
+/// The simulation behind the GUI. Until the engine adapter lands there is none (the GUI shows the
+/// morphology only), except in `dev-fake-model` builds, which use a test double.
+fn model_factory() -> Option<neurotwin::app::model::ModelFactory> {
+    #[cfg(feature = "dev-fake-model")]
+    {
+        Some(Box::new(|_morph, cable| Ok(Box::new(neurotwin::app::fake_model::FakeLeakyCable::new(cable)) as Box<_>)))
+    }
+    #[cfg(not(feature = "dev-fake-model"))]
+    {
+        None
     }
 }
 

@@ -1,0 +1,9 @@
+//! Side and bottom panels: small structs with a `ui` method each.
+
+pub mod controls;
+pub mod synapses;
+pub mod traces;
+
+pub use controls::ControlPanel;
+pub use synapses::SynapsePanel;
+pub use traces::TracePanel;

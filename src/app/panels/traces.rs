@@ -1,0 +1,97 @@
+//! The bottom trace panel: somatic voltage (cyan) with the recording sites (colour-matched to
+//! their 3-D markers) above, and the input raster (excitatory / inhibitory rows) below, sharing
+//! the time axis.
+
+use crate::app::model::SynapseKind;
+use crate::app::placements::{Placements, EXC_COLOR, INH_COLOR};
+use crate::app::runner::Snapshot;
+use eframe::egui::{self, Color32, Id};
+use egui_plot::{Legend, Line, Plot, Points};
+
+/// The biophysical model's colour, everywhere (the DNN twin will be magenta).
+pub const BIOPHYSICAL_CYAN: Color32 = Color32::from_rgb(0, 220, 255);
+
+pub struct TracePanel {
+    /// Width of the visible time window (ms).
+    pub window_ms: f64,
+    /// Follow the newest samples (else the plots can be dragged and zoomed freely).
+    pub follow: bool,
+}
+
+impl Default for TracePanel {
+    fn default() -> Self {
+        TracePanel { window_ms: 1000.0, follow: true }
+    }
+}
+
+impl TracePanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, placements: &Placements) {
+        ui.horizontal(|ui| {
+            ui.strong("Traces");
+            ui.checkbox(&mut self.follow, "follow");
+            ui.label("window");
+            ui.add(egui::DragValue::new(&mut self.window_ms).range(10.0..=1000.0).speed(5.0).suffix(" ms"));
+            ui.label(egui::RichText::new("soma").color(BIOPHYSICAL_CYAN));
+            ui.label(egui::RichText::new("exc input").color(EXC_COLOR));
+            ui.label(egui::RichText::new("inh input").color(INH_COLOR));
+        });
+        let t_end = snap.t_ms.max(self.window_ms.min(1000.0));
+        let t_start = t_end - self.window_ms;
+        let link = Id::unique("trace_time_axis");
+        // Claim the whole panel, or it would shrink to its content frame by frame.
+        ui.set_min_height(ui.available_height());
+        let height = ui.available_height() - 2.0 * ui.spacing().item_spacing.y;
+        let v_height = (height * 0.62).max(60.0);
+        let raster_height = (height - v_height).max(40.0);
+
+        let mut v_plot = Plot::new("voltage_plot")
+            .height(v_height)
+            .legend(Legend::default())
+            .y_axis_label("V (mV)")
+            .y_axis_min_width(48.0)
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .show_x(true)
+            .include_y(-90.0)
+            .include_y(40.0);
+        if self.follow {
+            v_plot = v_plot.default_x_bounds(t_start, t_end).auto_bounds([false, true]).allow_drag(false).allow_zoom(false).allow_scroll(false);
+        }
+        let follow = self.follow;
+        v_plot.show(ui, |p| {
+            if follow {
+                p.set_plot_bounds_x(t_start..=t_end);
+            }
+            p.line(Line::new("soma", snap.soma_v_mv.clone()).color(BIOPHYSICAL_CYAN).width(1.5));
+            for (key, trace) in &snap.sites {
+                if let Some(site) = placements.sites.iter().find(|s| s.key == *key) {
+                    let name = format!("{}({:.2})", site.at.section_name, site.at.x);
+                    p.line(Line::new(name, trace.clone()).color(site.color).width(1.2));
+                }
+            }
+        });
+
+        let mut r_plot = Plot::new("raster_plot")
+            .height(raster_height)
+            .x_axis_label("t (ms)")
+            .y_axis_label("input")
+            .y_axis_min_width(48.0)
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .include_y(0.0)
+            .include_y(f64::from(snap.raster_rows.max(1)));
+        if self.follow {
+            r_plot = r_plot.default_x_bounds(t_start, t_end).auto_bounds([false, true]).allow_drag(false).allow_zoom(false).allow_scroll(false);
+        }
+        let (exc, inh): (Vec<_>, Vec<_>) = snap.raster.iter().partition(|s| s.kind == SynapseKind::Excitatory);
+        let pts = |v: Vec<&crate::app::runner::RasterSpike>| v.iter().map(|s| [s.t_ms, f64::from(s.row)]).collect::<Vec<_>>();
+        let (exc, inh) = (pts(exc), pts(inh));
+        r_plot.show(ui, |p| {
+            if follow {
+                p.set_plot_bounds_x(t_start..=t_end);
+            }
+            p.points(Points::new("exc", exc).color(EXC_COLOR).radius(0.8));
+            p.points(Points::new("inh", inh).color(INH_COLOR).radius(0.8));
+        });
+    }
+}
