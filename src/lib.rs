@@ -5,6 +5,8 @@
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
 
 pub mod biophysics;
+pub mod case;
+pub mod replay;
 pub mod morphology;
 
 pub use morphology::{Cable, Discretisation, Morphology, MorphologyError, NsegRule};
