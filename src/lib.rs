@@ -6,7 +6,10 @@
 
 pub mod biophysics;
 pub mod case;
+pub mod npy;
 pub mod replay;
+pub mod simulate;
+pub mod timing;
 pub mod morphology;
 
 pub use morphology::{Cable, Discretisation, Morphology, MorphologyError, NsegRule};

@@ -13,7 +13,7 @@ impl Kinetics for CaHva {
     fn rates(v_mv: f64) -> GateRates {
         let v = guard(v_mv, -27.0);
         let am = 0.055 * (-27.0 - v) / (((-27.0 - v) / 3.8).exp() - 1.0);
-        let bm = 0.94 * ((-75.0 - v_mv) / 17.0).exp();
+        let bm = 0.94 * ((-75.0 - v) / 17.0).exp();
         let (m_inf, m_tau_ms) = alpha_beta(am, bm, 1.0);
         let ah = 0.000457 * ((-13.0 - v_mv) / 50.0).exp();
         let bh = 0.0065 / (((-v_mv - 15.0) / 28.0).exp() + 1.0);

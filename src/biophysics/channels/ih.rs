@@ -18,7 +18,7 @@ impl Kinetics for Ih {
         let v = guard(v_mv, VHALF_MV + VSHIFT_MV);
         let d = v - (VHALF_MV + VSHIFT_MV);
         let alpha = 0.001 * 6.43 * d / ((d / 11.9).exp() - 1.0);
-        let beta = 0.001 * 193.0 * ((v_mv - VSHIFT_MV) / 33.1).exp();
+        let beta = 0.001 * 193.0 * ((v - VSHIFT_MV) / 33.1).exp();
         let (m_inf, m_tau_ms) = alpha_beta(alpha, beta, 1.0);
         GateRates { m_inf, m_tau_ms, h_inf: 1.0, h_tau_ms: 1.0 }
     }
