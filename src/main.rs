@@ -36,10 +36,10 @@ enum Command {
     Simulate {
         #[arg(long)]
         morphology: PathBuf,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         tstop_ms: Option<f64>,
         /// Default 0.025 ms.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         dt_ms: Option<f64>,
         /// Default 34 °C (Hay protocols; the paper's dataset used 6.3).
         #[arg(long, allow_hyphen_values = true)]
@@ -48,7 +48,7 @@ enum Command {
         #[arg(long, allow_hyphen_values = true)]
         v_init_mv: Option<f64>,
         /// Sampling interval of the traces (ms), a multiple of dt; default 0.1.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         record_dt_ms: Option<f64>,
         /// sec,x,delay_ms,dur_ms,amp_nA (repeatable).
         #[arg(long, allow_hyphen_values = true)]

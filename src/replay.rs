@@ -37,7 +37,7 @@ pub fn settings(case: &Case) -> Result<SimSettings, ReplayError> {
     if dt_ms <= 0.0 {
         return Err(ReplayError::Invalid(format!("sim.dt must be positive, got {dt_ms}")));
     }
-    if !(finite("sim.tstop", case.sim.tstop)? >= 0.0) {
+    if finite("sim.tstop", case.sim.tstop)? < 0.0 {
         return Err(ReplayError::Invalid(format!("sim.tstop must not be negative, got {}", case.sim.tstop)));
     }
     Ok(SimSettings {

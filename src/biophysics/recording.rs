@@ -50,7 +50,7 @@ impl Recorder {
     #[inline]
     pub fn observe(&mut self, step: u64, v_mv: &[f64], dt_ms: f64) {
         for p in &mut self.probes {
-            if step % p.interval_steps == 0 {
+            if step.is_multiple_of(p.interval_steps) {
                 p.samples_mv.push(v_mv[p.node]);
             }
         }

@@ -48,8 +48,8 @@ impl TreeSolver {
     #[inline]
     pub fn solve(&mut self, diag_membrane: &[f64], rhs: &mut [f64]) {
         let n = self.parent.len();
-        for i in 0..n {
-            self.diag[i] = diag_membrane[i] + self.g_axial_sum_us[i];
+        for ((d, m), a) in self.diag.iter_mut().zip(diag_membrane).zip(&self.g_axial_sum_us) {
+            *d = m + a;
         }
         // off-diagonal entries are −g_axial (symmetric)
         for i in (1..n).rev() {

@@ -11,8 +11,8 @@ impl Kinetics for Im {
     const HAS_H: bool = false;
     #[inline(always)]
     fn rates(v_mv: f64) -> GateRates {
-        let alpha = 3.3e-3 * (2.5 * 0.04 * (v_mv + 35.0)).exp();
-        let beta = 3.3e-3 * (-2.5 * 0.04 * (v_mv + 35.0)).exp();
+        let e = (2.5 * 0.04 * (v_mv + 35.0)).exp();
+        let (alpha, beta) = (3.3e-3 * e, 3.3e-3 / e);
         let (m_inf, m_tau_ms) = alpha_beta(alpha, beta, QT);
         GateRates { m_inf, m_tau_ms, h_inf: 1.0, h_tau_ms: 1.0 }
     }

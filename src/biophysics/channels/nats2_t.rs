@@ -9,10 +9,11 @@ pub struct NaTs2T;
 /// α_m, β_m (1/ms); shared with Nap_Et2 for the 32-mV variant.
 #[inline(always)]
 pub fn m_alpha_beta(v_mv: f64) -> (f64, f64) {
-    let v = guard(v_mv, -32.0);
-    let alpha = 0.182 * (v + 32.0) / (1.0 - (-(v + 32.0) / 6.0).exp());
-    let beta = 0.124 * (-v - 32.0) / (1.0 - (-(-v - 32.0) / 6.0).exp());
-    (alpha, beta)
+    let x = guard(v_mv, -32.0) + 32.0;
+    // β's exponential is the reciprocal of α's: 0.124·(−x)/(1 − 1/e) = 0.124·x·e/(1 − e)
+    let e = (-x / 6.0).exp();
+    let inv = 1.0 / (1.0 - e);
+    (0.182 * x * inv, 0.124 * x * e * inv)
 }
 
 impl Kinetics for NaTs2T {
@@ -23,9 +24,11 @@ impl Kinetics for NaTs2T {
     fn rates(v_mv: f64) -> GateRates {
         let (am, bm) = m_alpha_beta(v_mv);
         let (m_inf, m_tau_ms) = alpha_beta(am, bm, QT);
-        let v = guard(v_mv, -60.0);
-        let ah = -0.015 * (v + 60.0) / (1.0 - ((v + 60.0) / 6.0).exp());
-        let bh = -0.015 * (-v - 60.0) / (1.0 - ((-v - 60.0) / 6.0).exp());
+        let y = guard(v_mv, -60.0) + 60.0;
+        // β_h = −0.015·(−y)/(1 − 1/e) = −0.015·y·e/(1 − e) with e = exp(y/6)
+        let e = (y / 6.0).exp();
+        let inv = 1.0 / (1.0 - e);
+        let (ah, bh) = (-0.015 * y * inv, -0.015 * y * e * inv);
         let (h_inf, h_tau_ms) = alpha_beta(ah, bh, QT);
         GateRates { m_inf, m_tau_ms, h_inf, h_tau_ms }
     }
