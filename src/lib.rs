@@ -6,6 +6,11 @@
 
 pub mod app;
 pub mod biophysics;
+pub mod case;
+pub mod npy;
+pub mod replay;
+pub mod simulate;
+pub mod timing;
 pub mod morphology;
 
 pub use morphology::{Cable, Discretisation, Morphology, MorphologyError, NsegRule};

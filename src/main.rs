@@ -2,7 +2,10 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use neurotwin::case::Case;
+use neurotwin::simulate::{self, SimulateConfig};
+use neurotwin::timing::timed;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 #[command(name = "neurotwin", version, about = "A biological L5 pyramidal neuron and its deep-network twin")]
@@ -23,6 +26,51 @@ enum Command {
     Morph {
         #[command(subcommand)]
         command: MorphCommand,
+    },
+    /// Replay a golden case (l5pc-golden-v1 JSON) on the Hay 2011 cell and compare with its results.
+    Replay {
+        case: PathBuf,
+        /// Morphology file (anything `morphology::load` reads, e.g. a NEURON geometry JSON).
+        #[arg(long)]
+        morphology: PathBuf,
+        /// Write the case with neurotwin's results and timing here instead of printing a summary.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Simulate the Hay 2011 cell with clamps and synapses; writes PREFIX.csv, PREFIX.npy and
+    /// PREFIX.spikes.txt (columns t_ms, soma_v_mv, then one per --record site).
+    Simulate {
+        #[arg(long)]
+        morphology: PathBuf,
+        #[arg(long, allow_hyphen_values = true)]
+        tstop_ms: Option<f64>,
+        /// Default 0.025 ms.
+        #[arg(long, allow_hyphen_values = true)]
+        dt_ms: Option<f64>,
+        /// Default 34 °C (Hay protocols; the paper's dataset used 6.3).
+        #[arg(long, allow_hyphen_values = true)]
+        celsius: Option<f64>,
+        /// Default −80 mV (Hay protocols; the paper's dataset used −76).
+        #[arg(long, allow_hyphen_values = true)]
+        v_init_mv: Option<f64>,
+        /// Sampling interval of the traces (ms), a multiple of dt; default 0.1.
+        #[arg(long, allow_hyphen_values = true)]
+        record_dt_ms: Option<f64>,
+        /// sec,x,delay_ms,dur_ms,amp_nA (repeatable).
+        #[arg(long, allow_hyphen_values = true)]
+        iclamp: Vec<String>,
+        /// exc|inh,sec,x,t1;t2;... spike times in ms (repeatable).
+        #[arg(long)]
+        syn: Vec<String>,
+        /// JSON with any of: tstop_ms, dt_ms, celsius, v_init_mv, record_dt_ms, variant_flags,
+        /// iclamps, epsp_currents, synapses, record (options override scalars, append to lists).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// sec,x of an extra recording site (repeatable).
+        #[arg(long)]
+        record: Vec<String>,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -94,6 +142,28 @@ fn run(cli: Cli) -> Result<()> {
                 write_output(&neurotwin::morphology::write_swc(&cell.morphology), out.as_deref())
             }
         },
+        Some(Command::Replay { case, morphology, out }) => replay(&case, &morphology, out.as_deref()),
+        Some(Command::Simulate { morphology, tstop_ms, dt_ms, celsius, v_init_mv, record_dt_ms, iclamp, syn, config, record, out }) => {
+            let mut cfg = match &config {
+                Some(p) => SimulateConfig::load(p)?,
+                None => SimulateConfig::default(),
+            };
+            cfg.tstop_ms = tstop_ms.or(cfg.tstop_ms);
+            cfg.dt_ms = dt_ms.or(cfg.dt_ms);
+            cfg.celsius = celsius.or(cfg.celsius);
+            cfg.v_init_mv = v_init_mv.or(cfg.v_init_mv);
+            cfg.record_dt_ms = record_dt_ms.or(cfg.record_dt_ms);
+            for c in &iclamp {
+                cfg.iclamps.push(simulate::parse_iclamp(c)?);
+            }
+            for s in &syn {
+                cfg.synapses.push(simulate::parse_synapse(s)?);
+            }
+            for r in &record {
+                cfg.record.push(simulate::parse_location(r)?);
+            }
+            simulate_run(&cfg, &morphology, &out)
+        }
     }
 }
 
@@ -108,6 +178,58 @@ fn model_factory() -> Option<neurotwin::app::model::ModelFactory> {
     {
         None
     }
+}
+
+/// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).
+fn load_morphology(path: &Path) -> Result<neurotwin::Morphology> {
+    neurotwin::morphology::load_hay2011(path).with_context(|| format!("loading morphology {}", path.display()))
+}
+
+fn replay(case_path: &Path, morph_path: &Path, out: Option<&Path>) -> Result<()> {
+    let case = Case::load(case_path)?;
+    let morph = load_morphology(morph_path)?;
+    let (results, timing) = timed(|| neurotwin::replay::replay(&case, &morph));
+    let results = results.with_context(|| format!("replaying {}", case_path.display()))?;
+    if let Some(out) = out {
+        let mut written = case.clone();
+        written.results = Some(results);
+        written.timing = Some(serde_json::to_value(timing)?);
+        std::fs::write(out, serde_json::to_string(&written)?).with_context(|| format!("writing {}", out.display()))?;
+        return Ok(());
+    }
+    println!("case {} ({} ms simulated)", case.name, case.sim.tstop);
+    println!("spikes: {} at {:?} ms", results.spike_times_ms.len(), results.spike_times_ms);
+    let per_s = if case.sim.tstop > 0.0 { timing.cpu_s / (case.sim.tstop * 1e-3) } else { 0.0 };
+    println!("time: {:.3} s wall, {:.3} s CPU ({:.3} CPU s per simulated s)", timing.wall_s, timing.cpu_s, per_s);
+    if let Some(reference) = &case.results {
+        let c = neurotwin::replay::compare(&results, reference);
+        println!(
+            "vs reference: spike count {} ({} ours, {} reference), worst spike-time difference {:.4} ms",
+            if c.spikes_ours == c.spikes_reference { "matches" } else { "DIFFERS" },
+            c.spikes_ours,
+            c.spikes_reference,
+            c.worst_spike_dt_ms
+        );
+        println!("soma RMSE {:.4} mV", c.soma_rmse_mv);
+        for (site, r) in case.recording.sites.iter().zip(&c.site_rmse_mv) {
+            println!("  {}({}) {}: RMSE {:.4} mV", site.sec, site.x, site.label, r);
+        }
+    }
+    Ok(())
+}
+
+fn simulate_run(cfg: &SimulateConfig, morph_path: &Path, out: &Path) -> Result<()> {
+    let case = cfg.to_case()?;
+    let morph = load_morphology(morph_path)?;
+    let (results, timing) = timed(|| neurotwin::replay::replay(&case, &morph));
+    let results = results.context("simulating")?;
+    let files = simulate::write_outputs(out, &case, &results).with_context(|| format!("writing outputs with prefix {}", out.display()))?;
+    println!("spikes: {} at {:?} ms", results.spike_times_ms.len(), results.spike_times_ms);
+    println!("time: {:.3} s wall, {:.3} s CPU", timing.wall_s, timing.cpu_s);
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
 }
 
 fn morph_info(file: &std::path::Path, json: bool, traced_axon: bool) -> Result<()> {

@@ -1,0 +1,324 @@
+//! NEURON's fixed-step backward-Euler scheme (spec §7.2), step for step.
+//!
+//! Per step from t to t + dt: (1) deliver events with time ≤ t + dt/2; (2) currents and slopes at
+//! the old states (eca from the current cai; IClamp and EPSC currents at t + dt/2); (3) Hines solve,
+//! V += ΔV; (4) t += dt; (5) state updates at the new v in registration order, then synapses.
+
+use super::cell::Cell;
+use super::mechanisms::Mechanisms;
+use super::point_current::{EpscCurrent, IClamp};
+use super::recording::Recorder;
+use super::solver::TreeSolver;
+use super::synapse::{AmpaNmdaSynapses, DoubleExpSynapses, Event, EventQueue, SynapseKind, Target, AMPA, E_EXC_MV, E_INH_MV, GABA_A, GMAX_EXC_US, GMAX_INH_US};
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("invalid simulation settings: {0}")]
+    Settings(String),
+    #[error("invalid stimulus: {0}")]
+    Stimulus(String),
+    #[error("{mechanism} state `{state}` became non-finite at {section}({x:.6}) at t = {t_ms} ms")]
+    NonFinite { mechanism: String, state: String, section: String, x: f64, t_ms: f64 },
+}
+
+/// Global settings of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimSettings {
+    pub dt_ms: f64,
+    /// Temperature (°C); only enters eca (spec §4.2).
+    pub celsius: f64,
+    pub v_init_mv: f64,
+    /// Exc synapses are AMPA-only ProbUDFsyn2 (the paper's "AMPA" model).
+    pub ampa_only: bool,
+    /// Spec §6.4 quirk 1: a synapse whose first event is at t = 0 is silent for the run.
+    pub silence_synapses_with_t0_event: bool,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings { dt_ms: 0.025, celsius: 34.0, v_init_mv: -80.0, ampa_only: false, silence_synapses_with_t0_event: true }
+    }
+}
+
+/// One synapse with its presynaptic spike train.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynapseSpec {
+    pub kind: SynapseKind,
+    pub node: usize,
+    pub spikes_ms: Vec<f64>,
+}
+
+/// Everything injected into the cell.
+#[derive(Debug, Clone, Default)]
+pub struct Stimulus {
+    pub iclamps: Vec<IClamp>,
+    pub epscs: Vec<EpscCurrent>,
+    pub synapses: Vec<SynapseSpec>,
+}
+
+/// A cell being simulated.
+pub struct Simulation {
+    settings: SimSettings,
+    step_index: u64,
+    /// Node voltages (mV).
+    pub v_mv: Vec<f64>,
+    pub mechanisms: Mechanisms,
+    exc: AmpaNmdaSynapses,
+    exc_ampa_only: DoubleExpSynapses,
+    inh: DoubleExpSynapses,
+    queue: EventQueue,
+    iclamps: Vec<IClamp>,
+    epscs: Vec<EpscCurrent>,
+    solver: TreeSolver,
+    /// A·1e-2: density (mA/cm²) → current (nA) per node.
+    area_factor: Vec<f64>,
+    /// 1e-5·cm·A/dt (µS) per node.
+    cap_over_dt: Vec<f64>,
+    i_density: Vec<f64>,
+    g_density: Vec<f64>,
+    i_point_na: Vec<f64>,
+    g_point_us: Vec<f64>,
+    rhs: Vec<f64>,
+    diag: Vec<f64>,
+    node_location: Vec<(usize, f64)>,
+    section_names: Vec<String>,
+}
+
+fn check_finite(name: &str, value: f64) -> Result<(), SimError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(SimError::Stimulus(format!("{name} is {value}")))
+    }
+}
+
+impl Simulation {
+    /// Build and initialise (NEURON's finitialize) a simulation of `cell` with `stimulus`.
+    pub fn new(cell: &Cell, settings: SimSettings, stimulus: &Stimulus) -> Result<Simulation, SimError> {
+        if !(settings.dt_ms.is_finite() && settings.dt_ms > 0.0) {
+            return Err(SimError::Settings(format!("dt must be positive, got {} ms", settings.dt_ms)));
+        }
+        if !settings.celsius.is_finite() || settings.celsius <= -273.15 {
+            return Err(SimError::Settings(format!("celsius must be above absolute zero, got {}", settings.celsius)));
+        }
+        if !settings.v_init_mv.is_finite() {
+            return Err(SimError::Settings(format!("v_init must be finite, got {}", settings.v_init_mv)));
+        }
+        let nodes = &cell.cable.nodes;
+        let n = nodes.len();
+        if n == 0 || nodes[0].parent.is_some() || cell.membrane.len() != n {
+            return Err(SimError::Settings("cell has no root node at index 0 or mismatched membranes".into()));
+        }
+        let mut parent = vec![usize::MAX; n];
+        let mut g_axial = vec![0.0; n];
+        for (i, node) in nodes.iter().enumerate().skip(1) {
+            let p = node.parent.ok_or_else(|| SimError::Settings(format!("node {i} has no parent")))?;
+            if p >= i || !(node.ri_mohm > 0.0 && node.ri_mohm.is_finite()) {
+                return Err(SimError::Settings(format!("node {i}: parent {p} or ri {} MΩ invalid", node.ri_mohm)));
+            }
+            parent[i] = p;
+            g_axial[i] = 1.0 / node.ri_mohm;
+        }
+        let area_factor: Vec<f64> = nodes.iter().map(|nd| nd.area_um2 * 1e-2).collect();
+        let cap_over_dt = nodes.iter().zip(&cell.membrane).map(|(nd, m)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms).collect();
+        let mut sim = Simulation {
+            settings,
+            step_index: 0,
+            v_mv: vec![settings.v_init_mv; n],
+            mechanisms: Mechanisms::from_cell(cell, super::calcium::nernst_factor_mv(settings.celsius)),
+            exc: AmpaNmdaSynapses::default(),
+            exc_ampa_only: DoubleExpSynapses::new(AMPA, GMAX_EXC_US, E_EXC_MV),
+            inh: DoubleExpSynapses::new(GABA_A, GMAX_INH_US, E_INH_MV),
+            queue: EventQueue::default(),
+            iclamps: vec![],
+            epscs: vec![],
+            solver: TreeSolver::new(parent, g_axial),
+            area_factor,
+            cap_over_dt,
+            i_density: vec![0.0; n],
+            g_density: vec![0.0; n],
+            i_point_na: vec![0.0; n],
+            g_point_us: vec![0.0; n],
+            rhs: vec![0.0; n],
+            diag: vec![0.0; n],
+            node_location: nodes.iter().map(|nd| (nd.section, nd.x)).collect(),
+            section_names: cell.morphology.sections.iter().map(|s| s.name.clone()).collect(),
+        };
+        sim.add_stimulus(stimulus)?;
+        sim.initialize();
+        Ok(sim)
+    }
+
+    fn add_stimulus(&mut self, stimulus: &Stimulus) -> Result<(), SimError> {
+        let n = self.v_mv.len();
+        let check_node = |node: usize, what: &str| {
+            if node < n && self.area_factor[node] > 0.0 {
+                Ok(())
+            } else {
+                Err(SimError::Stimulus(format!("{what} on node {node}, which is not a membrane node")))
+            }
+        };
+        for c in &stimulus.iclamps {
+            check_node(c.node, "IClamp")?;
+            for (name, x) in [("IClamp delay", c.delay_ms), ("IClamp dur", c.dur_ms), ("IClamp amp", c.amp_na)] {
+                check_finite(name, x)?;
+            }
+            if c.dur_ms < 0.0 {
+                return Err(SimError::Stimulus(format!("IClamp duration must not be negative, got {} ms", c.dur_ms)));
+            }
+            self.iclamps.push(*c);
+        }
+        for e in &stimulus.epscs {
+            check_node(e.node, "EPSC current")?;
+            for (name, x) in [("EPSC onset", e.onset_ms), ("EPSC imax", e.imax_na)] {
+                check_finite(name, x)?;
+            }
+            if !(e.tau0_ms > 0.0 && e.tau1_ms > 0.0 && e.tau0_ms != e.tau1_ms) {
+                return Err(SimError::Stimulus(format!("EPSC taus must be positive and distinct, got {} and {} ms", e.tau0_ms, e.tau1_ms)));
+            }
+            self.epscs.push(*e);
+        }
+        let mut events = Vec::new();
+        for s in &stimulus.synapses {
+            check_node(s.node, "synapse")?;
+            if let Some(bad) = s.spikes_ms.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+                return Err(SimError::Stimulus(format!("spike time {bad} ms is negative or not finite")));
+            }
+            let target = match (s.kind, self.settings.ampa_only) {
+                (SynapseKind::Exc, false) => Target::AmpaNmda(self.exc.push(s.node) as u32),
+                (SynapseKind::Exc, true) => Target::Exp2(self.exc_ampa_only.push(s.node) as u32),
+                (SynapseKind::Inh, _) => Target::Inh(self.inh.push(s.node) as u32),
+            };
+            let first = s.spikes_ms.iter().copied().fold(f64::INFINITY, f64::min);
+            if self.settings.silence_synapses_with_t0_event && first == 0.0 {
+                continue;
+            }
+            events.extend(s.spikes_ms.iter().map(|&t_ms| Event { t_ms, target }));
+        }
+        self.queue = EventQueue::new(events);
+        Ok(())
+    }
+
+    /// NEURON's finitialize(v_init): t = 0, v = v_init, gates at steady state, cai = 5e-5 mM,
+    /// synaptic states zero, events rewound.
+    pub fn initialize(&mut self) {
+        self.step_index = 0;
+        let dt = self.settings.dt_ms;
+        self.v_mv.iter_mut().for_each(|v| *v = self.settings.v_init_mv);
+        self.mechanisms.init(&self.v_mv, dt);
+        self.exc.set_dt(dt);
+        self.exc.reset();
+        self.exc_ampa_only.set_dt(dt);
+        self.exc_ampa_only.reset();
+        self.inh.set_dt(dt);
+        self.inh.reset();
+        self.queue.rewind();
+    }
+
+    pub fn settings(&self) -> &SimSettings {
+        &self.settings
+    }
+
+    /// Current time (ms) = steps·dt.
+    pub fn t_ms(&self) -> f64 {
+        self.step_index as f64 * self.settings.dt_ms
+    }
+
+    pub fn step_index(&self) -> u64 {
+        self.step_index
+    }
+
+    /// Internal calcium per node (mM).
+    pub fn cai_mm(&self) -> &[f64] {
+        &self.mechanisms.cai_mm
+    }
+
+    /// Number of synaptic events in the queue (after quirk-1 silencing).
+    pub fn n_events(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Advance one step of dt (spec §7.2).
+    pub fn step(&mut self) -> Result<(), SimError> {
+        let dt = self.settings.dt_ms;
+        let t = self.t_ms();
+        // (1) events due at the start of this step
+        let limit = t + 0.5 * dt;
+        while let Some(e) = self.queue.pop_due(limit) {
+            match e.target {
+                Target::AmpaNmda(k) => self.exc.receive(k as usize, 1.0),
+                Target::Exp2(k) => self.exc_ampa_only.receive(k as usize, 1.0),
+                Target::Inh(k) => self.inh.receive(k as usize, 1.0),
+            }
+        }
+        // (2) currents at the old states
+        self.i_density.iter_mut().for_each(|x| *x = 0.0);
+        self.g_density.iter_mut().for_each(|x| *x = 0.0);
+        self.i_point_na.iter_mut().for_each(|x| *x = 0.0);
+        self.g_point_us.iter_mut().for_each(|x| *x = 0.0);
+        self.mechanisms.currents(&self.v_mv, &mut self.i_density, &mut self.g_density);
+        self.exc.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
+        self.exc_ampa_only.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
+        self.inh.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
+        let t_mid = t + 0.5 * dt;
+        for c in &self.iclamps {
+            self.i_point_na[c.node] -= c.current_na(t_mid);
+        }
+        for e in &self.epscs {
+            self.i_point_na[e.node] -= e.current_na(t_mid);
+        }
+        // (3) tree solve for ΔV
+        for i in 0..self.rhs.len() {
+            let af = self.area_factor[i];
+            self.rhs[i] = -(self.i_density[i] * af + self.i_point_na[i]);
+            self.diag[i] = self.cap_over_dt[i] + self.g_density[i] * af + self.g_point_us[i];
+        }
+        self.solver.add_axial_current(&self.v_mv, &mut self.rhs);
+        self.solver.solve(&self.diag, &mut self.rhs);
+        let mut sum = 0.0;
+        for (v, dv) in self.v_mv.iter_mut().zip(&self.rhs) {
+            *v += dv;
+            sum += *v;
+        }
+        // (4)
+        self.step_index += 1;
+        if !sum.is_finite() {
+            return Err(self.non_finite_error());
+        }
+        // (5) states at the new v
+        self.mechanisms.advance(&self.v_mv, dt);
+        self.exc.advance();
+        self.exc_ampa_only.advance();
+        self.inh.advance();
+        Ok(())
+    }
+
+    fn non_finite_error(&self) -> SimError {
+        let (node, mechanism, state) = match self.mechanisms.first_non_finite() {
+            Some((node, m, s)) => (node, m.to_string(), s.to_string()),
+            None => {
+                let node = self.v_mv.iter().position(|v| !v.is_finite()).unwrap_or(0);
+                (node, "membrane".to_string(), "v".to_string())
+            }
+        };
+        let (section, x) = self.node_location[node];
+        SimError::NonFinite { mechanism, state, section: self.section_names[section].clone(), x, t_ms: self.t_ms() }
+    }
+
+    /// Step until t ≥ `t_ms` (to within half a step), feeding every step to `recorder`.
+    pub fn run_until(&mut self, t_ms: f64, recorder: &mut Recorder) -> Result<(), SimError> {
+        if !t_ms.is_finite() {
+            return Err(SimError::Settings(format!("tstop must be finite, got {t_ms}")));
+        }
+        let dt = self.settings.dt_ms;
+        if self.step_index == 0 {
+            recorder.observe(0, &self.v_mv, dt);
+        }
+        while self.t_ms() < t_ms - 0.5 * dt {
+            self.step()?;
+            recorder.observe(self.step_index, &self.v_mv, dt);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! The `l5pc-golden-v1` case format (reference README "JSON format"): model variant, settings,
+//! stimuli, synapses, recording sites and (optionally) results.
+
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT: &str = "l5pc-golden-v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Case {
+    #[serde(default = "default_format")]
+    pub format: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub model: ModelInfo,
+    pub sim: SimInfo,
+    #[serde(default)]
+    pub stimuli: Stimuli,
+    #[serde(default)]
+    pub synapses: Vec<SynapseEntry>,
+    pub recording: RecordingInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_input_params: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Results>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<serde_json::Value>,
+}
+
+fn default_format() -> String {
+    FORMAT.to_string()
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ModelInfo {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub variant_flags: VariantFlags,
+    #[serde(default)]
+    pub changes_from_reference_model: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantFlags {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_ih: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ampa_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimInfo {
+    /// ms; `null` in CVODE reference files.
+    pub dt: Option<f64>,
+    pub tstop: f64,
+    pub celsius: f64,
+    pub v_init: f64,
+    #[serde(default)]
+    pub integrator: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Stimuli {
+    #[serde(default)]
+    pub iclamps: Vec<IClampEntry>,
+    #[serde(default)]
+    pub epsp_currents: Vec<EpspEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IClampEntry {
+    pub sec: String,
+    pub x: f64,
+    pub delay_ms: f64,
+    pub dur_ms: f64,
+    #[serde(rename = "amp_nA")]
+    pub amp_na: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpspEntry {
+    pub sec: String,
+    pub x: f64,
+    pub onset_ms: f64,
+    pub tau0_ms: f64,
+    pub tau1_ms: f64,
+    #[serde(rename = "imax_nA")]
+    pub imax_na: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SynapseEntry {
+    pub kind: crate::biophysics::SynapseKind,
+    pub sec: String,
+    pub x: f64,
+    pub spikes_ms: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_seg_index: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Location {
+    pub sec: String,
+    pub x: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Site {
+    pub sec: String,
+    pub x: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dist_from_soma_um: Option<f64>,
+    #[serde(default)]
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordingInfo {
+    pub soma: Location,
+    pub soma_dt_ms: f64,
+    pub sites_dt_ms: f64,
+    #[serde(default)]
+    pub sites: Vec<Site>,
+    #[serde(rename = "spike_threshold_mV", default = "default_threshold")]
+    pub spike_threshold_mv: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spike_rule: Option<String>,
+}
+
+fn default_threshold() -> f64 {
+    -20.0
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Results {
+    pub spike_times_ms: Vec<f64>,
+    pub soma_v: Vec<f64>,
+    pub sites_v: Vec<Vec<f64>>,
+    pub n_soma_samples: usize,
+}
+
+/// Errors reading a case file.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("reading {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("parsing {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: unsupported format {format:?} (expected {FORMAT})")]
+    Format { path: String, format: String },
+}
+
+impl Case {
+    pub fn load(path: &std::path::Path) -> Result<Case, CaseError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
+        let case: Case = serde_json::from_str(&text).map_err(|e| CaseError::Parse { path: name.clone(), message: e.to_string() })?;
+        if case.format != FORMAT {
+            return Err(CaseError::Format { path: name, format: case.format });
+        }
+        Ok(case)
+    }
+}
