@@ -5,6 +5,8 @@
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
 
 pub mod biophysics;
+pub mod dataset;
 pub mod morphology;
+pub mod stimulus;
 
 pub use morphology::{Cable, Discretisation, Morphology, MorphologyError, NsegRule};
