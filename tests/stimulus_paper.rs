@@ -46,7 +46,7 @@ fn segment_order_is_neurons_paper_seg_index() {
             assert!((ours.x - x).abs() < 1e-6, "segment {idx}: x {} vs {x} (file rounds to 6 digits)", ours.x);
             assert_eq!(segs.locate(name, x).expect("dendritic"), idx as usize);
             let length = sec["L"].as_f64().expect("L") / sec["nseg"].as_f64().expect("nseg");
-            assert!((ours.length_um - length).abs() < 1e-9 * length);
+            assert!((ours.length_um - length).abs() < 1e-7 * length, "segment {idx} (NEURON stores 3-D points in single precision): length {} vs {length}", ours.length_um);
             checked += 1;
         }
     }
