@@ -256,3 +256,21 @@ fn numpy_reads_the_shards_without_neurotwin() {
     let out = std::process::Command::new("python3").arg("-c").arg(check).arg(dir.path()).output().expect("python3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn morphology_fingerprint_tracks_geometry_topology_and_nseg() {
+    use neurotwin::dataset::morphology_fingerprint;
+    use neurotwin::morphology::NsegRule;
+    let (morph, cable) = small_cell();
+    let fp = morphology_fingerprint(&morph, &cable);
+    assert!(fp.starts_with("sha256:") && fp.len() == 7 + 64, "{fp}");
+    assert_eq!(fp, morphology_fingerprint(&morph, &Cable::new(&morph, &Discretisation::default()).expect("cable")));
+    let mut moved = morph.clone();
+    moved.sections[2].points[1].x_um += 1e-9;
+    assert_ne!(fp, morphology_fingerprint(&moved, &Cable::new(&moved, &Discretisation::default()).expect("cable")));
+    let fixed = Cable::new(&morph, &Discretisation { nseg_rule: NsegRule::Fixed(1), ra_ohm_cm: 100.0 }).expect("cable");
+    assert_ne!(fp, morphology_fingerprint(&morph, &fixed));
+    let mut renamed = morph.clone();
+    renamed.sections[1].name = "dend[9]".into();
+    assert_ne!(fp, morphology_fingerprint(&renamed, &cable));
+}

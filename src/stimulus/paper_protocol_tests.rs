@@ -25,7 +25,7 @@ fn naive_smooth(coarse: &[f64], t_c: usize, sigma: usize, duration: usize) -> Ve
 #[test]
 fn interval_kernels_equal_the_literal_same_convolution() {
     let mut rng = Rng::new(3);
-    for &(t_c, sigma, duration) in &[(7, 3, 100), (25, 6, 300), (96, 38, 1000), (30, 50, 500), (450, 25, 1000), (6, 619, 700)] {
+    for &(t_c, sigma, duration) in &[(7usize, 3usize, 100usize), (25, 6, 300), (96, 38, 1000), (30, 50, 500), (450, 25, 1000), (6, 619, 700)] {
         let n = duration.div_ceil(t_c);
         let coarse: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
         let fast = {

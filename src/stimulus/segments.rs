@@ -113,3 +113,39 @@ impl DendriticSegments {
         Ok(first + ((x * nseg as f64).floor() as usize).min(nseg - 1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::morphology::{Discretisation, Point3, Section};
+
+    fn sec(name: &str, kind: SectionKind, parent: Option<usize>, len: f64) -> Section {
+        let points = vec![Point3::new(0.0, 0.0, 0.0, 1.0), Point3::new(len, 0.0, 0.0, 1.0)];
+        Section { name: name.into(), kind, parent, parent_x: if parent == Some(0) { 0.5 } else { 1.0 }, points }
+    }
+
+    #[test]
+    fn paper_order_is_basal_apical_custom_whatever_the_file_order() {
+        // file order interleaves kinds; nseg by the Hay rule: 100 µm → 5, 50 → 3, 10 → 1
+        let morph = Morphology {
+            sections: vec![
+                sec("soma[0]", SectionKind::Soma, None, 20.0),
+                sec("apic[0]", SectionKind::Apical, Some(0), 100.0),
+                sec("dend_7[0]", SectionKind::Custom(7), Some(0), 10.0),
+                sec("dend[0]", SectionKind::Basal, Some(0), 50.0),
+                sec("axon[0]", SectionKind::Axon, Some(0), 30.0),
+            ],
+            source: "test".into(),
+        };
+        let cable = Cable::new(&morph, &Discretisation::default()).expect("cable");
+        let segs = DendriticSegments::new(&morph, &cable).expect("segments");
+        let names: Vec<&str> = segs.segments.iter().map(|s| s.section_name.as_str()).collect();
+        assert_eq!(names, ["dend[0]", "dend[0]", "dend[0]", "apic[0]", "apic[0]", "apic[0]", "apic[0]", "apic[0]", "dend_7[0]"]);
+        assert_eq!(segs.count_by_tree(), (4, 5), "custom dendrites take the basal rates");
+        assert!(segs.segments.windows(2).filter(|w| w[0].section == w[1].section).all(|w| w[0].x < w[1].x));
+        assert!((segs.segments[0].length_um - 50.0 / 3.0).abs() < 1e-12);
+        assert_eq!(segs.locate("apic[0]", 1.0).expect("on apic"), 7);
+        assert_eq!(segs.locate("apic[0]", 0.5).expect("on apic"), 5);
+        assert!(segs.locate("axon[0]", 0.5).is_err());
+    }
+}
