@@ -7,10 +7,12 @@
 pub mod app;
 pub mod biophysics;
 pub mod case;
+pub mod dataset;
 pub mod npy;
 pub mod replay;
 pub mod simulate;
 pub mod timing;
 pub mod morphology;
+pub mod stimulus;
 
 pub use morphology::{Cable, Discretisation, Morphology, MorphologyError, NsegRule};

@@ -1,0 +1,254 @@
+//! Minimal NPY v1.0 writer and reader (the format NumPy's `np.save`/`np.load` use), so shards can
+//! be read without neurotwin. Little-endian, C order, the dtypes the dataset needs. Header: magic
+//! `\x93NUMPY`, version 1.0, u16 header length, a Python dict literal with descr, fortran_order
+//! and shape, padded with spaces and a final newline so the data starts at a multiple of 64 bytes.
+
+use super::DatasetError;
+use std::io::{BufWriter, Read, Write};
+use std::path::Path;
+
+const MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// IEEE binary16 bits (NumPy `float16`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct F16(pub u16);
+
+/// An element type that can be stored in an NPY file.
+pub trait NpyElem: Copy {
+    /// NumPy dtype string, e.g. `<f4`.
+    const DESCR: &'static str;
+    fn put_le(self, out: &mut Vec<u8>);
+}
+
+macro_rules! npy_elem {
+    ($t:ty, $d:expr) => {
+        impl NpyElem for $t {
+            const DESCR: &'static str = $d;
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    };
+}
+npy_elem!(i32, "<i4");
+npy_elem!(i64, "<i8");
+npy_elem!(u64, "<u8");
+npy_elem!(f32, "<f4");
+npy_elem!(f64, "<f8");
+
+impl NpyElem for F16 {
+    const DESCR: &'static str = "<f2";
+    fn put_le(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_le_bytes());
+    }
+}
+
+/// f32 → binary16 with round-to-nearest-even (what NumPy's `astype(np.float16)` does);
+/// overflow gives ±inf, NaN stays NaN.
+pub fn f32_to_f16(x: f32) -> F16 {
+    let b = x.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32;
+    let man = b & 0x007f_ffff;
+    if exp == 0xff {
+        let nan = if man != 0 { 0x0200 | (man >> 13) as u16 } else { 0 };
+        return F16(sign | 0x7c00 | nan);
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return F16(sign | 0x7c00);
+    }
+    let round = |q: u32, rem: u32, half: u32| if rem > half || (rem == half && q & 1 == 1) { q + 1 } else { q };
+    if e <= 0 {
+        if e < -10 {
+            return F16(sign);
+        }
+        // subnormal: value m·2^(exp−150) in units of 2^−24 is m >> (14 − e)
+        let m = man | 0x0080_0000;
+        let s = (14 - e) as u32;
+        let q = round(m >> s, m & ((1 << s) - 1), 1 << (s - 1));
+        return F16(sign | q as u16);
+    }
+    // a carry out of the mantissa correctly bumps the exponent (up to inf)
+    let h = round(((e as u32) << 10) | (man >> 13), man & 0x1fff, 0x1000);
+    F16(sign | h as u16)
+}
+
+/// binary16 → f32 (exact).
+pub fn f16_to_f32(h: F16) -> f32 {
+    let h = u32::from(h.0);
+    let sign = (h & 0x8000) << 16;
+    let exp = (h >> 10) & 0x1f;
+    let man = h & 0x03ff;
+    let v = match exp {
+        0 => {
+            // subnormal (or zero): man units of 2^−24
+            let v = man as f32 * 2f32.powi(-24);
+            return if sign != 0 { -v } else { v };
+        }
+        0x1f => sign | 0x7f80_0000 | (man << 13),
+        _ => sign | ((exp + 112) << 23) | (man << 13),
+    };
+    f32::from_bits(v)
+}
+
+fn header(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let dims = match shape.len() {
+        1 => format!("({},)", shape[0]),
+        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {dims}, }}");
+    let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
+    dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    dict.push('\n');
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + dict.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+/// Write `data` (C order) with `shape` to `path`.
+pub fn write_npy<T: NpyElem>(path: &Path, shape: &[usize], data: &[T]) -> Result<(), DatasetError> {
+    let expected: usize = shape.iter().product();
+    if expected != data.len() {
+        return Err(DatasetError::Format(format!("{}: shape {shape:?} needs {expected} values, got {}", path.display(), data.len())));
+    }
+    let io = |e: std::io::Error| DatasetError::io(path, e);
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut w = BufWriter::new(file);
+    w.write_all(&header(T::DESCR, shape)).map_err(io)?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for chunk in data.chunks(8192) {
+        buf.clear();
+        chunk.iter().for_each(|v| v.put_le(&mut buf));
+        w.write_all(&buf).map_err(io)?;
+    }
+    let file = w.into_inner().map_err(|e| io(e.into_error()))?;
+    // data must be on disk before the shard is renamed into place (resume trusts finished shards)
+    file.sync_all().map_err(io)
+}
+
+/// The values of an NPY file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyData {
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    U64(Vec<u64>),
+    F16(Vec<F16>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// An NPY array read back: shape plus data in C order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyArray {
+    pub shape: Vec<usize>,
+    pub data: NpyData,
+}
+
+fn dict_value<'a>(dict: &'a str, key: &str) -> Option<&'a str> {
+    let start = dict.find(&format!("'{key}':"))? + key.len() + 3;
+    Some(dict[start..].trim_start())
+}
+
+/// Read an NPY v1/v2 file with one of the dtypes above, C order.
+pub fn read_npy(path: &Path) -> Result<NpyArray, DatasetError> {
+    let bad = |m: String| DatasetError::Format(format!("{}: {m}", path.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(|e| DatasetError::io(path, e))?;
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return Err(bad("not an NPY file".into()));
+    }
+    let (hlen, hstart) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        v => return Err(bad(format!("unsupported NPY version {v}"))),
+    };
+    let dict = std::str::from_utf8(bytes.get(hstart..hstart + hlen).ok_or_else(|| bad("truncated header".into()))?)
+        .map_err(|_| bad("header is not text".into()))?;
+    let full = dict_value(dict, "descr").and_then(|v| v.get(1..4)).ok_or_else(|| bad("no descr".into()))?;
+    // only little-endian data is written or read
+    let descr = full.strip_prefix('<').ok_or_else(|| bad(format!("unsupported byte order in dtype {full}")))?;
+    if dict_value(dict, "fortran_order").is_some_and(|v| v.starts_with("True")) {
+        return Err(bad("Fortran order is not supported".into()));
+    }
+    let shape_txt = dict_value(dict, "shape").ok_or_else(|| bad("no shape".into()))?;
+    let close = shape_txt.find(')').ok_or_else(|| bad("bad shape".into()))?;
+    let shape = shape_txt[1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>().map_err(|_| bad(format!("bad dimension {s:?}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n: usize = shape.iter().product();
+    let body = &bytes[hstart + hlen..];
+    let size = match descr {
+        "i4" | "f4" => 4,
+        "i8" | "u8" | "f8" => 8,
+        "f2" => 2,
+        other => return Err(bad(format!("unsupported dtype {other}"))),
+    };
+    if body.len() != n * size {
+        return Err(bad(format!("{} data bytes for shape {shape:?} of {descr} (expected {})", body.len(), n * size)));
+    }
+    let mut c4 = body.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
+    let mut c8 = body.chunks_exact(8).map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    let data = match descr {
+        "i4" => NpyData::I32(c4.by_ref().map(i32::from_le_bytes).collect()),
+        "f4" => NpyData::F32(c4.by_ref().map(f32::from_le_bytes).collect()),
+        "i8" => NpyData::I64(c8.by_ref().map(i64::from_le_bytes).collect()),
+        "u8" => NpyData::U64(c8.by_ref().map(u64::from_le_bytes).collect()),
+        "f8" => NpyData::F64(c8.by_ref().map(f64::from_le_bytes).collect()),
+        _ => NpyData::F16(body.chunks_exact(2).map(|c| F16(u16::from_le_bytes([c[0], c[1]]))).collect()),
+    };
+    Ok(NpyArray { shape, data })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f16_conversion_matches_ieee_bit_patterns() {
+        for (x, bits) in [
+            (1.0f32, 0x3c00u16),
+            (-2.0, 0xc000),
+            (65504.0, 0x7bff),
+            (65520.0, 0x7c00),
+            (-76.5, 0xd4c8),
+            (1e-8, 0x0000),
+            (6e-8, 0x0001),
+            (2.0f32.powi(-14), 0x0400),
+            (1.0 + 2.0f32.powi(-11), 0x3c00), // tie → even
+            (1.0 + 3.0 * 2.0f32.powi(-11), 0x3c02),
+            (f32::NEG_INFINITY, 0xfc00),
+        ] {
+            assert_eq!(f32_to_f16(x).0, bits, "{x}");
+        }
+        assert!(f16_to_f32(f32_to_f16(f32::NAN)).is_nan());
+        for bits in (0u16..0x7c00).step_by(7) {
+            assert_eq!(f32_to_f16(f16_to_f32(F16(bits))).0, bits, "round trip {bits:#x}");
+            assert_eq!(f32_to_f16(-f16_to_f32(F16(bits))).0, bits | 0x8000);
+        }
+    }
+
+    #[test]
+    fn npy_round_trip_and_header_alignment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.npy");
+        let data: Vec<f32> = (0..12).map(|i| i as f32 * 0.5).collect();
+        write_npy(&p, &[3, 4], &data).expect("write");
+        let bytes = std::fs::read(&p).expect("read");
+        let hlen = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+        assert_eq!((10 + hlen) % 64, 0);
+        assert_eq!(bytes[10 + hlen - 1], b'\n');
+        assert_eq!(read_npy(&p).expect("read"), NpyArray { shape: vec![3, 4], data: NpyData::F32(data) });
+        write_npy(&p, &[2], &[7i64, -1]).expect("write");
+        assert_eq!(read_npy(&p).expect("read").data, NpyData::I64(vec![7, -1]));
+        write_npy(&p, &[0], &Vec::<i32>::new()).expect("write");
+        assert_eq!(read_npy(&p).expect("read").shape, vec![0]);
+        assert!(write_npy(&p, &[3], &[1.0f64]).is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! Reading a dataset folder back: merges the manifests of all partitions and loads shards.
+
+use super::manifest::{DatasetDefinition, Manifest, ShardEntry, ShardStatus};
+use super::shard::{read_shard, verify_shard, ShardData};
+use super::DatasetError;
+use std::path::{Path, PathBuf};
+
+/// A dataset folder, possibly written by several `--shard I/N` partitions.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub dir: PathBuf,
+    pub definition: DatasetDefinition,
+    /// Every shard; `Done` if any partition finished it.
+    pub shards: Vec<ShardEntry>,
+}
+
+impl Dataset {
+    pub fn open(dir: &Path) -> Result<Dataset, DatasetError> {
+        let paths = Manifest::find_all(dir)?;
+        let Some(first) = paths.first() else {
+            return Err(DatasetError::Format(format!("{}: no manifest.json or manifest.part-*.json", dir.display())));
+        };
+        let base = Manifest::load(first)?;
+        let mut shards = base.shards.clone();
+        for p in &paths[1..] {
+            let m = Manifest::load(p)?;
+            if m.definition != base.definition {
+                return Err(DatasetError::DefinitionMismatch {
+                    path: p.display().to_string(),
+                    detail: format!("differs from {}", first.display()),
+                });
+            }
+            for (s, other) in shards.iter_mut().zip(m.shards) {
+                if other.status == ShardStatus::Done {
+                    *s = other;
+                }
+            }
+        }
+        Ok(Dataset { dir: dir.to_path_buf(), definition: base.definition, shards })
+    }
+
+    /// True when every shard is done.
+    pub fn is_complete(&self) -> bool {
+        self.shards.iter().all(|s| s.status == ShardStatus::Done)
+    }
+
+    /// Indices of finished shards.
+    pub fn done_shards(&self) -> Vec<usize> {
+        self.shards.iter().filter(|s| s.status == ShardStatus::Done).map(|s| s.index).collect()
+    }
+
+    /// Check a finished shard's files against the sizes and hashes in the manifest.
+    pub fn verify(&self, index: usize) -> bool {
+        self.shards.get(index).is_some_and(|s| s.status == ShardStatus::Done && verify_shard(&self.dir.join(&s.dir), &s.files))
+    }
+
+    /// Load a finished shard.
+    pub fn read_shard(&self, index: usize) -> Result<ShardData, DatasetError> {
+        let s = self
+            .shards
+            .get(index)
+            .filter(|s| s.status == ShardStatus::Done)
+            .ok_or_else(|| DatasetError::Format(format!("shard {index} is not finished or does not exist")))?;
+        let data = read_shard(&self.dir.join(&s.dir), self.definition.n_segments, self.definition.protocol.duration_ms)?;
+        if data.seeds != s.seeds {
+            return Err(DatasetError::Format(format!("shard {index}: seeds.npy disagrees with the manifest")));
+        }
+        Ok(data)
+    }
+}
