@@ -4,6 +4,10 @@
 //! the old states (eca from the current cai; IClamp and EPSC currents at t + dt/2); (3) Hines solve,
 //! V += ΔV; (4) t += dt; (5) state updates at the new v in registration order, then synapses.
 
+mod live;
+
+pub use live::LiveSynapse;
+
 use super::cell::Cell;
 use super::mechanisms::Mechanisms;
 use super::point_current::{EpscCurrent, IClamp};

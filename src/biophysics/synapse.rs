@@ -124,6 +124,8 @@ pub struct AmpaNmdaSynapses {
     f_ampa: f64,
     f_nmda: f64,
     decay: [f64; 4],
+    /// 1 with NMDA, 0 for the AMPA-only model switched live (the app's NMDA toggle).
+    pub nmda_scale: f64,
 }
 
 impl Default for AmpaNmdaSynapses {
@@ -137,6 +139,7 @@ impl Default for AmpaNmdaSynapses {
             f_ampa: AMPA.factor(),
             f_nmda: NMDA.factor(),
             decay: [1.0; 4],
+            nmda_scale: 1.0,
         }
     }
 }
@@ -181,7 +184,7 @@ impl AmpaNmdaSynapses {
             let node = self.nodes[k];
             let v = v_mv[node];
             let g_ampa = GMAX_EXC_US * (self.b_ampa[k] - self.a_ampa[k]);
-            let g_nmda_open = GMAX_EXC_US * (self.b_nmda[k] - self.a_nmda[k]);
+            let g_nmda_open = self.nmda_scale * GMAX_EXC_US * (self.b_nmda[k] - self.a_nmda[k]);
             let (block, dblock) = mg_block(v);
             let drive = v - E_EXC_MV;
             i_na[node] += (g_ampa + g_nmda_open * block) * drive;
@@ -244,6 +247,23 @@ impl EventQueue {
     #[inline(always)]
     pub fn next_time(&self) -> f64 {
         self.events.get(self.cursor).map_or(f64::INFINITY, |e| e.t_ms)
+    }
+
+    /// Insert an event among the pending ones, after any pending event with the same time.
+    pub fn insert(&mut self, event: Event) {
+        // delivered events are dead weight once the app has run for a while
+        if self.cursor > 4096 && self.cursor * 2 > self.events.len() {
+            self.events.drain(..self.cursor);
+            self.cursor = 0;
+        }
+        let offset = self.events[self.cursor..].partition_point(|e| e.t_ms <= event.t_ms);
+        self.events.insert(self.cursor + offset, event);
+    }
+
+    /// Keep only the pending events for which `keep` is true.
+    pub fn retain_pending(&mut self, mut keep: impl FnMut(&Event) -> bool) {
+        let pending: Vec<Event> = self.events.drain(self.cursor..).filter(|e| keep(e)).collect();
+        self.events.extend(pending);
     }
 
     /// Pop the next event if its time is ≤ `t_limit_ms`.
