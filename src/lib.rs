@@ -9,6 +9,7 @@ pub mod biophysics;
 pub mod case;
 pub mod dataset;
 pub mod npy;
+pub mod paper_sim;
 pub mod replay;
 pub mod simulate;
 pub mod timing;

@@ -8,14 +8,8 @@ use super::segments::DendriticSegments;
 use super::StimulusError;
 use serde::{Deserialize, Serialize};
 
-/// Synapse kind, spelled as in the golden JSON (`"exc"`, `"inh"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SynKind {
-    #[serde(rename = "exc")]
-    Exc,
-    #[serde(rename = "inh")]
-    Inh,
-}
+/// Synapse kind (`"exc"`, `"inh"` in the golden JSON): the engine's own enum.
+pub use crate::biophysics::synapse::SynapseKind as SynKind;
 
 /// One synapse with its presynaptic spike times, as in the golden JSON `synapses` list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
