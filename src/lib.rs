@@ -8,7 +8,6 @@ pub mod app;
 pub mod biophysics;
 pub mod case;
 pub mod dataset;
-pub mod npy;
 pub mod paper_sim;
 pub mod replay;
 pub mod simulate;
