@@ -1,0 +1,59 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from training.train import load_checkpoint, train
+
+from .conftest import tiny_config
+
+
+def _quiet(*_):
+    pass
+
+
+def test_loss_decreases_on_a_learnable_task(dataset_dir, tmp_path):
+    cfg = tiny_config(dataset_dir, epochs=6, lr=1e-2, steps=10)
+    train(cfg, str(tmp_path / "run"), log=_quiet)
+    hist = [json.loads(line) for line in open(tmp_path / "run" / "history.jsonl")]
+    assert len(hist) == 6
+    first = hist[0]["train_bce"] + 0.02 * hist[0]["train_mse"]
+    last = hist[-1]["train_bce"] + 0.02 * hist[-1]["train_mse"]
+    assert last < 0.6 * first
+    assert hist[-1]["valid_loss"] < hist[0]["valid_loss"]
+    assert hist[-1]["valid_auc"] > 0.8
+
+
+def test_resume_reproduces_an_uninterrupted_run(dataset_dir, tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    train(tiny_config(dataset_dir, epochs=4), a, log=_quiet)
+    train(tiny_config(dataset_dir, epochs=4), b, max_epochs_this_run=2, log=_quiet)
+    assert load_checkpoint(os.path.join(b, "checkpoints", "last.pt"))["epoch"] == 1
+    with pytest.raises(FileExistsError):
+        train(tiny_config(dataset_dir, epochs=4), b, log=_quiet)
+    train(tiny_config(dataset_dir, epochs=4), b, resume=True, log=_quiet)
+    ca = load_checkpoint(os.path.join(a, "checkpoints", "last.pt"))
+    cb = load_checkpoint(os.path.join(b, "checkpoints", "last.pt"))
+    assert ca["epoch"] == cb["epoch"] == 3
+    for k, v in ca["model"].items():
+        assert torch.equal(v, cb["model"][k]), k
+    for sa, sb in zip(ca["optimizer"]["state"].values(), cb["optimizer"]["state"].values()):
+        for k in sa:
+            assert torch.equal(torch.as_tensor(sa[k]), torch.as_tensor(sb[k]))
+    assert ca["scheduler"] == cb["scheduler"]
+    assert ca["numpy_rng"] == cb["numpy_rng"]
+    drop = lambda h: [{k: v for k, v in e.items() if k not in ("wall_s", "step_s")} for e in h]  # noqa: E731
+    assert drop(ca["history"]) == drop(cb["history"])
+
+
+def test_schedule_follows_the_paper_stages(dataset_dir):
+    from training.train import TrainConfig
+
+    cfg = TrainConfig(data=dataset_dir, model={}, epochs=250)
+    assert cfg.stage(0) == (1e-4, 1.0, 0.02)
+    assert cfg.stage(39) == (1e-4, 1.0, 0.02) and cfg.stage(40) == (3e-5, 2.0, 0.01)
+    assert cfg.stage(249) == (1e-6, 9.0, 0.003)
+    cfg.epochs = 10
+    assert [cfg.stage(e)[0] for e in range(10)] == [1e-4, 1e-4, 3e-5, 3e-5, 1e-5, 3e-6, 3e-6, 1e-6, 1e-6, 1e-6]
