@@ -26,7 +26,7 @@ def _kernels(text: str) -> list[int]:
 def cmd_train(a) -> int:
     from .data import Dataset
     from .model import ModelConfig
-    from .train import TrainConfig, train
+    from .train import TrainConfig, read_config, train
 
     depth, width, kernels = PRESETS[a.preset]
     if a.depth is not None or a.kernels is not None:
@@ -35,9 +35,11 @@ def cmd_train(a) -> int:
     width = a.width if a.width is not None else width
     ds = Dataset(a.data)
     mcfg = ModelConfig.build(ds.n_rows, depth, width, kernels)
-    cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs, steps_per_epoch=a.steps_per_epoch,
+    cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs or 50, steps_per_epoch=a.steps_per_epoch,
                       batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
                       first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction)
+    if a.resume and a.epochs is None:  # keep the run's own length (and so its schedule)
+        cfg.epochs = read_config(a.out).epochs
     if a.lr is not None:  # rescale the whole schedule so that it starts at --lr
         cfg.stages = [[f, lr * a.lr / cfg.stages[0][1], ws, wv] for f, lr, ws, wv in cfg.stages]
     os.makedirs(a.out, exist_ok=True)
@@ -48,6 +50,7 @@ def cmd_train(a) -> int:
 def cmd_evaluate(a) -> int:
     from .data import Dataset, WindowSource
     from .evaluate import paper_metrics, predict_sims, summary_line
+    from .metrics import jsonable
     from .train import load_model
 
     if a.threads:
@@ -66,7 +69,7 @@ def cmd_evaluate(a) -> int:
     m = paper_metrics(sims, ids, logits, soma, cfg.transform(), cfg.ignore_ms)
     m.update({"split": a.split, "checkpoint": a.which, "checkpoint_epoch": ck["epoch"], "predict_s": time.time() - t0})
     with open(os.path.join(a.run, "evaluation.json"), "w") as f:
-        json.dump(m, f, indent=2)
+        json.dump(jsonable(m), f, indent=2, allow_nan=False)
     print(summary_line(m))
     print(f"wrote {os.path.join(a.run, 'evaluation.json')}")
     return 0
@@ -117,7 +120,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--first-layer", choices=["auto", "sparse", "dense"], default="auto",
                    help="first-layer implementation for training (auto: sparse on CPU, dense on CUDA; same maths)")
-    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--epochs", type=int, help="epochs in the whole run (default 50; with --resume: the run's own)")
     p.add_argument("--lr", type=float, help="initial learning rate (default 1e-4; the 5-stage schedule is scaled with it)")
     p.add_argument("--steps-per-epoch", type=int, default=288)
     p.add_argument("--batch-size", type=int, default=8)
@@ -125,7 +128,7 @@ def main(argv=None) -> int:
     p.add_argument("--ignore-ms", type=int, default=500, help="training windows end at/after this; evaluation skips these ms")
     p.add_argument("--valid-fraction", type=float, default=0.05)
     p.add_argument("--test-fraction", type=float, default=0.1)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: all cores; default 1: on the shared 2-core machine 2 threads measured slower)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint (--epochs may be raised)")
     p.set_defaults(fn=cmd_train)

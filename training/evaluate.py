@@ -23,12 +23,16 @@ from .model import TCN, SparseBatch
 
 @torch.no_grad()
 def predict_sims(model: TCN, source: WindowSource, sim_ids: list[int], device: str = "cpu", sparse: bool = True,
-                 sims_per_pass: int = 4) -> tuple[np.ndarray, np.ndarray]:
+                 sims_per_pass: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Spike logits and soma predictions (target units), float32 [n_sims, duration_ms] each, for
-    whole simulations; the model is put in eval mode (BatchNorm running statistics)."""
+    whole simulations; the model is put in eval mode (BatchNorm running statistics).
+    ``sims_per_pass`` default: as many as keep the sparse layer's [T, k, c] buffer near 80 MB."""
     was_training = model.training
     model.eval()
     T = source.duration_ms
+    if sims_per_pass is None:
+        k, c = model.cfg.kernels[0], model.cfg.widths[0]
+        sims_per_pass = max(1, int(2e7 // (T * k * c)))
     logits, soma = [], []
     for i in range(0, len(sim_ids), sims_per_pass):
         ids = sim_ids[i:i + sims_per_pass]

@@ -29,6 +29,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from .data import SPIKE_BINNING, Dataset, WindowSource
 from .evaluate import paper_metrics, predict_sims
+from .metrics import jsonable
 from .model import TCN
 from .train import hardware_description, load_model
 
@@ -91,7 +92,7 @@ def onnx_run(path: str, x: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(z: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-z))) if np.isfinite(z) else (1.0 if z > 0 else 0.0)
+    return float(1.0 / (1.0 + np.exp(-z)))
 
 
 def build_metadata(name: str, model: TCN, run_cfg, ckpt: dict, ds: Dataset, evaluation: dict, parity: dict) -> dict:
@@ -103,7 +104,8 @@ def build_metadata(name: str, model: TCN, run_cfg, ckpt: dict, ds: Dataset, eval
     if headline:
         for f in ("0.0025", "0.01", "0.002"):
             logit = headline["at_fpr"][f]["threshold"]
-            thresholds[f] = {"fpr_target": float(f), "probability": _sigmoid(logit), "logit": logit,
+            # logit +inf (None in the JSON): no finite threshold reaches the FPR; never predict a spike
+            thresholds[f] = {"fpr_target": float(f), "probability": _sigmoid(logit) if logit is not None and np.isfinite(logit) else None, "logit": logit,
                              "tpr": headline["at_fpr"][f]["tpr"], "fpr_achieved": headline["at_fpr"][f]["fpr"]}
     hist = ckpt.get("history", [])
     return {
@@ -198,9 +200,9 @@ def export(run_dir: str, out: str, which: str = "best", data: str | None = None,
               "source": f"simulation {test_ids[0]}, ms [{start}, {start + length})",
               "max_abs_diff_onnxruntime_vs_torch": {"spike_probability": float(diff[0]), "soma": float(diff[1])},
               "tolerance": 1e-4, "passed": bool(diff.max() < 1e-4)}
-    meta = build_metadata(name, model, cfg, ck, ds, evaluation, parity)
+    meta = jsonable(build_metadata(name, model, cfg, ck, ds, evaluation, parity))
     with open(os.path.join(folder, f"{name}.json"), "w") as f:
-        json.dump(meta, f, indent=2)
+        json.dump(meta, f, indent=2, allow_nan=False)
     log(f"wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB), {name}.json, parity vector; "
         f"ONNX Runtime vs PyTorch max |diff| {diff.max():.2e} ({'ok' if parity['passed'] else 'FAILED'})")
     if not parity["passed"]:

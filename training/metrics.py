@@ -100,3 +100,17 @@ def spike_metrics(y_true: np.ndarray, score: np.ndarray, fprs=REPORT_FPRS) -> di
         t, a, th = tpr_at_fpr(fpr, tpr, thr, f)
         out["at_fpr"][f"{f:g}"] = {"tpr": t, "fpr": a, "threshold": th}
     return out
+
+
+def jsonable(obj):
+    """Replace non-finite floats (a +inf ROC threshold, a NaN variance ratio) by None, so the
+    JSON we write is strict (serde_json and most parsers reject NaN/Infinity)."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    return obj

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import Dataset, SomaTransform, WindowSource, split_sims
+from .metrics import jsonable
 from .model import TCN, ModelConfig, SparseBatch
 
 #: (start as a fraction of the run, learning rate, spike-loss weight, soma-loss weight)
@@ -283,7 +284,7 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         if is_best or not valid_batches:
             shutil.copyfile(last_path, os.path.join(ck_dir, "best.pt"))
         with open(os.path.join(run_dir, "history.jsonl"), "w") as f:  # rewritten: matches the checkpoint
-            f.writelines(json.dumps(h) + "\n" for h in history)
+            f.writelines(json.dumps(jsonable(h), allow_nan=False) + "\n" for h in history)
         auc = entry.get("valid_auc")
         log(f"epoch {epoch + 1}/{cfg.epochs}: lr {lr:.0e}, train BCE {entry['train_bce']:.4f} MSE {entry['train_mse']:.3f}; "
             f"valid loss {entry.get('valid_loss', float('nan')):.4f}, AUC {auc if auc is None else round(auc, 4)}, "

@@ -22,7 +22,10 @@ def test_export_parity_and_metadata(trained_run, dataset_dir, tmp_path):
     meta = export(trained_run, out, log=lambda *_: None)
     folder = tmp_path / "models"
     assert sorted(os.listdir(folder)) == ["tiny.json", "tiny.onnx", "tiny.parity.input.npy", "tiny.parity.output.npy"]
-    on_disk = json.load(open(folder / "tiny.json"))
+    def strict(c):
+        raise ValueError(f"non-standard JSON constant {c}")
+
+    on_disk = json.loads(open(folder / "tiny.json").read(), parse_constant=strict)
     assert on_disk == json.loads(json.dumps(meta))
     for k in REQUIRED:
         assert k in on_disk, k
@@ -74,6 +77,8 @@ def test_cli_end_to_end(dataset_dir, tmp_path):
                  "--epochs", "2", "--steps-per-epoch", "3", "--batch-size", "2", "--window-ms", "100", "--ignore-ms", "200",
                  "--threads", "1", "--lr", "1e-3"]) == 0
     assert main(["train", "--data", dataset_dir, "--out", run, "--epochs", "3", "--steps-per-epoch", "3", "--resume", "--threads", "1"]) == 0
+    assert len(open(os.path.join(run, "history.jsonl")).readlines()) == 3
+    assert main(["train", "--data", dataset_dir, "--out", run, "--resume"]) == 0  # nothing left to do: 3 epochs kept
     assert len(open(os.path.join(run, "history.jsonl")).readlines()) == 3
     assert main(["evaluate", "--run", run, "--data", dataset_dir]) == 0
     ev = json.load(open(os.path.join(run, "evaluation.json")))

@@ -61,3 +61,8 @@ def test_soma_metrics():
     m = metrics.soma_metrics(t, t + 1)
     assert m["explained_variance"] == pytest.approx(1) and m["rmse_mV"] == pytest.approx(1)
     assert metrics.explained_variance([1, 2, 3, 4], [1, 2, 3, 5]) == pytest.approx(1 - np.var([0, 0, 0, -1]) / np.var([1, 2, 3, 4]))
+
+
+def test_jsonable_removes_non_finite_values():
+    d = metrics.jsonable({"a": float("inf"), "b": [np.float32(1.5), float("nan")], "c": {"d": np.int64(3)}})
+    assert d == {"a": None, "b": [1.5, None], "c": {"d": 3}}
