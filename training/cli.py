@@ -35,13 +35,15 @@ def cmd_train(a) -> int:
     width = a.width if a.width is not None else width
     ds = Dataset(a.data)
     mcfg = ModelConfig.build(ds.n_rows, depth, width, kernels)
+    mcfg.n_dend = a.dend_pcs
     cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs or 50, steps_per_epoch=a.steps_per_epoch,
                       batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
                       first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction)
     if a.resume and a.epochs is None:  # keep the run's own length (and so its schedule)
         cfg.epochs = read_config(a.out).epochs
     if a.lr is not None:  # rescale the whole schedule so that it starts at --lr
-        cfg.stages = [[f, lr * a.lr / cfg.stages[0][1], ws, wv] for f, lr, ws, wv in cfg.stages]
+        base = cfg.stages[0][1]
+        cfg.stages = [[row[0], row[1] * a.lr / base, *row[2:]] for row in cfg.stages]
     os.makedirs(a.out, exist_ok=True)
     train(cfg, a.out, resume=a.resume)
     return 0
@@ -118,6 +120,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True, help="run folder (config, checkpoints, history)")
     _arch_args(p)
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--dend-pcs", type=int, default=0,
+                   help="add the dendritic head: predict this many PCA components of the dendritic voltages (paper: 20; needs dend_v.npy)")
     p.add_argument("--first-layer", choices=["auto", "sparse", "dense"], default="auto",
                    help="first-layer implementation for training (auto: sparse on CPU, dense on CUDA; same maths)")
     p.add_argument("--epochs", type=int, help="epochs in the whole run (default 50; with --resume: the run's own)")

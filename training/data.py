@@ -103,6 +103,7 @@ class Simulation:
     ms: np.ndarray  # int32 [n_spikes]
     soma_v: np.ndarray  # float32 [duration_ms]
     out_spikes_ms: np.ndarray  # float64 [n_out]
+    dend_v: np.ndarray | None = None  # [n_segments, duration_ms] mV (memory-mapped), if loaded
 
     def dense_input(self, n_rows: int, start: int = 0, length: int | None = None) -> np.ndarray:
         """Dense binary raster float32 [n_rows, length] of the window [start, start + length) ms."""
@@ -174,9 +175,14 @@ class Dataset:
             "segments": self.definition["segments"],
         }
 
-    def load_shard(self, index: int) -> list[Simulation]:
+    @property
+    def has_dendritic(self) -> bool:
+        return self.definition.get("dendritic_dtype") is not None
+
+    def load_shard(self, index: int, dendritic: bool = False) -> list[Simulation]:
         """Read one finished shard; checks shapes and offsets (not the hashes: see
-        `training/check_dataset.py` for a full integrity check)."""
+        `training/check_dataset.py` for a full integrity check). ``dendritic``: also attach the
+        dendritic voltages (memory-mapped) when the dataset has them."""
         s = self.shards[index]
         folder = os.path.join(self.root, s["dir"])
         load = lambda name: np.load(os.path.join(folder, name))  # noqa: E731
@@ -190,6 +196,11 @@ class Dataset:
             raise DatasetFormatError(f"{folder}: bad soma_v or output spike offsets")
         if len(rows) and (rows.min() < 0 or rows.max() >= self.n_rows or ms.min() < 0 or ms.max() >= self.duration_ms):
             raise DatasetFormatError(f"{folder}: input spike outside the raster")
+        dend = None
+        if dendritic and os.path.exists(os.path.join(folder, "dend_v.npy")):
+            dend = np.load(os.path.join(folder, "dend_v.npy"), mmap_mode="r")
+            if dend.shape != (n, self.n_segments, self.duration_ms):
+                raise DatasetFormatError(f"{folder}: dend_v shape {dend.shape}")
         sims = []
         for k in range(n):
             a, b = off[k], off[k + 1]
@@ -199,10 +210,11 @@ class Dataset:
                 ms=ms[a:b].astype(np.int32),
                 soma_v=soma[k].astype(np.float32),
                 out_spikes_ms=out[out_off[k]:out_off[k + 1]].astype(np.float64),
+                dend_v=None if dend is None else dend[k],
             ))
         return sims
 
-    def load_sims(self, sim_indices: list[int] | None = None) -> dict[int, Simulation]:
+    def load_sims(self, sim_indices: list[int] | None = None, dendritic: bool = False) -> dict[int, Simulation]:
         """Load simulations by global index (all finished ones if None)."""
         want = None if sim_indices is None else set(sim_indices)
         out = {}
@@ -211,10 +223,39 @@ class Dataset:
             idx = range(s["first_sim"], s["first_sim"] + s["n_sims"])
             if want is not None and not want.intersection(idx):
                 continue
-            for k, sim in zip(idx, self.load_shard(i)):
+            for k, sim in zip(idx, self.load_shard(i, dendritic)):
                 if want is None or k in want:
                     out[k] = sim
         return out
+
+
+@dataclass
+class DendriticPCA:
+    """Principal components of the dendritic voltages (the paper's optional third head predicts
+    the projections). ``mean`` [n_segments] mV, ``components`` [n_pcs, n_segments] (orthonormal
+    rows); target = components · (v − mean), in mV."""
+
+    mean: np.ndarray
+    components: np.ndarray
+
+    @staticmethod
+    def fit(sims: list[Simulation], n_pcs: int, samples_per_sim: int = 500, seed: int = 0) -> "DendriticPCA":
+        """Fit on ``samples_per_sim`` random ms of each simulation (SVD of the centred samples)."""
+        rng = np.random.default_rng(seed)
+        rows = []
+        for s in sims:
+            t = np.sort(rng.choice(s.dend_v.shape[1], size=min(samples_per_sim, s.dend_v.shape[1]), replace=False))
+            rows.append(np.asarray(s.dend_v[:, t], dtype=np.float64).T)
+        x = np.concatenate(rows)
+        mean = x.mean(axis=0)
+        _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+        if n_pcs > vt.shape[0]:
+            raise ValueError(f"{n_pcs} components requested, at most {vt.shape[0]} available")
+        return DendriticPCA(mean=mean.astype(np.float32), components=vt[:n_pcs].astype(np.float32))
+
+    def project(self, dend_v: np.ndarray) -> np.ndarray:
+        """[n_segments, T] mV → [n_pcs, T]."""
+        return (self.components @ (np.asarray(dend_v, dtype=np.float32) - self.mean[:, None])).astype(np.float32)
 
 
 def split_sims(sim_indices: list[int], valid_fraction: float = 0.05, test_fraction: float = 0.1) -> dict[str, list[int]]:
@@ -264,6 +305,7 @@ class Batch:
     x: SparseInput
     spike: np.ndarray
     soma: np.ndarray
+    dend: np.ndarray | None = None  # float32 [B, n_pcs, length] if the source has a `DendriticPCA`
     sims: list[int] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
 
@@ -274,7 +316,8 @@ class WindowSource:
     Targets are precomputed per simulation; a window is [start, start + length) ms.
     """
 
-    def __init__(self, sims: dict[int, Simulation], n_rows: int, transform: SomaTransform):
+    def __init__(self, sims: dict[int, Simulation], n_rows: int, transform: SomaTransform,
+                 dend_pca: DendriticPCA | None = None):
         self.sims = sims
         self.n_rows = n_rows
         self.transform = transform
@@ -282,6 +325,7 @@ class WindowSource:
         self.duration_ms = len(next(iter(sims.values())).soma_v) if sims else 0
         self._spike = {k: s.spike_target() for k, s in sims.items()}
         self._soma = {k: transform.forward(s.soma_v) for k, s in sims.items()}
+        self._dend = {k: dend_pca.project(s.dend_v) for k, s in sims.items()} if dend_pca is not None else None
         # per simulation, spikes sorted by (ms, row) so a window is one contiguous slice
         self._by_time = {}
         for k, s in sims.items():
@@ -304,7 +348,10 @@ class WindowSource:
         x = SparseInput(rows=rows, offsets=offsets, batch=len(sims), length=length, n_rows=self.n_rows)
         spike = np.stack([self._spike[k][t0:t0 + length] for k, t0 in zip(sims, starts)])
         soma = np.stack([self._soma[k][t0:t0 + length] for k, t0 in zip(sims, starts)])
-        return Batch(x=x, spike=spike, soma=soma, sims=list(sims), starts=list(starts))
+        dend = None
+        if self._dend is not None:
+            dend = np.stack([self._dend[k][:, t0:t0 + length] for k, t0 in zip(sims, starts)])
+        return Batch(x=x, spike=spike, soma=soma, dend=dend, sims=list(sims), starts=list(starts))
 
     def start_range(self, length: int, ignore_ms: int) -> tuple[int, int]:
         """Inclusive range of window starts: windows end at ≥ ignore_ms (the paper samples window

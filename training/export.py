@@ -131,6 +131,8 @@ def build_metadata(name: str, model: TCN, run_cfg, ckpt: dict, ds: Dataset, eval
             "causal": True,
         },
         "window_ms": mcfg.window_ms,
+        "dendritic_head": {"n_pcs": mcfg.n_dend, "exported": False,
+                           "note": "trained as an auxiliary target only; the ONNX model has the spike and soma channels"},
         "architecture": {"name": mcfg.name, "depth": mcfg.depth, "kernels": mcfg.kernels, "widths": mcfg.widths,
                          "layer": "causal Conv1d (left zero padding, stride 1, no dilation) -> ReLU -> BatchNorm",
                          "heads": "1x1 conv: spike logit (sigmoid), soma (linear)",

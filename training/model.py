@@ -41,6 +41,7 @@ class ModelConfig:
     init_std: float = 0.002  # truncated normal σ of hidden kernels (paper)
     bn_momentum: float = 0.01  # PyTorch convention (= 1 − Keras' 0.99)
     bn_eps: float = 1e-3  # Keras default
+    n_dend: int = 0  # dendritic-voltage PCA components predicted by a third head (0: none)
 
     def __post_init__(self):
         if len(self.kernels) != len(self.widths) or not self.kernels:
@@ -178,17 +179,29 @@ class TCN(nn.Module):
         self.soma_head = nn.Conv1d(ch, 1, 1)
         _trunc_normal_(self.soma_head.weight, 0.03)
         nn.init.zeros_(self.soma_head.bias)
+        self.dend_head = None
+        if cfg.n_dend:
+            self.dend_head = nn.Conv1d(ch, cfg.n_dend, 1)
+            _trunc_normal_(self.dend_head.weight, 0.05)
+            nn.init.zeros_(self.dend_head.bias)
 
-    def forward(self, x: "torch.Tensor | SparseBatch") -> tuple[torch.Tensor, torch.Tensor]:
-        """x: dense float [B, n_rows, T] or a `SparseBatch`. Returns (spike logit, soma) [B, T]."""
+    def forward_all(self, x: "torch.Tensor | SparseBatch") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(spike logit [B, T], soma [B, T], dendritic PCs [B, n_dend, T] or None)."""
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
             h = conv.forward_sparse(x) if (i == 0 and isinstance(x, SparseBatch)) else conv(x)
             x = norm(F.relu(h))
-        return self.spike_head(x)[:, 0], self.soma_head(x)[:, 0]
+        dend = self.dend_head(x) if self.dend_head is not None else None
+        return self.spike_head(x)[:, 0], self.soma_head(x)[:, 0], dend
+
+    def forward(self, x: "torch.Tensor | SparseBatch") -> tuple[torch.Tensor, torch.Tensor]:
+        """x: dense float [B, n_rows, T] or a `SparseBatch`. Returns (spike logit, soma) [B, T]."""
+        s, v, _ = self.forward_all(x)
+        return s, v
 
     def kernel_parameters(self) -> list[nn.Parameter]:
         """Convolution kernels (get the paper's L2 penalty)."""
-        return [c.weight for c in self.convs] + [self.spike_head.weight, self.soma_head.weight]
+        heads = [self.spike_head, self.soma_head] + ([self.dend_head] if self.dend_head is not None else [])
+        return [c.weight for c in self.convs] + [h.weight for h in heads]
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

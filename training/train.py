@@ -30,17 +30,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import Dataset, SomaTransform, WindowSource, split_sims
+from .data import Dataset, DendriticPCA, SomaTransform, WindowSource, split_sims
 from .metrics import jsonable
 from .model import TCN, ModelConfig, SparseBatch
 
-#: (start as a fraction of the run, learning rate, spike-loss weight, soma-loss weight)
+#: (start as a fraction of the run, learning rate, spike-loss weight, soma-loss weight,
+#: dendritic-PCA-loss weight)
 PAPER_STAGES = [
-    (0 / 250, 1e-4, 1.0, 0.02),
-    (40 / 250, 3e-5, 2.0, 0.01),
-    (80 / 250, 1e-5, 4.0, 0.01),
-    (120 / 250, 3e-6, 8.0, 0.01),
-    (160 / 250, 1e-6, 9.0, 0.003),
+    (0 / 250, 1e-4, 1.0, 0.02, 5e-6),
+    (40 / 250, 3e-5, 2.0, 0.01, 3e-6),
+    (80 / 250, 1e-5, 4.0, 0.01, 1e-6),
+    (120 / 250, 3e-6, 8.0, 0.01, 1e-8),
+    (160 / 250, 1e-6, 9.0, 0.003, 1e-9),
 ]
 
 
@@ -69,13 +70,22 @@ class TrainConfig:
     def transform(self) -> SomaTransform:
         return SomaTransform(**self.soma_transform)
 
-    def stage(self, epoch: int) -> tuple[float, float, float]:
-        """(lr, spike weight, soma weight) for a 0-based epoch."""
+    def _stage_row(self, epoch: int) -> list:
         cur = self.stages[0]
         for s in self.stages:
             if epoch >= s[0] * self.epochs - 1e-9:
                 cur = s
+        return cur
+
+    def stage(self, epoch: int) -> tuple[float, float, float]:
+        """(lr, spike weight, soma weight) for a 0-based epoch."""
+        cur = self._stage_row(epoch)
         return cur[1], cur[2], cur[3]
+
+    def dend_weight(self, epoch: int) -> float:
+        """Weight of the dendritic-PCA MSE (0 when a stage gives none)."""
+        cur = self._stage_row(epoch)
+        return cur[4] if len(cur) > 4 else 0.0
 
     def use_sparse(self) -> bool:
         return self.first_layer == "sparse" or (self.first_layer == "auto" and not self.device.startswith("cuda"))
@@ -113,13 +123,15 @@ def model_input(batch_x, cfg: TrainConfig, device: torch.device):
 
 
 def losses(model: TCN, batch, cfg: TrainConfig, device: torch.device):
-    """(spike BCE, soma MSE) means over all bins of the batch, plus the spike logits."""
-    logit, soma = model(model_input(batch.x, cfg, device))
+    """(spike BCE, soma MSE, dendritic-PCA MSE or 0) means over all bins of the batch, plus the
+    spike logits."""
+    logit, soma, dend = model.forward_all(model_input(batch.x, cfg, device))
     spike_t = torch.from_numpy(batch.spike).to(device)
     soma_t = torch.from_numpy(batch.soma).to(device)
     bce = F.binary_cross_entropy_with_logits(logit, spike_t)
     mse = F.mse_loss(soma, soma_t)
-    return bce, mse, logit
+    dmse = F.mse_loss(dend, torch.from_numpy(batch.dend).to(device)) if dend is not None else torch.zeros((), device=device)
+    return bce, mse, dmse, logit
 
 
 def make_optimizer(model: TCN, lr: float) -> torch.optim.Optimizer:
@@ -127,29 +139,32 @@ def make_optimizer(model: TCN, lr: float) -> torch.optim.Optimizer:
     return torch.optim.NAdam([
         {"params": [p for p in model.parameters() if id(p) in kernels], "weight_decay": 2e-8},
         {"params": [p for p in model.parameters() if id(p) not in kernels], "weight_decay": 0.0},
-    ], lr=lr)
+    ], lr=lr, foreach=True)  # foreach: ~2x faster update on CPU (measured)
 
 
 @torch.no_grad()
-def validate(model: TCN, batches, cfg: TrainConfig, device: torch.device, w_spike: float, w_soma: float) -> dict:
+def validate(model: TCN, batches, cfg: TrainConfig, device: torch.device, w_spike: float, w_soma: float,
+             w_dend: float = 0.0) -> dict:
     """Validation losses on fixed windows (eval mode) and the spike AUC over their bins."""
     from . import metrics
 
     model.eval()
-    bce_sum, mse_sum, n = 0.0, 0.0, 0
+    bce_sum, mse_sum, dmse_sum, n = 0.0, 0.0, 0.0, 0
     ys, ps = [], []
     for b in batches:
-        bce, mse, logit = losses(model, b, cfg, device)
+        bce, mse, dmse, logit = losses(model, b, cfg, device)
         bce_sum += float(bce) * b.spike.size
         mse_sum += float(mse) * b.soma.size
+        dmse_sum += float(dmse) * b.soma.size
         n += b.spike.size
         ys.append(b.spike.ravel())
         ps.append(logit.float().cpu().numpy().ravel())
     model.train()
     y, p = np.concatenate(ys), np.concatenate(ps)
     auc = metrics.roc_auc(y, p) if 0 < y.sum() < y.size else None
-    bce, mse = bce_sum / n, mse_sum / n
-    return {"valid_bce": bce, "valid_mse": mse, "valid_loss": w_spike * bce + w_soma * mse,
+    bce, mse, dmse = bce_sum / n, mse_sum / n, dmse_sum / n
+    out = {"valid_dend_mse": dmse} if model.dend_head is not None else {}
+    return out | {"valid_bce": bce, "valid_mse": mse, "valid_loss": w_spike * bce + w_soma * mse + w_dend * dmse,
             "valid_soma_rmse_mV": float(np.sqrt(mse)) * cfg.transform().scale_mV, "valid_auc": auc}
 
 
@@ -213,10 +228,22 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(asdict(cfg), f, indent=2)
 
-    sims = ds.load_sims(cfg.split["train"] + cfg.split["valid"])
+    dend_pca = None
+    if mcfg.n_dend:
+        if not ds.has_dendritic:
+            raise ValueError("--dend-pcs needs a dataset with dendritic voltages (dend_v.npy)")
+    sims = ds.load_sims(cfg.split["train"] + cfg.split["valid"], dendritic=bool(mcfg.n_dend))
+    if mcfg.n_dend:
+        pca_path = os.path.join(run_dir, "dend_pca.npz")
+        if resume and os.path.exists(pca_path):
+            with np.load(pca_path) as f:
+                dend_pca = DendriticPCA(mean=f["mean"], components=f["components"])
+        else:
+            dend_pca = DendriticPCA.fit([sims[k] for k in cfg.split["train"]], mcfg.n_dend, seed=cfg.seed)
+            np.savez(pca_path, mean=dend_pca.mean, components=dend_pca.components)
     transform = cfg.transform()
-    train_src = WindowSource({k: sims[k] for k in cfg.split["train"]}, ds.n_rows, transform)
-    valid_src = WindowSource({k: sims[k] for k in cfg.split["valid"]}, ds.n_rows, transform) if cfg.split["valid"] else None
+    train_src = WindowSource({k: sims[k] for k in cfg.split["train"]}, ds.n_rows, transform, dend_pca)
+    valid_src = WindowSource({k: sims[k] for k in cfg.split["valid"]}, ds.n_rows, transform, dend_pca) if cfg.split["valid"] else None
     valid_batches = valid_src.fixed_batches(cfg.batch_size, cfg.window_ms, cfg.ignore_ms, cfg.valid_windows_per_sim) if valid_src else []
 
     torch.manual_seed(cfg.seed)
@@ -250,11 +277,12 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
             break
         t0 = time.time()
         lr, w_spike, w_soma = cfg.stage(epoch)
+        w_dend = cfg.dend_weight(epoch)
         bce_acc = mse_acc = 0.0
         for _ in range(cfg.steps_per_epoch):
             batch = train_src.random_batch(rng, cfg.batch_size, cfg.window_ms, cfg.ignore_ms)
-            bce, mse, _ = losses(model, batch, cfg, device)
-            loss = w_spike * bce + w_soma * mse
+            bce, mse, dmse, _ = losses(model, batch, cfg, device)
+            loss = w_spike * bce + w_soma * mse + w_dend * dmse
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -263,12 +291,12 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         sched.step()
         windows += cfg.steps_per_epoch * cfg.batch_size
         train_s = time.time() - t0
-        entry = {"epoch": epoch, "lr": lr, "loss_weights": [w_spike, w_soma],
+        entry = {"epoch": epoch, "lr": lr, "loss_weights": [w_spike, w_soma] + ([w_dend] if mcfg.n_dend else []),
                  "train_bce": bce_acc / cfg.steps_per_epoch, "train_mse": mse_acc / cfg.steps_per_epoch,
                  "step_s": train_s / cfg.steps_per_epoch, "train_windows": windows,
                  "train_ms": windows * cfg.window_ms}
         if valid_batches:
-            entry.update(validate(model, valid_batches, cfg, device, w_spike, w_soma))
+            entry.update(validate(model, valid_batches, cfg, device, w_spike, w_soma, w_dend))
         wall += time.time() - t0
         entry["wall_s"] = wall
         history.append(entry)

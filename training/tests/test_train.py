@@ -55,5 +55,28 @@ def test_schedule_follows_the_paper_stages(dataset_dir):
     assert cfg.stage(0) == (1e-4, 1.0, 0.02)
     assert cfg.stage(39) == (1e-4, 1.0, 0.02) and cfg.stage(40) == (3e-5, 2.0, 0.01)
     assert cfg.stage(249) == (1e-6, 9.0, 0.003)
+    assert cfg.dend_weight(0) == 5e-6 and cfg.dend_weight(249) == 1e-9
     cfg.epochs = 10
     assert [cfg.stage(e)[0] for e in range(10)] == [1e-4, 1e-4, 3e-5, 3e-5, 1e-5, 3e-6, 3e-6, 1e-6, 1e-6, 1e-6]
+
+
+def test_dendritic_pca_head(tmp_path):
+    import numpy as np
+
+    from training.data import Dataset, DendriticPCA
+    from training.synthetic import write_synthetic_dataset
+
+    root = write_synthetic_dataset(str(tmp_path / "d"), n_sims=6, n_segments=4, duration_ms=500, sims_per_shard=3, dend=True, seed=5)
+    ds = Dataset(root)
+    sims = ds.load_sims(dendritic=True)
+    pca = DendriticPCA.fit(list(sims.values()), 3)
+    np.testing.assert_allclose(pca.components @ pca.components.T, np.eye(3), atol=1e-5)
+    assert pca.project(sims[0].dend_v).shape == (3, 500)
+    cfg = tiny_config(root, epochs=2, steps=4)
+    cfg.model["kernels"], cfg.model["widths"], cfg.model["n_rows"], cfg.model["n_dend"] = [5, 3], [6, 6], 8, 3
+    cfg.stages = [[0.0, 3e-3, 1.0, 0.02, 1e-3]]
+    cfg.window_ms, cfg.ignore_ms = 100, 150
+    last = train(cfg, str(tmp_path / "run"), log=_quiet)
+    assert last["loss_weights"] == [1.0, 0.02, 1e-3] and last["valid_dend_mse"] > 0
+    assert os.path.exists(tmp_path / "run" / "dend_pca.npz")
+    train(cfg, str(tmp_path / "run"), resume=True, log=_quiet)  # nothing left; loads the saved PCA
