@@ -35,7 +35,7 @@ def bench(rows: int, depth: int, width: int, kernels, batch: int = 8, length: in
     cfg = ModelConfig.build(rows, depth, width, kernels)
     torch.manual_seed(0)
     model = TCN(cfg).to(device)
-    opt = torch.optim.NAdam(model.parameters(), lr=1e-4)
+    opt = torch.optim.NAdam(model.parameters(), lr=1e-4, foreach=True)  # as in train.make_optimizer
     rng = np.random.default_rng(0)
     x = random_sparse(rng, batch, rows, length, density)
     y_spike = torch.zeros(batch, length, device=device)
