@@ -300,7 +300,7 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         wall += time.time() - t0
         entry["wall_s"] = wall
         history.append(entry)
-        is_best = valid_batches and entry["valid_loss"] < best
+        is_best = bool(valid_batches) and entry["valid_loss"] < best
         if is_best:
             best = entry["valid_loss"]
         state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
