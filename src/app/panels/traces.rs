@@ -6,10 +6,13 @@ use crate::app::model::SynapseKind;
 use crate::app::placements::{Placements, EXC_COLOR, INH_COLOR};
 use crate::app::runner::Snapshot;
 use eframe::egui::{self, Color32, Id};
-use egui_plot::{Legend, Line, Plot, Points};
+use egui_plot::{Legend, Line, MarkerShape, Plot, Points};
 
 /// The biophysical model's colour, everywhere (the DNN twin will be magenta).
 pub const BIOPHYSICAL_CYAN: Color32 = Color32::from_rgb(0, 220, 255);
+
+/// Height (mV) of the somatic spike markers: above the spike peaks.
+const SPIKE_MARK_MV: f64 = 45.0;
 
 pub struct TracePanel {
     /// Width of the visible time window (ms).
@@ -53,7 +56,7 @@ impl TracePanel {
             .link_cursor(link, [true, false])
             .show_x(true)
             .include_y(-90.0)
-            .include_y(40.0);
+            .include_y(50.0);
         if self.follow {
             v_plot = v_plot.default_x_bounds(t_start, t_end).auto_bounds([false, true]).allow_drag(false).allow_zoom(false).allow_scroll(false);
         }
@@ -63,6 +66,11 @@ impl TracePanel {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
             p.line(Line::new("soma", snap.soma_v_mv.clone()).color(BIOPHYSICAL_CYAN).width(1.5));
+            if !snap.soma_spikes_ms.is_empty() {
+                let marks: Vec<[f64; 2]> = snap.soma_spikes_ms.iter().map(|&t| [t, SPIKE_MARK_MV]).collect();
+                let name = format!("soma spikes ({})", snap.soma_spikes_ms.len());
+                p.points(Points::new(name, marks).shape(MarkerShape::Down).filled(true).radius(5.0).color(BIOPHYSICAL_CYAN));
+            }
             for (key, trace) in &snap.sites {
                 if let Some(site) = placements.sites.iter().find(|s| s.key == *key) {
                     let name = format!("{}({:.2})", site.at.section_name, site.at.x);
