@@ -24,6 +24,8 @@ pub struct Automation {
 #[derive(Debug, Default)]
 pub struct FpsMeter {
     frames: VecDeque<Instant>,
+    /// Exponential average of the time spent building the UI per frame (ms, CPU side only).
+    pub ui_ms: f64,
 }
 
 impl FpsMeter {
@@ -32,6 +34,10 @@ impl FpsMeter {
         while self.frames.front().is_some_and(|&t| now - t > Duration::from_secs(1)) {
             self.frames.pop_front();
         }
+    }
+
+    pub fn add_ui_time(&mut self, spent: Duration) {
+        self.ui_ms += 0.1 * (spent.as_secs_f64() * 1000.0 - self.ui_ms);
     }
 
     pub fn fps(&self) -> f64 {
@@ -88,7 +94,7 @@ impl AutomationState {
         self.fps.tick(now);
         if self.plan.print_fps && now - self.last_print >= Duration::from_secs(2) {
             self.last_print = now;
-            println!("fps {:.1} t_ms {:.1}", self.fps.fps(), t_ms);
+            println!("fps {:.1} ui_ms {:.1} t_ms {:.1}", self.fps.fps(), self.fps.ui_ms, t_ms);
         }
         if self.waiting {
             let done = self.in_flight.lock().ok().and_then(|mut slot| slot.take());

@@ -264,6 +264,8 @@ impl NeuroTwinApp {
 
 impl eframe::App for NeuroTwinApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let start = std::time::Instant::now();
         self.app_ui(ui);
+        self.automation.fps.add_ui_time(start.elapsed());
     }
 }
