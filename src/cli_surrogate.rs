@@ -6,7 +6,8 @@ use neurotwin::case::Case;
 use neurotwin::metrics::{match_spikes, roc_auc, rmse};
 use neurotwin::stimulus::{DendriticSegments, InputRaster, SynapseSpec};
 use neurotwin::surrogate::evaluate::{evaluate_dataset, spike_labels, EvalOptions, Evaluation};
-use neurotwin::surrogate::{self, CellInputs, Fit, LoadOptions, PredictOptions, Prediction, SurrogateModel};
+use neurotwin::surrogate::predict::dense_columns;
+use neurotwin::surrogate::{self, CellInputs, Fit, LoadOptions, PredictOptions, Prediction, StreamingPredictor, SurrogateModel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -186,6 +187,9 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
             model.backend()
         );
     }
+    if args.bench.is_some() {
+        model = bench_streaming(model, &raster)?;
+    }
     if let Some(out) = &args.out {
         let report = PredictReport {
             case: &case.name,
@@ -202,6 +206,24 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
         std::fs::write(out, serde_json::to_string(&report)?).with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
+}
+
+/// Live use: latency per 10-ms chunk fed to a [`StreamingPredictor`] over the first second.
+fn bench_streaming(model: SurrogateModel, raster: &InputRaster) -> Result<SurrogateModel> {
+    const CHUNK_MS: usize = 10;
+    let total = (raster.duration_ms() as usize).min(1000);
+    let mut sp = StreamingPredictor::new(model);
+    let mut ms = Vec::new();
+    for t in (0..total).step_by(CHUNK_MS) {
+        let cols = dense_columns(raster, t, (t + CHUNK_MS).min(total));
+        let t0 = Instant::now();
+        sp.push_columns(cols.view())?;
+        ms.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    ms.sort_by(f64::total_cmp);
+    let median = ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN);
+    println!("bench: streaming {CHUNK_MS}-ms chunks, median {median:.3} ms per chunk over {} chunks ({:.1}x real time)", ms.len(), CHUNK_MS as f64 / median);
+    Ok(sp.into_model())
 }
 
 fn agreement(r: &neurotwin::case::Results, case: &Case, pred: &Prediction, spikes: &[f64], clip_mv: f64) -> Agreement {
