@@ -25,6 +25,8 @@ fn onnxruntime_matches_the_parity_vector() {
     println!("native ONNX Runtime vs parity vector: max |diff| {d:.3e}");
     assert!(d < 1e-4, "ONNX Runtime differs from the parity vector by {d}");
     assert!(m.backend().to_string().starts_with("ONNX Runtime"));
+    let c = m.check_parity().expect("parity runs").expect("the fixture has a parity vector");
+    assert!(c.max_abs_diff < 1e-4);
 }
 
 #[test]

@@ -188,3 +188,27 @@ fn catalogue_picks_the_model_of_this_morphology() {
     let e = surrogate::default_model(dir.path(), &none).unwrap_err().to_string();
     assert!(e.contains("model c-big expects 1278 input rows (fingerprint 3333…) but this morphology has 1290 rows (fingerprint 9999…)"), "{e}");
 }
+
+/// Every model in models/ (and the fixture) reproduces its own parity vector on tract.
+#[test]
+fn shipped_models_pass_their_parity_vectors_on_tract() {
+    select_tract().expect("tract");
+    let mut paths = vec![fixture_model()];
+    let models_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+    if models_dir.is_dir() {
+        for e in surrogate::list_models(&models_dir).expect("list") {
+            paths.push(e.onnx_path);
+        }
+    }
+    for p in paths {
+        let mut m = SurrogateModel::load(&p, LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let tol = m.metadata().parity.as_ref().and_then(|x| x.tolerance).unwrap_or(1e-4);
+        match m.check_parity().unwrap_or_else(|e| panic!("{}: {e}", p.display())) {
+            Some(c) => {
+                println!("{}: tract parity max |diff| {:.3e} over {} ms", p.display(), c.max_abs_diff, c.n_ms);
+                assert!(f64::from(c.max_abs_diff) < tol, "{}: {} ≥ {tol}", p.display(), c.max_abs_diff);
+            }
+            None => println!("{}: no parity vector in its metadata", p.display()),
+        }
+    }
+}

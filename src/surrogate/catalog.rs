@@ -60,7 +60,11 @@ pub fn default_model(dir: &Path, cell: &CellInputs) -> Result<Candidate, Surroga
     if let Some(best) = models_for(dir, cell)?.into_iter().next() {
         return Ok(best);
     }
-    let reasons: Vec<String> = list_models(dir)?
+    let entries = list_models(dir)?;
+    if entries.is_empty() {
+        return Err(SurrogateError::NoModel { dir: dir.display().to_string(), reasons: vec!["the folder has no NAME.onnx models (give one with --model)".into()] });
+    }
+    let reasons: Vec<String> = entries
         .into_iter()
         .map(|e| match e.metadata {
             Ok(m) => m.fit(cell).err().map_or_else(|| format!("{}: fits", m.name), |err| err.to_string()),

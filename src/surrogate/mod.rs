@@ -1,6 +1,6 @@
 //! Surrogate: the deep-network twin (Beniaguev, Segev & London 2021) run through ONNX. Owns the
 //! model metadata (`metadata`, schema in `models/README.md`), the backend choice (tract or native
-//! ONNX Runtime, `backend`), loading (`model`), matching models to a morphology (`fit`,
+//! ONNX Runtime, `backend`), loading (`model`), the parity vector check (`parity`), matching models to a morphology (`fit`,
 //! `catalog`), full-sequence prediction (`predict`), streaming prediction for live use
 //! (`streaming`), and the paper's evaluation over a dataset (`evaluate`). Depends on `stimulus`
 //! (the input raster), `dataset` (fingerprint, shards), `morphology` and `metrics`; never on the
@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod fit;
 pub mod metadata;
 pub mod model;
+pub mod parity;
 pub mod predict;
 pub mod streaming;
 
@@ -20,6 +21,7 @@ pub use catalog::{default_model, list_models, models_for, Candidate, CatalogEntr
 pub use fit::{CellInputs, Fit};
 pub use metadata::ModelMetadata;
 pub use model::{LoadOptions, SurrogateModel};
+pub use parity::ParityCheck;
 pub use predict::{threshold_for_fpr, PredictOptions, Prediction};
 pub use streaming::StreamingPredictor;
 
