@@ -12,7 +12,9 @@ pub mod paper_sim;
 pub mod replay;
 pub mod simulate;
 pub mod timing;
+pub mod metrics;
 pub mod morphology;
 pub mod stimulus;
+pub mod surrogate;
 
 pub use morphology::{Cable, Discretisation, Morphology, MorphologyError, NsegRule};

@@ -7,6 +7,8 @@ use neurotwin::simulate::{self, SimulateConfig};
 use neurotwin::timing::timed;
 use std::path::{Path, PathBuf};
 
+mod cli_surrogate;
+
 #[derive(Parser)]
 #[command(name = "neurotwin", version, about = "A biological L5 pyramidal neuron and its deep-network twin")]
 struct Cli {
@@ -95,6 +97,10 @@ enum Command {
     /// Simulate the paper's input protocol N times and write a training dataset (NumPy shards +
     /// manifest.json). Resumable: rerun the same command after an interruption.
     Dataset(DatasetArgs),
+    /// Predict a golden case with the DNN twin (ONNX); the global --morphology locates synapses.
+    Predict(cli_surrogate::PredictArgs),
+    /// The paper's evaluation of a DNN twin on a dataset written by `neurotwin dataset`.
+    Evaluate(cli_surrogate::EvaluateArgs),
 }
 
 #[derive(clap::Args)]
@@ -255,6 +261,8 @@ fn run(cli: Cli) -> Result<()> {
             simulate_run(&cfg, &morphology, &out)
         }
         Some(Command::Dataset(args)) => dataset(args),
+        Some(Command::Predict(args)) => cli_surrogate::predict(&args, cli.morphology.as_deref()),
+        Some(Command::Evaluate(args)) => cli_surrogate::evaluate(&args),
     }
 }
 

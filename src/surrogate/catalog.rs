@@ -1,0 +1,75 @@
+//! The models in a folder (`models/`): every `NAME.onnx` with a readable `NAME.json`, and which of
+//! them fit a cell. The default is the best fit: same fingerprint first, then same row count; ties
+//! broken by name for a stable choice.
+
+use super::fit::{CellInputs, Fit};
+use super::metadata::ModelMetadata;
+use super::model::metadata_path;
+use super::SurrogateError;
+use std::path::{Path, PathBuf};
+
+/// One `.onnx` file in a models folder, with its metadata or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct CatalogEntry {
+    pub onnx_path: PathBuf,
+    pub metadata: Result<ModelMetadata, String>,
+}
+
+/// A model that fits a cell.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub onnx_path: PathBuf,
+    pub metadata: ModelMetadata,
+    pub fit: Fit,
+}
+
+/// Every `.onnx` in `dir` (not recursive), sorted by file name.
+pub fn list_models(dir: &Path) -> Result<Vec<CatalogEntry>, SurrogateError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| SurrogateError::io(dir, e))?;
+    let mut paths: Vec<PathBuf> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx") && p.is_file())
+        .collect();
+    paths.sort();
+    Ok(paths
+        .into_iter()
+        .map(|onnx_path| {
+            let metadata = ModelMetadata::load(&metadata_path(&onnx_path)).map_err(|e| e.to_string());
+            CatalogEntry { onnx_path, metadata }
+        })
+        .collect())
+}
+
+/// The models in `dir` that fit `cell`, best first.
+pub fn models_for(dir: &Path, cell: &CellInputs) -> Result<Vec<Candidate>, SurrogateError> {
+    let mut out: Vec<Candidate> = list_models(dir)?
+        .into_iter()
+        .filter_map(|e| {
+            let metadata = e.metadata.ok()?;
+            let fit = metadata.fit(cell).ok()?;
+            Some(Candidate { onnx_path: e.onnx_path, metadata, fit })
+        })
+        .collect();
+    out.sort_by(|a, b| a.fit.cmp(&b.fit).then_with(|| a.onnx_path.cmp(&b.onnx_path)));
+    Ok(out)
+}
+
+/// The default model for `cell` in `dir`, or an error listing what is there and why none fits.
+pub fn default_model(dir: &Path, cell: &CellInputs) -> Result<Candidate, SurrogateError> {
+    if let Some(best) = models_for(dir, cell)?.into_iter().next() {
+        return Ok(best);
+    }
+    let entries = list_models(dir)?;
+    if entries.is_empty() {
+        return Err(SurrogateError::NoModel { dir: dir.display().to_string(), reasons: vec!["the folder has no NAME.onnx models (give one with --model)".into()] });
+    }
+    let reasons: Vec<String> = entries
+        .into_iter()
+        .map(|e| match e.metadata {
+            Ok(m) => m.fit(cell).err().map_or_else(|| format!("{}: fits", m.name), |err| err.to_string()),
+            Err(err) => format!("{}: {err}", e.onnx_path.display()),
+        })
+        .collect();
+    Err(SurrogateError::NoModel { dir: dir.display().to_string(), reasons })
+}

@@ -1,0 +1,193 @@
+//! The paper's evaluation of a surrogate on a dataset written by `neurotwin dataset`
+//! (paper-dnn.md §5, same definitions as `training/evaluate.py`): every (simulation, 1-ms bin)
+//! after the first 500 ms; spike labels at bin `int(t − 0.5)` of each output spike; ROC AUC with
+//! exact bin matching; TPR at FPR 0.25 % and 1 %; somatic RMSE and explained variance against the
+//! voltage clipped as in training, raw and after the paper's rescaling.
+
+use super::fit::{CellInputs, Fit};
+use super::model::SurrogateModel;
+use super::predict::{PredictOptions, Prediction};
+use super::SurrogateError;
+use crate::dataset::Dataset;
+use crate::metrics::{roc_curve, OperatingPoint, SomaMetrics};
+use serde::Serialize;
+use std::time::Instant;
+
+/// Options of [`evaluate_dataset`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalOptions {
+    /// Bins before this are not scored (the paper: 500 ms).
+    pub ignore_first_ms: usize,
+    /// Skip this many simulations (in shard order) before evaluating.
+    pub first_sim: usize,
+    /// Evaluate at most this many simulations.
+    pub max_sims: Option<usize>,
+    /// False-positive rates for the TPR operating points.
+    pub fprs: Vec<f64>,
+    /// The paper's headline subset: simulations with at most this many output spikes per 6 s.
+    pub max_spikes_per_6s: usize,
+    pub predict: PredictOptions,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions { ignore_first_ms: 500, first_sim: 0, max_sims: None, fprs: vec![0.0025, 0.01], max_spikes_per_6s: 24, predict: PredictOptions::default() }
+    }
+}
+
+/// Metrics over one set of simulations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubsetMetrics {
+    pub n_sims: usize,
+    pub n_bins: usize,
+    pub n_spike_bins: usize,
+    /// `None` when the set has no spike bins (or only spike bins): ROC undefined.
+    pub auc: Option<f64>,
+    pub at_fpr: Vec<OperatingPointJson>,
+    pub soma: Option<SomaMetrics>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OperatingPointJson {
+    pub target_fpr: f64,
+    pub tpr: f64,
+    pub fpr: f64,
+    /// On the spike probability.
+    pub threshold: f64,
+}
+
+impl From<OperatingPoint> for OperatingPointJson {
+    fn from(p: OperatingPoint) -> Self {
+        OperatingPointJson { target_fpr: p.target_fpr, tpr: p.tpr, fpr: p.fpr, threshold: p.threshold }
+    }
+}
+
+/// Result of [`evaluate_dataset`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub model: String,
+    pub backend: String,
+    pub ignore_first_ms: usize,
+    pub all: SubsetMetrics,
+    /// Simulations with ≤ `max_spikes_per_6s` output spikes per 6 s (scaled to the duration).
+    pub low_rate: SubsetMetrics,
+    pub max_spikes_per_6s: usize,
+    pub predict_wall_s: f64,
+    /// Simulated ms predicted per wall-clock second.
+    pub ms_per_s: f64,
+    /// Set when the dataset's morphology differs from the model's but the rows agree.
+    pub warning: Option<String>,
+}
+
+struct Scored {
+    labels: Vec<bool>,
+    prob: Vec<f64>,
+    v_true_mv: Vec<f64>,
+    v_pred_mv: Vec<f64>,
+    n_out_spikes: usize,
+}
+
+/// Spike labels per 1-ms bin: spike at t ms → bin `int(t − 0.5)`, clamped to the trace.
+pub fn spike_labels(spike_times_ms: &[f64], duration_ms: usize) -> Vec<bool> {
+    let mut y = vec![false; duration_ms];
+    for &t in spike_times_ms {
+        let b = ((t - 0.5).trunc().max(0.0) as usize).min(duration_ms.saturating_sub(1));
+        if let Some(v) = y.get_mut(b) {
+            *v = true;
+        }
+    }
+    y
+}
+
+/// Predict and score the simulations of a dataset.
+pub fn evaluate_dataset(model: &mut SurrogateModel, ds: &Dataset, opts: &EvalOptions) -> Result<Evaluation, SurrogateError> {
+    let cell = CellInputs { fingerprint: ds.definition.morphology_fingerprint.clone(), n_rows: 2 * ds.definition.n_segments };
+    let warning = match model.metadata().fit(&cell)? {
+        Fit::Exact => None,
+        Fit::RowsOnly => Some(model.metadata().rows_only_warning(&cell)),
+    };
+    let clip = model.metadata().target_transforms.soma;
+    let mut scored = Vec::new();
+    let (mut seen, mut predicted_ms, mut wall_s) = (0usize, 0usize, 0.0f64);
+    'shards: for index in ds.done_shards() {
+        let shard = ds.read_shard(index)?;
+        for (i, raster) in shard.rasters.iter().enumerate() {
+            seen += 1;
+            if seen <= opts.first_sim {
+                continue;
+            }
+            if opts.max_sims.is_some_and(|m| scored.len() >= m) {
+                break 'shards;
+            }
+            let t0 = Instant::now();
+            let pred: Prediction = model.predict_raster(raster, &opts.predict)?;
+            wall_s += t0.elapsed().as_secs_f64();
+            let d = pred.len_ms();
+            predicted_ms += d;
+            let from = opts.ignore_first_ms.min(d);
+            let spikes = &shard.out_spike_times_ms[i];
+            let soma = &shard.soma_v[i];
+            if soma.len() < d {
+                return Err(SurrogateError::Shape(format!("shard {index} simulation {i}: {} soma samples for {d} ms", soma.len())));
+            }
+            scored.push(Scored {
+                labels: spike_labels(spikes, d)[from..].to_vec(),
+                prob: pred.spike_probability[from..].iter().map(|&p| f64::from(p)).collect(),
+                v_true_mv: soma[from..d].iter().map(|&v| clip.clip_mv(f64::from(v))).collect(),
+                v_pred_mv: pred.soma_v_mv[from..].iter().map(|&v| f64::from(v)).collect(),
+                n_out_spikes: spikes.len(),
+            });
+        }
+    }
+    let duration = ds.definition.protocol.duration_ms as f64;
+    let limit = opts.max_spikes_per_6s as f64 * duration / 6000.0;
+    let all: Vec<&Scored> = scored.iter().collect();
+    let low: Vec<&Scored> = scored.iter().filter(|s| s.n_out_spikes as f64 <= limit).collect();
+    Ok(Evaluation {
+        model: model.metadata().name.clone(),
+        backend: model.backend().to_string(),
+        ignore_first_ms: opts.ignore_first_ms,
+        all: subset_metrics(&all, &opts.fprs)?,
+        low_rate: subset_metrics(&low, &opts.fprs)?,
+        max_spikes_per_6s: opts.max_spikes_per_6s,
+        predict_wall_s: wall_s,
+        ms_per_s: if wall_s > 0.0 { predicted_ms as f64 / wall_s } else { f64::NAN },
+        warning,
+    })
+}
+
+fn subset_metrics(sims: &[&Scored], fprs: &[f64]) -> Result<SubsetMetrics, SurrogateError> {
+    let labels: Vec<bool> = sims.iter().flat_map(|s| s.labels.iter().copied()).collect();
+    let prob: Vec<f64> = sims.iter().flat_map(|s| s.prob.iter().copied()).collect();
+    let v_true: Vec<f64> = sims.iter().flat_map(|s| s.v_true_mv.iter().copied()).collect();
+    let v_pred: Vec<f64> = sims.iter().flat_map(|s| s.v_pred_mv.iter().copied()).collect();
+    let n_spike_bins = labels.iter().filter(|&&l| l).count();
+    let (auc, at_fpr) = if n_spike_bins > 0 && n_spike_bins < labels.len() {
+        let roc = roc_curve(&labels, &prob)?;
+        let pts = fprs.iter().map(|&f| roc.at_fpr(f).map(OperatingPointJson::from)).collect::<Result<Vec<_>, _>>()?;
+        (Some(roc.auc()), pts)
+    } else {
+        (None, Vec::new())
+    };
+    Ok(SubsetMetrics {
+        n_sims: sims.len(),
+        n_bins: labels.len(),
+        n_spike_bins,
+        auc,
+        at_fpr,
+        soma: (!v_true.is_empty()).then(|| SomaMetrics::new(&v_true, &v_pred)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_use_the_papers_binning() {
+        // 10.4 → int(9.9) = 9; 10.6 → 10; 0.2 → clamped to 0; 99.9 → 99 of 100
+        let y = spike_labels(&[10.4, 10.6, 0.2, 99.9], 100);
+        let bins: Vec<usize> = y.iter().enumerate().filter(|(_, &v)| v).map(|(k, _)| k).collect();
+        assert_eq!(bins, vec![0, 9, 10, 99]);
+    }
+}

@@ -1,0 +1,238 @@
+//! `NAME.json`, the metadata next to each `NAME.onnx` (schema: `models/README.md`, "Metadata
+//! schema"; written by `training/export.py`). Only the fields the app uses are read; unknown
+//! fields are ignored so the training side can add provenance freely.
+
+use super::SurrogateError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const FORMAT: &str = "neurotwin-dnn";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The model metadata (the subset neurotwin reads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetadata {
+    pub format: String,
+    pub format_version: u32,
+    pub name: String,
+    /// ONNX file name, relative to the metadata file's folder (default `NAME.onnx`).
+    #[serde(default)]
+    pub model_file: Option<String>,
+    /// `sha256:…` of the morphology the training data was simulated on
+    /// (`dataset::morphology_fingerprint`).
+    pub morphology_fingerprint: String,
+    #[serde(default)]
+    pub input: Option<TensorInfo>,
+    pub input_rows: InputRows,
+    #[serde(default)]
+    pub output: Option<OutputInfo>,
+    /// Receptive field (ms): the output at t depends on inputs t − window_ms + 1 ..= t.
+    pub window_ms: usize,
+    pub target_transforms: TargetTransforms,
+    /// Thresholds on the spike probability, keyed by the target FPR as text ("0.0025", "0.01").
+    #[serde(default)]
+    pub spike_thresholds: BTreeMap<String, SpikeThreshold>,
+    /// Held-out metrics as the training side computed them (shown, not interpreted).
+    #[serde(default)]
+    pub metrics_held_out: Option<serde_json::Value>,
+    #[serde(default)]
+    pub parity: Option<Parity>,
+}
+
+/// Name and shape of an ONNX tensor (`"batch"`, `"time"` or a number per axis).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorInfo {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub shape: Vec<serde_json::Value>,
+}
+
+/// The input row order: rows 0..n_segments excitatory, n_segments..2·n_segments inhibitory, each
+/// in the dataset's segment order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRows {
+    pub n_rows: usize,
+    pub n_segments: usize,
+    #[serde(default)]
+    pub rule: Option<String>,
+}
+
+/// Output description: channel 0 spike, channel 1 soma.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputInfo {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub channels: Vec<OutputChannel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputChannel {
+    pub index: usize,
+    /// `"probability"` (sigmoid applied in the graph) or `"logit"` for channel 0;
+    /// `"soma_target"` for channel 1.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TargetTransforms {
+    pub soma: SomaTransform,
+}
+
+/// `y = (min(v_mV, clip_max_mV) − offset_mV) / scale_mV`; inverse `v_mV = y·scale_mV + offset_mV`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SomaTransform {
+    #[serde(rename = "clip_max_mV")]
+    pub clip_max_mv: f64,
+    #[serde(rename = "offset_mV")]
+    pub offset_mv: f64,
+    #[serde(rename = "scale_mV")]
+    pub scale_mv: f64,
+}
+
+impl SomaTransform {
+    /// Model output (target units) → clipped somatic voltage (mV).
+    pub fn to_mv(&self, y: f32) -> f64 {
+        f64::from(y) * self.scale_mv + self.offset_mv
+    }
+
+    /// Somatic voltage (mV) → the clipped value the model was trained to predict (mV).
+    pub fn clip_mv(&self, v_mv: f64) -> f64 {
+        v_mv.min(self.clip_max_mv)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpikeThreshold {
+    pub fpr_target: f64,
+    /// Predict a spike where the probability is ≥ this.
+    pub probability: f64,
+    #[serde(default)]
+    pub tpr: Option<f64>,
+}
+
+/// Parity vector: an input crop and the expected output, `.npy` files next to the metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parity {
+    pub input_file: String,
+    pub output_file: String,
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+}
+
+impl ModelMetadata {
+    /// Read and check a metadata file.
+    pub fn load(path: &Path) -> Result<ModelMetadata, SurrogateError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SurrogateError::io(path, e))?;
+        let meta: ModelMetadata =
+            serde_json::from_str(&text).map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
+        meta.check().map_err(|message| SurrogateError::Metadata { path: path.display().to_string(), message })?;
+        Ok(meta)
+    }
+
+    /// Internal consistency: format, rows, window, transform, channel kinds, thresholds.
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!("format {:?}, expected {FORMAT:?}", self.format));
+        }
+        if self.format_version != FORMAT_VERSION {
+            return Err(format!("format_version {} not supported (this build reads {FORMAT_VERSION})", self.format_version));
+        }
+        if self.input_rows.n_rows != 2 * self.input_rows.n_segments {
+            return Err(format!("input_rows: {} rows for {} segments (expected 2 per segment)", self.input_rows.n_rows, self.input_rows.n_segments));
+        }
+        if self.window_ms == 0 {
+            return Err("window_ms is 0".into());
+        }
+        let t = &self.target_transforms.soma;
+        if !(t.scale_mv.is_finite() && t.scale_mv != 0.0 && t.offset_mv.is_finite() && t.clip_max_mv.is_finite()) {
+            return Err(format!("target_transforms.soma is unusable: {t:?}"));
+        }
+        if let Some(k) = self.output.as_ref().and_then(|o| o.channels.iter().find(|c| c.index == 0)).map(|c| c.kind.as_str()) {
+            if k != "probability" && k != "logit" {
+                return Err(format!("output channel 0 kind {k:?} (expected \"probability\" or \"logit\")"));
+            }
+        }
+        for (key, th) in &self.spike_thresholds {
+            if !(0.0..=1.0).contains(&th.probability) || !(0.0..=1.0).contains(&th.fpr_target) {
+                return Err(format!("spike_thresholds[{key}] outside [0, 1]: {th:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// True when output channel 0 is a logit (the sigmoid is applied by neurotwin).
+    pub fn spike_channel_is_logit(&self) -> bool {
+        self.output.as_ref().and_then(|o| o.channels.iter().find(|c| c.index == 0)).is_some_and(|c| c.kind == "logit")
+    }
+
+    /// The threshold stated for a target false-positive rate (e.g. 0.0025 or 0.01).
+    pub fn threshold_for_fpr(&self, fpr: f64) -> Option<&SpikeThreshold> {
+        self.spike_thresholds.values().find(|t| (t.fpr_target - fpr).abs() <= 1e-9 * fpr.max(1e-12))
+    }
+
+    /// The ONNX file's name (relative to the metadata's folder).
+    pub fn model_file_name(&self) -> String {
+        self.model_file.clone().unwrap_or_else(|| format!("{}.onnx", self.name))
+    }
+
+    /// Short fingerprint for messages: `ab12cd34…`.
+    pub fn short_fingerprint(&self) -> String {
+        short_fingerprint(&self.morphology_fingerprint)
+    }
+}
+
+/// The first 8 hex digits of a `sha256:…` fingerprint, with an ellipsis.
+pub fn short_fingerprint(fp: &str) -> String {
+    let hex = fp.strip_prefix("sha256:").unwrap_or(fp);
+    format!("{}…", hex.chars().take(8).collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> serde_json::Value {
+        serde_json::json!({
+            "format": "neurotwin-dnn", "format_version": 1, "name": "m",
+            "morphology_fingerprint": "sha256:abcdef0123456789",
+            "input_rows": {"n_rows": 4, "n_segments": 2},
+            "window_ms": 7,
+            "target_transforms": {"soma": {"clip_max_mV": -55.0, "offset_mV": -67.7, "scale_mV": 1.0}, "spike_binning": "x"},
+            "spike_thresholds": {"0.0025": {"fpr_target": 0.0025, "probability": 0.4, "logit": -0.4}},
+            "unknown": [1, 2, 3]
+        })
+    }
+
+    #[test]
+    fn minimal_metadata_parses_and_ignores_extra_fields() {
+        let m: ModelMetadata = serde_json::from_value(minimal()).unwrap();
+        assert!(m.check().is_ok());
+        assert!(!m.spike_channel_is_logit());
+        assert_eq!(m.model_file_name(), "m.onnx");
+        assert_eq!(m.threshold_for_fpr(0.0025).map(|t| t.probability), Some(0.4));
+        assert!(m.threshold_for_fpr(0.01).is_none());
+        assert_eq!(m.short_fingerprint(), "abcdef01…");
+        assert!((m.target_transforms.soma.to_mv(2.0) - -65.7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn inconsistent_metadata_is_rejected() {
+        for (path, value) in [
+            ("/input_rows/n_rows", serde_json::json!(5)),
+            ("/window_ms", serde_json::json!(0)),
+            ("/format_version", serde_json::json!(2)),
+            ("/target_transforms/soma/scale_mV", serde_json::json!(0.0)),
+        ] {
+            let mut v = minimal();
+            *v.pointer_mut(path).unwrap() = value;
+            let m: ModelMetadata = serde_json::from_value(v).unwrap();
+            assert!(m.check().is_err(), "{path}");
+        }
+        let mut v = minimal();
+        v["output"] = serde_json::json!({"channels": [{"index": 0, "kind": "volts"}]});
+        assert!(serde_json::from_value::<ModelMetadata>(v).unwrap().check().is_err());
+    }
+}

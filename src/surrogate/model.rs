@@ -1,0 +1,167 @@
+//! A loaded surrogate: the ONNX session, its metadata and the backend running it. Runs the raw
+//! network on dense input spans; windowing and output conversion live in `predict`.
+
+use super::backend::{environment, selected_backend, Backend};
+use super::metadata::ModelMetadata;
+use super::SurrogateError;
+use ndarray::{Array2, Array3, ArrayView2};
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::TensorRef;
+use std::path::{Path, PathBuf};
+
+/// Options for [`SurrogateModel::load`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Threads inside one inference (1 for the app's worker thread; more for batch evaluation).
+    pub intra_threads: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { intra_threads: 1 }
+    }
+}
+
+/// A network and its metadata, ready to run.
+pub struct SurrogateModel {
+    session: Session,
+    meta: ModelMetadata,
+    backend: Backend,
+    onnx_path: PathBuf,
+    input_name: String,
+    /// `Some(T)` when the ONNX input has a fixed time length T.
+    fixed_time_ms: Option<usize>,
+}
+
+impl std::fmt::Debug for SurrogateModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SurrogateModel").field("name", &self.meta.name).field("backend", &self.backend).field("onnx_path", &self.onnx_path).finish()
+    }
+}
+
+/// `NAME.json` next to `NAME.onnx`.
+pub fn metadata_path(onnx_path: &Path) -> PathBuf {
+    onnx_path.with_extension("json")
+}
+
+impl SurrogateModel {
+    /// Load `NAME.onnx` with its `NAME.json`, on the process's backend (tract unless
+    /// [`super::select_backend`] chose otherwise first).
+    pub fn load(onnx_path: &Path, opts: LoadOptions) -> Result<SurrogateModel, SurrogateError> {
+        if !onnx_path.is_file() {
+            return Err(SurrogateError::ModelMissing(onnx_path.display().to_string()));
+        }
+        let meta_path = metadata_path(onnx_path);
+        if !meta_path.is_file() {
+            return Err(SurrogateError::Metadata { path: meta_path.display().to_string(), message: "missing (every model needs its metadata)".into() });
+        }
+        let meta = ModelMetadata::load(&meta_path)?;
+        let env = environment()?;
+        let backend = selected_backend().map(|c| c.backend).unwrap_or(Backend::Tract);
+        let onnx_err = |e: String| SurrogateError::Onnx { model: onnx_path.display().to_string(), message: e };
+        let session = Session::builder(env)
+            .map_err(|e| onnx_err(e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| onnx_err(e.to_string()))?
+            .with_intra_threads(opts.intra_threads.max(1))
+            .map_err(|e| onnx_err(e.to_string()))?
+            .with_inter_threads(1)
+            .map_err(|e| onnx_err(e.to_string()))?
+            .commit_from_file(onnx_path)
+            .map_err(|e| onnx_err(e.to_string()))?;
+        let (input_name, fixed_time_ms) = check_io(&session, &meta).map_err(onnx_err)?;
+        Ok(SurrogateModel { session, meta, backend, onnx_path: onnx_path.to_path_buf(), input_name, fixed_time_ms })
+    }
+
+    pub fn metadata(&self) -> &ModelMetadata {
+        &self.meta
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    pub fn onnx_path(&self) -> &Path {
+        &self.onnx_path
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.meta.input_rows.n_rows
+    }
+
+    pub fn window_ms(&self) -> usize {
+        self.meta.window_ms
+    }
+
+    /// The fixed time length of the ONNX input, if it is not dynamic.
+    pub fn fixed_time_ms(&self) -> Option<usize> {
+        self.fixed_time_ms
+    }
+
+    /// Run the network on one dense input `[rows × time]` (0/1 spikes) and return the raw output
+    /// `[2 × time]` (channel 0 spike probability or logit, channel 1 soma in target units). For a
+    /// model with a fixed time length T, `time` may be ≤ T: the input is zero-padded on the right,
+    /// which leaves the outputs of the real columns unchanged because the network is causal.
+    pub fn run_raw(&mut self, input: ArrayView2<'_, f32>) -> Result<Array2<f32>, SurrogateError> {
+        let (rows, time) = input.dim();
+        if rows != self.n_rows() {
+            return Err(SurrogateError::Shape(format!("input has {rows} rows, model {} expects {}", self.meta.name, self.n_rows())));
+        }
+        if let Some((r, t)) = input.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ix, _)| ix) {
+            return Err(SurrogateError::BadInput(format!("non-finite input at row {r}, ms {t}")));
+        }
+        let run_len = match self.fixed_time_ms {
+            Some(fixed) if time > fixed => {
+                return Err(SurrogateError::Shape(format!("{time} ms in one run, model {} takes at most {fixed}", self.meta.name)));
+            }
+            Some(fixed) => fixed,
+            None => time,
+        };
+        if time == 0 {
+            return Ok(Array2::zeros((2, 0)));
+        }
+        let mut x = Array3::<f32>::zeros((1, rows, run_len));
+        x.slice_mut(ndarray::s![0, .., ..time]).assign(&input);
+        let model = self.onnx_path.display().to_string();
+        let onnx_err = |e: ort::Error| SurrogateError::Onnx { model: model.clone(), message: e.to_string() };
+        let tensor = TensorRef::from_array_view(&x).map_err(onnx_err)?;
+        let outputs = self.session.run(ort::inputs![self.input_name.as_str() => tensor]).map_err(onnx_err)?;
+        let y = outputs[0].try_extract_array::<f32>().map_err(onnx_err)?;
+        let shape = y.shape().to_vec();
+        if shape.len() != 3 || shape[0] != 1 || shape[1] < 2 || shape[2] != run_len {
+            return Err(SurrogateError::Shape(format!("model output has shape {shape:?}, expected [1, 2, {run_len}]")));
+        }
+        let y = y.slice(ndarray::s![0, 0..2, ..time]).to_owned();
+        if y.iter().any(|v| v.is_nan()) {
+            return Err(SurrogateError::BadInput("the model produced NaN".into()));
+        }
+        Ok(y)
+    }
+}
+
+/// The input name and fixed time length, after checking ranks and the row count.
+fn check_io(session: &Session, meta: &ModelMetadata) -> Result<(String, Option<usize>), String> {
+    let [input] = session.inputs() else {
+        return Err(format!("{} inputs, expected 1", session.inputs().len()));
+    };
+    let Some(output) = session.outputs().first() else {
+        return Err("no outputs".into());
+    };
+    let dims = |o: &ort::value::Outlet| o.dtype().tensor_shape().map(|s| s.to_vec());
+    if let Some(d) = dims(input) {
+        if d.len() != 3 {
+            return Err(format!("input {} has rank {}, expected 3 (batch, rows, time)", input.name(), d.len()));
+        }
+        if d[1] > 0 && d[1] as usize != meta.input_rows.n_rows {
+            return Err(format!("the ONNX input has {} rows but the metadata says {}", d[1], meta.input_rows.n_rows));
+        }
+    }
+    if let Some(d) = dims(output) {
+        if d.len() != 3 || (d[1] > 0 && d[1] < 2) {
+            return Err(format!("output {} has shape {d:?}, expected (batch, 2, time)", output.name()));
+        }
+    }
+    let fixed = dims(input).and_then(|d| (d[2] > 0).then_some(d[2] as usize));
+    Ok((input.name().to_string(), fixed))
+}
