@@ -6,6 +6,7 @@ pub mod cell;
 pub mod channels;
 pub mod mechanisms;
 pub mod point_current;
+pub mod profile;
 pub mod recipe;
 pub mod recording;
 pub mod simulation;
