@@ -7,6 +7,7 @@ pub mod channels;
 pub mod mechanisms;
 pub mod point_current;
 pub mod profile;
+pub mod rates_table;
 pub mod recipe;
 pub mod recording;
 pub mod simulation;

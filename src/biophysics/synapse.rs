@@ -185,7 +185,7 @@ impl AmpaNmdaSynapses {
             let v = v_mv[node];
             let g_ampa = GMAX_EXC_US * (self.b_ampa[k] - self.a_ampa[k]);
             let g_nmda_open = self.nmda_scale * GMAX_EXC_US * (self.b_nmda[k] - self.a_nmda[k]);
-            let (block, dblock) = mg_block(v);
+            let (block, dblock) = super::rates_table::mg_block_fast(v);
             let drive = v - E_EXC_MV;
             i_na[node] += (g_ampa + g_nmda_open * block) * drive;
             g_us[node] += g_ampa + g_nmda_open * (block + dblock * drive);
