@@ -23,15 +23,16 @@ pub const CHUNK: usize = 4;
 /// Voltage grid of the gate and Mg tables (mV).
 pub const V_MIN_MV: f64 = -120.0;
 pub const V_MAX_MV: f64 = 80.0;
-pub const STEPS_PER_MV: f64 = 64.0;
+pub const STEPS_PER_MV: f64 = 256.0;
 
 /// Grid position of `v_mv`: (row, fraction in [0, 1)), or `None` outside the table (or NaN).
 #[inline(always)]
 pub fn grid_position(v_mv: f64, rows: f64) -> Option<(usize, f64)> {
     let x = (v_mv - V_MIN_MV) * STEPS_PER_MV;
     if x >= 0.0 && x < rows {
-        let i = x as usize;
-        Some((i, x - i as f64))
+        // x < rows ≤ i32::MAX: the 32-bit conversion is one instruction, `as usize` a dozen
+        let i = x as i32;
+        Some((i as usize, x - f64::from(i)))
     } else {
         None
     }
@@ -58,6 +59,7 @@ pub struct GateTable {
 impl GateTable {
     fn build(slots: &[Slot], dt_ms: f64) -> GateTable {
         let rows = grid_rows();
+        debug_assert!(rows < i32::MAX as usize);
         let n_chunks = slots.len().div_ceil(CHUNK).max(1);
         let mut data = vec![[0.0; 2 * CHUNK]; n_chunks * (rows + 1)];
         for i in 0..=rows {
@@ -164,29 +166,45 @@ pub fn ca_lookup(cai_mm: f64) -> Option<(f64, f64)> {
     Some((lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1])))
 }
 
-fn mg_table() -> &'static [[f64; 2]] {
-    static TABLE: OnceLock<Vec<[f64; 2]>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        (0..=grid_rows())
-            .map(|i| {
-                let (b, db) = mg_block(V_MIN_MV + i as f64 / STEPS_PER_MV);
-                [b, db]
-            })
-            .collect()
-    })
+/// The Mg-block table (see [`mg_block_fast`]); fetch it once per loop with [`MgTable::get`].
+#[derive(Debug)]
+pub struct MgTable {
+    rows_f: f64,
+    /// [block, d block/dv] on the grid.
+    data: Vec<[f64; 2]>,
+}
+
+impl MgTable {
+    pub fn get() -> &'static MgTable {
+        static TABLE: OnceLock<MgTable> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            let data: Vec<[f64; 2]> = (0..=grid_rows())
+                .map(|i| {
+                    let (b, db) = mg_block(V_MIN_MV + i as f64 / STEPS_PER_MV);
+                    [b, db]
+                })
+                .collect();
+            MgTable { rows_f: (data.len() - 1) as f64, data }
+        })
+    }
+
+    /// [`mg_block`] (block, d block/dv) interpolated from the table; exact outside it.
+    #[inline(always)]
+    pub fn block(&self, v_mv: f64) -> (f64, f64) {
+        match grid_position(v_mv, self.rows_f) {
+            Some((i, f)) => match &self.data[i..i + 2] {
+                [lo, hi] => (lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1])),
+                _ => mg_block(v_mv),
+            },
+            None => mg_block(v_mv),
+        }
+    }
 }
 
 /// [`mg_block`] (block, d block/dv) interpolated from a table on the gate grid; exact outside it.
-#[inline(always)]
+#[inline]
 pub fn mg_block_fast(v_mv: f64) -> (f64, f64) {
-    let t = mg_table();
-    match grid_position(v_mv, (t.len() - 1) as f64) {
-        Some((i, f)) => {
-            let (lo, hi) = (t[i], t[i + 1]);
-            (lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1]))
-        }
-        None => mg_block(v_mv),
-    }
+    MgTable::get().block(v_mv)
 }
 
 #[cfg(test)]

@@ -283,10 +283,12 @@ impl Simulation {
         }
         clock.lap(Phase::Synapses);
         // (3) tree solve for ΔV
-        for i in 0..self.rhs.len() {
-            let af = self.area_factor[i];
-            self.rhs[i] = -(self.i_density[i] * af + self.i_point_na[i]);
-            self.diag[i] = self.cap_over_dt[i] + self.g_density[i] * af + self.g_point_us[i];
+        let density = self.i_density.iter().zip(&self.g_density);
+        let point = self.i_point_na.iter().zip(&self.g_point_us);
+        let node = self.area_factor.iter().zip(&self.cap_over_dt);
+        for (((rhs, diag), ((i, g), (ip, gp))), (af, cap)) in self.rhs.iter_mut().zip(self.diag.iter_mut()).zip(density.zip(point)).zip(node) {
+            *rhs = -(i * af + ip);
+            *diag = cap + g * af + gp;
         }
         self.solver.add_axial_current(&self.v_mv, &mut self.rhs);
         self.solver.solve(&self.diag, &mut self.rhs);
