@@ -42,6 +42,9 @@ struct Record {
 struct ChannelPop {
     ch: Channel,
     nodes: Vec<u32>,
+    /// Runs of consecutive nodes: (first node, first instance, length). Within a run the per-node
+    /// arrays are plain slices, so the loop needs no index checks and vectorises.
+    runs: Vec<(usize, usize, usize)>,
     /// Flat index of m (h is the next slot) in the gate states; for SK_E2 the index of z.
     m: Vec<u32>,
     gbar: Vec<f64>,
@@ -181,13 +184,19 @@ impl Mechanisms {
             m.record_start.push(m.records.len() as u32);
         }
         for ch in Channel::ALL {
-            let mut pop = ChannelPop { ch, nodes: vec![], m: vec![], gbar: vec![], e: vec![] };
+            let mut pop = ChannelPop { ch, nodes: vec![], runs: vec![], m: vec![], gbar: vec![], e: vec![] };
             for node in 0..n {
                 for r in m.records[m.record_start[node] as usize..m.record_start[node + 1] as usize].iter().filter(|r| r.ch == ch) {
                     pop.nodes.push(node as u32);
                     pop.m.push(r.m);
                     pop.gbar.push(r.gbar);
                     pop.e.push(r.e);
+                }
+            }
+            for (k, &node) in pop.nodes.iter().enumerate() {
+                match pop.runs.last_mut() {
+                    Some((first, _, len)) if *first + *len == node as usize => *len += 1,
+                    _ => pop.runs.push((node as usize, k, 1)),
                 }
             }
             if !pop.nodes.is_empty() {
@@ -435,16 +444,21 @@ impl Sums<'_> {
     /// did: g = ḡ·open(m, h), i = g·(v − e).
     #[inline(always)]
     fn add<K: Kinetics>(&mut self, pop: &ChannelPop, states: &[f64]) {
-        for ((&node, &m), (&gbar, &e)) in pop.nodes.iter().zip(&pop.m).zip(pop.gbar.iter().zip(&pop.e)) {
-            let (node, m) = (node as usize, m as usize);
-            let h = if K::HAS_H { states[m + 1] } else { 1.0 };
-            let g = gbar * K::open(states[m], h);
-            let e = if K::ION == Ion::Ca { self.eca[node] } else { e };
-            let i = g * (self.v[node] - e);
-            self.i[node] += i;
-            self.g[node] += g;
-            if K::ION == Ion::Ca {
-                self.ica[node] += i;
+        for &(n0, k0, len) in &pop.runs {
+            let (v, eca) = (&self.v[n0..n0 + len], &self.eca[n0..n0 + len]);
+            let (i_sum, g_sum, ica) = (&mut self.i[n0..n0 + len], &mut self.g[n0..n0 + len], &mut self.ica[n0..n0 + len]);
+            let (m_idx, gbar, e_fixed) = (&pop.m[k0..k0 + len], &pop.gbar[k0..k0 + len], &pop.e[k0..k0 + len]);
+            for k in 0..len {
+                let m = m_idx[k] as usize;
+                let h = if K::HAS_H { states[m + 1] } else { 1.0 };
+                let g = gbar[k] * K::open(states[m], h);
+                let e = if K::ION == Ion::Ca { eca[k] } else { e_fixed[k] };
+                let i = g * (v[k] - e);
+                i_sum[k] += i;
+                g_sum[k] += g;
+                if K::ION == Ion::Ca {
+                    ica[k] += i;
+                }
             }
         }
     }
