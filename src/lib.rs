@@ -9,7 +9,6 @@ pub mod biophysics;
 pub mod bench;
 pub mod case;
 pub mod dataset;
-pub mod npy;
 pub mod paper_sim;
 pub mod replay;
 pub mod simulate;

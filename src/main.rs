@@ -13,9 +13,29 @@ struct Cli {
     /// Morphology to show in the GUI (.swc, .asc or NEURON geometry .json).
     #[arg(long, global = true, value_name = "FILE")]
     morphology: Option<PathBuf>,
-    /// MSAA samples for the 3-D view (0 is fastest on software OpenGL).
-    #[arg(long, default_value_t = 4)]
-    msaa: u16,
+    /// MSAA samples for the 3-D view (default: 4 on a GPU, 0 on software OpenGL, i.e. with
+    /// LIBGL_ALWAYS_SOFTWARE set or under Xvfb).
+    #[arg(long)]
+    msaa: Option<u16>,
+    /// Scenario (JSON, saved from the app) to load at start.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Start playing at once.
+    #[arg(long)]
+    autoplay: bool,
+    /// Take a screenshot this many seconds after the window opens (repeatable; pairs with
+    /// --screenshot in order).
+    #[arg(long, value_name = "SECONDS")]
+    screenshot_after_s: Vec<f64>,
+    /// PNG path of each screenshot (repeatable); a JSON sidecar names the picture's regions.
+    #[arg(long, value_name = "PNG")]
+    screenshot: Vec<PathBuf>,
+    /// Close the window after the last screenshot.
+    #[arg(long)]
+    quit_after_screenshot: bool,
+    /// Print the frame rate to standard output every two seconds.
+    #[arg(long)]
+    print_fps: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -193,12 +213,33 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => {
-            let options = neurotwin::app::AppOptions {
-                morphology: cli.morphology,
-                fallbacks: vec![PathBuf::from("../shared/morphologies/cell1_neuron_geometry.json")],
-                model_factory: model_factory(),
+            use neurotwin::app::session::MorphologySource;
+            if cli.screenshot_after_s.len() != cli.screenshot.len() {
+                anyhow::bail!(
+                    "give one --screenshot-after-s per --screenshot ({} times, {} paths)",
+                    cli.screenshot_after_s.len(),
+                    cli.screenshot.len()
+                );
+            }
+            let mut screenshots: Vec<(f64, PathBuf)> = cli.screenshot_after_s.into_iter().zip(cli.screenshot).collect();
+            screenshots.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let morphology = match cli.morphology {
+                Some(path) => MorphologySource::File(path),
+                None => MorphologySource::default_for(&std::env::current_dir().context("reading the working directory")?),
             };
-            neurotwin::app::run(options, cli.msaa)
+            let options = neurotwin::app::AppOptions {
+                morphology: Some(morphology),
+                model_factory: model_factory(),
+                scenario: cli.scenario,
+                autoplay: cli.autoplay,
+                automation: neurotwin::app::automation::Automation {
+                    screenshots,
+                    quit_after_screenshots: cli.quit_after_screenshot,
+                    print_fps: cli.print_fps,
+                },
+            };
+            let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
+            neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))
         }
         Some(Command::Morph { command }) => match command {
             MorphCommand::Info { file, json, traced_axon } => morph_info(&file, json, traced_axon),
@@ -251,8 +292,8 @@ fn bench(case_path: &Path, morph_path: &Path, repeats: usize, tstop_ms: Option<f
     neurotwin::bench::report(&bench, &opts, &mut std::io::stdout().lock())
 }
 
-/// The simulation behind the GUI. Until the engine adapter lands there is none (the GUI shows the
-/// morphology only), except in `dev-fake-model` builds, which use a test double.
+/// The simulation behind the GUI: the Hay 2011 engine, or in `dev-fake-model` builds a test
+/// double (not physics).
 fn model_factory() -> Option<neurotwin::app::model::ModelFactory> {
     #[cfg(feature = "dev-fake-model")]
     {
@@ -260,7 +301,7 @@ fn model_factory() -> Option<neurotwin::app::model::ModelFactory> {
     }
     #[cfg(not(feature = "dev-fake-model"))]
     {
-        None
+        Some(neurotwin::app::engine_model::factory())
     }
 }
 
@@ -304,6 +345,16 @@ fn dataset(args: DatasetArgs) -> Result<()> {
         report.manifest_path.display()
     );
     Ok(())
+}
+
+/// Whether the X display is an Xvfb (software rendering only): its X lock file names the
+/// server's process, whose command line says Xvfb.
+fn xvfb_display() -> bool {
+    let Some(display) = std::env::var("DISPLAY").ok() else { return false };
+    let number = display.trim_start_matches(':').split('.').next().unwrap_or("").to_string();
+    let Ok(lock) = std::fs::read_to_string(format!("/tmp/.X{number}-lock")) else { return false };
+    let Ok(pid) = lock.trim().parse::<u32>() else { return false };
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("Xvfb"))
 }
 
 /// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).

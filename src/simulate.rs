@@ -158,9 +158,9 @@ pub fn write_outputs(prefix: &Path, case: &Case, results: &Results) -> std::io::
     }
     csv.flush()?;
     let npy_path = with_ext(".npy");
-    let mut npy = std::io::BufWriter::new(std::fs::File::create(&npy_path)?);
-    crate::npy::write_f64_2d(&mut npy, &rows, 2 + results.sites_v.len())?;
-    npy.flush()?;
+    let n_cols = 2 + results.sites_v.len();
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    crate::dataset::npy::write_npy(&npy_path, &[rows.len(), n_cols], &flat).map_err(std::io::Error::other)?;
     let spikes_path = with_ext(".spikes.txt");
     let mut sp = std::fs::File::create(&spikes_path)?;
     for t in &results.spike_times_ms {

@@ -88,9 +88,10 @@ pub struct VoltageColors {
 }
 
 impl Default for VoltageColors {
-    /// −90 to +30 mV: from below the Hay model's resting potential to the peak of a spike.
+    /// −85 to −25 mV: subthreshold activity around the rest (about −76 mV in the paper's settings)
+    /// spans the map; spikes saturate at the top colour (adjustable in the View panel).
     fn default() -> Self {
-        VoltageColors { map: ColorMap::Viridis, min_mv: -90.0, max_mv: 30.0 }
+        VoltageColors { map: ColorMap::Viridis, min_mv: -85.0, max_mv: -25.0 }
     }
 }
 
@@ -151,7 +152,7 @@ mod tests {
 
     #[test]
     fn voltage_range_maps_to_fraction() {
-        let vc = VoltageColors::default();
+        let vc = VoltageColors { min_mv: -90.0, max_mv: 30.0, ..VoltageColors::default() };
         assert_eq!(vc.fraction(-90.0), 0.0);
         assert_eq!(vc.fraction(30.0), 1.0);
         assert!((vc.fraction(-30.0) - 0.5).abs() < 1e-6);

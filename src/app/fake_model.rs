@@ -104,6 +104,10 @@ impl FakeLeakyCable {
 }
 
 impl LiveModel for FakeLeakyCable {
+    fn label(&self) -> String {
+        "model: FAKE leaky cable test double (not physics)".into()
+    }
+
     fn dt_ms(&self) -> f64 {
         0.025
     }
@@ -176,14 +180,19 @@ impl LiveModel for FakeLeakyCable {
         self.events.retain(|(_, id)| *id != syn);
     }
 
-    fn deliver_spike(&mut self, syn: SynId, t_ms: f64) {
+    fn deliver_spike(&mut self, syn: SynId, t_ms: f64) -> Result<()> {
+        if !t_ms.is_finite() {
+            anyhow::bail!("spike time is {t_ms}");
+        }
         if self.synapses.contains_key(&syn.0) {
             self.events.push((t_ms, syn));
         }
+        Ok(())
     }
 
-    fn set_iclamp(&mut self, clamp: Option<IClamp>) {
+    fn set_iclamp(&mut self, clamp: Option<IClamp>) -> Result<()> {
         self.clamp = clamp;
+        Ok(())
     }
 
     fn set_nmda(&mut self, enabled: bool) {

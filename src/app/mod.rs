@@ -3,11 +3,16 @@
 //!
 //! Owns nothing physical: a [`runner::Runner`] worker thread advances a [`model::LiveModel`]
 //! (the engine, through an adapter) and the UI draws its latest [`runner::Snapshot`].
-//! Depends on `morphology` (geometry, compartments) only.
+//! Depends on `morphology` (geometry, compartments), `stimulus` (drives, the paper's background
+//! protocol) and, in `engine_model` only, `biophysics`.
 
+pub mod automation;
+pub mod background;
 pub mod camera;
 pub mod colormap;
 pub mod drives;
+pub mod engine_model;
+pub mod export;
 #[cfg(any(test, feature = "dev-fake-model"))]
 pub mod fake_model;
 pub mod geometry;
@@ -18,7 +23,9 @@ pub mod panels;
 pub mod picking;
 pub mod placements;
 pub mod runner;
+pub mod scenario;
 pub mod session;
+mod shortcuts;
 pub mod shell;
 #[cfg(test)]
 mod tests;

@@ -1,17 +1,19 @@
 //! What the GUI's runner needs from a simulation: the [`LiveModel`] trait.
 //!
-//! The biophysical engine (`biophysics::Simulation`) will implement it through a thin adapter; the
+//! The biophysical engine implements it through a thin adapter (`engine_model`); the
 //! runner and the UI only ever see this trait. Compartments are addressed by **Cable node index**
 //! (`morphology::Cable::nodes`, parent before child), the same indices the engine uses.
 
 use anyhow::Result;
 
 /// Kind of synapse, as in the Hay/Beniaguev setup (spec §6.2, §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SynapseKind {
     /// AMPA + NMDA point process, reversal 0 mV.
+    #[serde(rename = "exc")]
     Excitatory,
     /// GABA_A point process.
+    #[serde(rename = "inh")]
     Inhibitory,
 }
 
@@ -48,6 +50,9 @@ pub struct IClamp {
 /// - Synapses persist across [`LiveModel::reset`]; their pending events are discarded.
 /// - Nothing here may block for long: the runner calls these on its worker thread in a loop.
 pub trait LiveModel: Send {
+    /// One line for the UI: which model, which settings.
+    fn label(&self) -> String;
+
     /// Fixed integration step (ms).
     fn dt_ms(&self) -> f64;
 
@@ -73,11 +78,12 @@ pub trait LiveModel: Send {
     fn remove_synapse(&mut self, syn: SynId);
 
     /// Queue a presynaptic spike (weight 1, delay 0) to arrive at simulation time `t_ms`
-    /// (≥ `t_ms()`; earlier times are delivered in the next step). Unknown ids are ignored.
-    fn deliver_spike(&mut self, syn: SynId, t_ms: f64);
+    /// (≥ `t_ms()`; earlier times are delivered in the next step). Unknown ids are ignored;
+    /// non-finite times are an error.
+    fn deliver_spike(&mut self, syn: SynId, t_ms: f64) -> Result<()>;
 
     /// Install (`Some`) or remove (`None`) the single current clamp; replaces any previous one.
-    fn set_iclamp(&mut self, clamp: Option<IClamp>);
+    fn set_iclamp(&mut self, clamp: Option<IClamp>) -> Result<()>;
 
     /// Switch the NMDA component of excitatory synapses on or off (AMPA always stays on).
     fn set_nmda(&mut self, enabled: bool);

@@ -1,7 +1,7 @@
 //! What the user has placed on the cell: synapses (with their drives) and recording sites.
 //! The UI owns this list and mirrors every change to the runner as a command.
 
-use super::drives::Drive;
+use super::drives::{default_poisson, Drive};
 use super::model::SynapseKind;
 use super::runner::{Command, Runner, SiteKey, SynKey};
 use crate::morphology::{point_at, Cable, Morphology};
@@ -118,9 +118,14 @@ impl Placements {
         self.next_key
     }
 
+    /// Place a synapse with the drive for new synapses (Poisson 10 Hz unless `new_drive` is set).
     pub fn add_synapse(&mut self, runner: &mut Runner, at: Location, kind: SynapseKind) -> SynKey {
+        let drive = self.new_drive.clone().unwrap_or_else(|| default_poisson(10.0, self.next_key + 1));
+        self.add_synapse_with(runner, at, kind, drive)
+    }
+
+    pub fn add_synapse_with(&mut self, runner: &mut Runner, at: Location, kind: SynapseKind, drive: Drive) -> SynKey {
         let key = SynKey(self.next_key());
-        let drive = self.new_drive.clone().unwrap_or(Drive::Poisson { rate_hz: 10.0 });
         runner.send(Command::AddSynapse { key, node: at.node, kind, drive: drive.clone() });
         self.synapses.push(PlacedSynapse { key, kind, drive, at });
         self.selected = Some(Selection::Synapse(key));
@@ -158,6 +163,19 @@ impl Placements {
             self.selected = None;
         }
         self.version += 1;
+    }
+
+    /// Remove every synapse and recording site.
+    pub fn clear(&mut self, runner: &mut Runner) {
+        let all: Vec<Selection> = self
+            .synapses
+            .iter()
+            .map(|s| Selection::Synapse(s.key))
+            .chain(self.sites.iter().map(|s| Selection::Site(s.key)))
+            .collect();
+        for which in all {
+            self.remove(runner, which);
+        }
     }
 
     /// Handle a click on the cell at `at` according to the current mode.

@@ -6,9 +6,10 @@
 //! latest-wins through a `Mutex<Arc<Snapshot>>` that is held only to swap or clone a pointer, so
 //! neither side ever waits on the other's work.
 
-use super::drives::{BackgroundProtocol, Drive};
+use super::drives::{BackgroundSettings, Drive};
 use super::model::{LiveModel, SynapseKind};
-use super::worker::{BackgroundSegment, Worker};
+use super::worker::Worker;
+use crate::stimulus::DendriticSegments;
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -54,8 +55,8 @@ pub enum Command {
     FireNow(SynKey),
     AddSite { key: SiteKey, node: usize },
     RemoveSite(SiteKey),
-    /// Switch the dataset background protocol on (with these rates) or off.
-    SetBackground(Option<BackgroundProtocol>),
+    /// Switch the paper's background protocol on (with these settings) or off.
+    SetBackground(Option<BackgroundSettings>),
     /// Install (or with `None` remove) the somatic clamp.
     SetClamp(Option<ClampSettings>),
     /// A pulse of `amp_na` for `dur_ms` starting now (replaces the clamp).
@@ -89,8 +90,13 @@ pub struct Snapshot {
     pub raster: Vec<RasterSpike>,
     /// Rows in use by the raster (background rows first, then placed synapses).
     pub raster_rows: u32,
+    /// Somatic spike times (ms) in the trace window: upward crossings of −20 mV.
+    pub soma_spikes_ms: Vec<f64>,
+    pub background_on: bool,
     /// The last error from the model or worker, for the status line.
     pub error: Option<String>,
+    /// Which model runs, with its settings (for a label in the UI).
+    pub model_label: String,
     /// `Some(reason)` when no model is running (the UI still shows the morphology).
     pub no_model: Option<String>,
 }
@@ -100,11 +106,11 @@ pub struct Snapshot {
 pub struct RunnerSetup {
     /// Soma node, for the somatic clamp.
     pub soma_node: usize,
-    /// Basal and apical segments in the dataset's order, for the background protocol.
-    pub background_segments: Vec<BackgroundSegment>,
+    /// Dendritic segments in the paper's order, for the background protocol (`None`: the cell
+    /// has none).
+    pub background_segments: Option<Arc<DendriticSegments>>,
     /// Length of the trace window (ms).
     pub window_ms: f64,
-    pub seed: u64,
 }
 
 /// UI-side handle of the worker thread.
@@ -185,13 +191,13 @@ mod tests {
             if what(&s) {
                 return s;
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "timed out; last snapshot t={} ms", s.t_ms);
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out; last snapshot t={} ms, error {:?}", s.t_ms, s.error);
             std::thread::sleep(Duration::from_millis(5));
         }
     }
 
     fn runner(n: usize) -> Runner {
-        let setup = RunnerSetup { soma_node: 0, window_ms: 200.0, seed: 1, ..RunnerSetup::default() };
+        let setup = RunnerSetup { soma_node: 0, window_ms: 200.0, ..RunnerSetup::default() };
         Runner::spawn(Box::new(FakeLeakyCable::chain(n)), setup).expect("spawn")
     }
 
@@ -209,7 +215,7 @@ mod tests {
     #[test]
     fn synapse_fire_now_depolarises_and_shows_in_raster() {
         let mut r = runner(3);
-        r.send(Command::AddSynapse { key: SynKey(1), node: 2, kind: SynapseKind::Excitatory, drive: Drive::Silent });
+        r.send(Command::AddSynapse { key: SynKey(1), node: 2, kind: SynapseKind::Excitatory, drive: crate::app::drives::silent() });
         r.send(Command::AddSite { key: SiteKey(9), node: 2 });
         r.send(Command::FireNow(SynKey(1)));
         r.send(Command::StepMs(3.0));
@@ -233,7 +239,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(r.snapshot().t_ms, paused.t_ms);
         r.send(Command::Reset);
-        wait_for(&r, |s| s.t_ms == 0.0 && s.soma_v_mv.is_empty());
+        wait_for(&r, |s| s.t_ms == 0.0 && s.soma_v_mv.len() <= 1);
     }
 
     #[test]

@@ -1,16 +1,67 @@
 //! One opened morphology: the cell's geometry, its runner and what the user placed on it.
+//!
+//! Morphologies are opened as the Hay et al. 2011 model instantiates them (traced axon replaced
+//! by the two-cylinder stub), so the view shows exactly the compartments that are simulated.
 
 use super::geometry::NeuronGeometry;
 use super::model::ModelFactory;
 use super::placements::Placements;
 use super::runner::{Runner, RunnerSetup};
-use super::worker::BackgroundSegment;
-use crate::morphology::{Cable, Discretisation, Morphology, SectionKind};
+use crate::morphology::{parse_swc, replace_axon_hay2011, Cable, Discretisation, Morphology};
+use crate::stimulus::DendriticSegments;
 use anyhow::Context as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The shipped procedural L5 pyramidal cell (`morphologies/l5pc-synthetic.swc`), built in.
+pub const EMBEDDED_SYNTHETIC_SWC: &str = include_str!("../../morphologies/l5pc-synthetic.swc");
+pub const EMBEDDED_SYNTHETIC_NAME: &str = "l5pc-synthetic.swc (built in)";
+
+/// Where a morphology comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MorphologySource {
+    File(PathBuf),
+    /// The shipped synthetic cell, compiled into the binary.
+    EmbeddedSynthetic,
+}
+
+impl MorphologySource {
+    /// `cell1.asc` in `morphologies/` of the working directory when present, else the shipped
+    /// synthetic cell.
+    pub fn default_for(working_dir: &Path) -> MorphologySource {
+        let hay = working_dir.join("morphologies").join("cell1.asc");
+        if hay.is_file() {
+            MorphologySource::File(hay)
+        } else {
+            MorphologySource::EmbeddedSynthetic
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            MorphologySource::File(p) => p.display().to_string(),
+            MorphologySource::EmbeddedSynthetic => EMBEDDED_SYNTHETIC_NAME.to_string(),
+        }
+    }
+
+    /// Read and build the morphology with the Hay axon stub.
+    pub fn load(&self) -> anyhow::Result<Morphology> {
+        match self {
+            MorphologySource::File(path) => {
+                crate::morphology::load_hay2011(path).with_context(|| format!("opening {}", path.display()))
+            }
+            MorphologySource::EmbeddedSynthetic => {
+                let mut morph = parse_swc(EMBEDDED_SYNTHETIC_SWC, EMBEDDED_SYNTHETIC_NAME).context("reading the built-in cell")?;
+                replace_axon_hay2011(&mut morph);
+                morph.validate().context("the built-in cell")?;
+                Ok(morph)
+            }
+        }
+    }
+}
+
 pub struct Session {
+    pub source: MorphologySource,
     pub morph: Arc<Morphology>,
     pub cable: Arc<Cable>,
     pub geometry: Arc<NeuronGeometry>,
@@ -20,11 +71,13 @@ pub struct Session {
 }
 
 impl Session {
-    /// Load `path`, discretise it as the Hay 2011 template does, build the 3-D geometry and start
-    /// a runner with the model from `factory` (or none, with the reason shown in the UI).
-    pub fn open(path: &Path, factory: Option<&ModelFactory>, geometry_id: u64) -> anyhow::Result<Session> {
-        let morph = crate::morphology::load(path).with_context(|| format!("opening {}", path.display()))?;
-        Session::from_morphology(morph, factory, geometry_id)
+    /// Load `source`, discretise it as the Hay 2011 template does, build the 3-D geometry and
+    /// start a runner with the model from `factory` (or none, with the reason shown in the UI).
+    pub fn open(source: &MorphologySource, factory: Option<&ModelFactory>, geometry_id: u64) -> anyhow::Result<Session> {
+        let morph = source.load()?;
+        let mut session = Session::from_morphology(morph, factory, geometry_id)?;
+        session.source = source.clone();
+        Ok(session)
     }
 
     pub fn from_morphology(morph: Morphology, factory: Option<&ModelFactory>, geometry_id: u64) -> anyhow::Result<Session> {
@@ -33,18 +86,18 @@ impl Session {
         let soma_node = cable.segment_node(0, 0.5);
         let setup = RunnerSetup {
             soma_node,
-            background_segments: background_segments(&morph, &cable),
+            background_segments: DendriticSegments::new(&morph, &cable).ok().map(Arc::new),
             window_ms: 1000.0,
-            seed: 20210901,
         };
         let runner = match factory {
             Some(f) => match f(&morph, &cable) {
                 Ok(model) => Runner::spawn(model, setup)?,
                 Err(e) => Runner::without_model(format!("the simulation model failed to start: {e:#}")),
             },
-            None => Runner::without_model("no simulation engine is connected yet: showing the morphology only"),
+            None => Runner::without_model("no simulation model is connected: showing the morphology only"),
         };
         Ok(Session {
+            source: MorphologySource::File(PathBuf::from(&morph.source)),
             morph: Arc::new(morph),
             cable: Arc::new(cable),
             geometry: Arc::new(geometry),
@@ -55,43 +108,30 @@ impl Session {
     }
 }
 
-/// Every basal then apical segment, sections in order and segments by increasing x: the
-/// dataset's segment order (spec §6.1).
-pub fn background_segments(morph: &Morphology, cable: &Cable) -> Vec<BackgroundSegment> {
-    let mut out = Vec::new();
-    for kind in [SectionKind::Basal, SectionKind::Apical] {
-        for si in (0..morph.sections.len()).filter(|&i| morph.sections[i].kind == kind) {
-            let (Some(&nseg), Some(&first), Some(&len)) =
-                (cable.section_nseg.get(si), cable.section_first_node.get(si), cable.section_length_um.get(si))
-            else {
-                continue;
-            };
-            for j in 0..nseg {
-                out.push(BackgroundSegment {
-                    node: first + j,
-                    apical: kind == SectionKind::Apical,
-                    adjusted_length_um: len / nseg as f64 + 10.0,
-                });
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn cell1_has_the_datasets_639_segments() {
-        let path = PathBuf::from("../shared/morphologies/cell1_neuron_geometry.json");
+        let path = PathBuf::from("../shared/morphologies/cell1.asc");
         if !path.exists() {
             eprintln!("SKIPPED: {} is absent", path.display());
             return;
         }
-        let morph = crate::morphology::load(&path).expect("load");
+        let morph = MorphologySource::File(path).load().expect("load");
         let cable = Cable::new(&morph, &Discretisation::default()).expect("cable");
-        assert_eq!(background_segments(&morph, &cable).len(), 639);
+        assert_eq!(DendriticSegments::new(&morph, &cable).expect("segments").len(), 639);
+    }
+
+    #[test]
+    fn the_default_is_the_built_in_cell_unless_cell1_is_there() {
+        let dir = tempfile::tempdir().expect("tmp");
+        assert_eq!(MorphologySource::default_for(dir.path()), MorphologySource::EmbeddedSynthetic);
+        let morph = MorphologySource::EmbeddedSynthetic.load().expect("built-in cell");
+        assert!(morph.sections.iter().filter(|s| s.name.starts_with("axon")).count() == 2, "Hay axon stub");
+        std::fs::create_dir(dir.path().join("morphologies")).expect("mkdir");
+        std::fs::write(dir.path().join("morphologies/cell1.asc"), "").expect("write");
+        assert!(matches!(MorphologySource::default_for(dir.path()), MorphologySource::File(_)));
     }
 }

@@ -1,21 +1,30 @@
 //! The eframe `App`: window layout (3-D view in the centre, controls on the right, traces at the
-//! bottom, a status line), opening morphologies and showing every error.
+//! bottom, a status line), opening morphologies and scenarios, file actions, and showing every
+//! error. Keyboard shortcuts and the help overlay are in `shortcuts`.
 
+use super::automation::{Automation, AutomationState};
+use super::export::{write_traces, ScreenRegions};
 use super::model::ModelFactory;
-use super::panels::{ControlPanel, SynapsePanel, TracePanel};
-use super::session::Session;
+use super::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel};
+use super::runner::Command;
+use super::scenario::Scenario;
+use super::session::{MorphologySource, Session};
 use super::view3d::View3d;
 use eframe::egui::{self, RichText};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What the app starts with.
 #[derive(Default)]
 pub struct AppOptions {
-    /// Morphology to open at start (`--morphology`), else the first of the fallbacks that exists.
-    pub morphology: Option<PathBuf>,
-    pub fallbacks: Vec<PathBuf>,
+    /// Morphology to open at start (`None`: none, the window says how to open one).
+    pub morphology: Option<MorphologySource>,
     /// Builds the simulation for an opened morphology; `None` shows the morphology only.
     pub model_factory: Option<ModelFactory>,
+    /// Scenario to load once the morphology is open.
+    pub scenario: Option<PathBuf>,
+    /// Start playing at once.
+    pub autoplay: bool,
+    pub automation: Automation,
 }
 
 pub struct NeuroTwinApp {
@@ -26,9 +35,15 @@ pub struct NeuroTwinApp {
     pub controls: ControlPanel,
     pub synapses: SynapsePanel,
     pub traces: TracePanel,
+    pub files: FilesPanel,
+    pub show_help: bool,
+    /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
+    pub message: Option<Result<String, String>>,
+    pub automation: AutomationState,
     factory: Option<ModelFactory>,
     path_text: String,
     next_geometry_id: u64,
+    regions: ScreenRegions,
 }
 
 impl NeuroTwinApp {
@@ -40,29 +55,36 @@ impl NeuroTwinApp {
             controls: ControlPanel::default(),
             synapses: SynapsePanel::default(),
             traces: TracePanel::default(),
+            files: FilesPanel::default(),
+            show_help: false,
+            message: None,
+            automation: AutomationState::new(options.automation),
             factory: options.model_factory,
             path_text: String::new(),
             next_geometry_id: 0,
+            regions: ScreenRegions::default(),
         };
-        let start = options.morphology.clone().or_else(|| options.fallbacks.iter().find(|p| p.exists()).cloned());
-        match start {
-            Some(path) => app.open(path),
-            None => {
-                let tried: Vec<String> = options.fallbacks.iter().map(|p| p.display().to_string()).collect();
-                app.load_error = Some(format!(
-                    "No morphology loaded: start with --morphology FILE or type a path above (looked for: {})",
-                    if tried.is_empty() { "nothing".into() } else { tried.join(", ") }
-                ));
+        match options.morphology {
+            Some(source) => app.open(source),
+            None => app.load_error = Some("No morphology loaded: start with --morphology FILE or type a path above".into()),
+        }
+        if let Some(path) = &options.scenario {
+            app.load_scenario(path);
+        }
+        if options.autoplay {
+            if let Some(s) = app.session.as_mut() {
+                s.runner.send(Command::SetSpeed(app.controls.speed()));
+                s.runner.send(Command::Play);
             }
         }
         app
     }
 
     /// Open a morphology, replacing the current session (its runner stops) only on success.
-    pub fn open(&mut self, path: PathBuf) {
-        self.path_text = path.display().to_string();
+    pub fn open(&mut self, source: MorphologySource) {
+        self.path_text = source.display();
         self.next_geometry_id += 1;
-        match Session::open(&path, self.factory.as_ref(), self.next_geometry_id) {
+        match Session::open(&source, self.factory.as_ref(), self.next_geometry_id) {
             Ok(session) => {
                 self.session = Some(session);
                 self.load_error = None;
@@ -70,6 +92,40 @@ impl NeuroTwinApp {
                 self.view.request_fit();
             }
             Err(e) => self.load_error = Some(format!("{e:#}")),
+        }
+    }
+
+    pub fn load_scenario(&mut self, path: &Path) {
+        let Some(s) = self.session.as_mut() else {
+            self.message = Some(Err("open a morphology before loading a scenario".into()));
+            return;
+        };
+        let result = Scenario::load(path).and_then(|sc| sc.apply(&s.morph, &s.cable, &mut self.controls, &mut s.placements, &mut s.runner));
+        self.message = Some(match result {
+            Ok(()) => Ok(format!("scenario loaded: {}", path.display())),
+            Err(e) => Err(format!("{e:#}")),
+        });
+    }
+
+    fn file_action(&mut self, ctx: &egui::Context, action: FileAction) {
+        let Some(s) = self.session.as_mut() else { return };
+        match action {
+            FileAction::LoadScenario(path) => self.load_scenario(&path),
+            FileAction::SaveScenario(path) => {
+                let sc = Scenario::capture(&self.controls, &s.placements, &s.source.display());
+                self.message = Some(sc.save(&path).map(|()| format!("scenario saved: {}", path.display())).map_err(|e| format!("{e:#}")));
+            }
+            FileAction::ExportTraces(prefix) => {
+                let snap = s.runner.snapshot();
+                self.message = Some(match write_traces(&prefix, &snap, &s.placements) {
+                    Ok(files) => Ok(format!("wrote {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))),
+                    Err(e) => Err(format!("export: {e:#}")),
+                });
+            }
+            FileAction::Screenshot(path) => {
+                let t_ms = s.runner.snapshot().t_ms;
+                self.automation.screenshot_now(ctx, path, self.regions, t_ms);
+            }
         }
     }
 
@@ -81,8 +137,16 @@ impl NeuroTwinApp {
             ui.ctx().request_repaint();
             return;
         }
+        let ctx = ui.ctx().clone();
+        self.shortcuts(&ctx);
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status_line").show(ui, |ui| self.status_ui(ui));
+        self.help_ui(&ctx);
+        let t_ms = self.session.as_ref().map_or(0.0, |s| s.runner.snapshot().t_ms);
+        self.automation.frame(&ctx, self.regions, t_ms);
+        if let Some(m) = self.automation.message.take() {
+            self.message = Some(m);
+        }
         let Some(session) = self.session.as_mut() else {
             egui::CentralPanel::default().show(ui, |ui| {
                 ui.centered_and_justified(|ui| {
@@ -92,6 +156,7 @@ impl NeuroTwinApp {
             return;
         };
         let snap = session.runner.snapshot();
+        let mut action = None;
         egui::Panel::right("controls").default_size(380.0).size_range(280.0..=700.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 // Without a model the simulation controls would do nothing: show them greyed out.
@@ -100,18 +165,24 @@ impl NeuroTwinApp {
                 self.synapses.ui(ui, &mut session.placements, &mut session.runner);
                 ui.separator();
                 self.view.settings_ui(ui);
+                ui.separator();
+                action = self.files.ui(ui);
             });
         });
-        egui::Panel::bottom("traces").default_size(300.0).size_range(120.0..=800.0).resizable(true).show(ui, |ui| {
+        let traces = egui::Panel::bottom("traces").default_size(300.0).size_range(120.0..=800.0).resizable(true).show(ui, |ui| {
             self.traces.ui(ui, &snap, &session.placements);
         });
-        egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+        let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             self.view.ui(ui, session);
         });
+        self.regions = ScreenRegions::from_rects(view.response.rect, traces.response.rect, ctx.pixels_per_point());
+        if let Some(action) = action {
+            self.file_action(&ctx, action);
+        }
         if snap.playing {
-            ui.ctx().request_repaint();
+            ctx.request_repaint();
         } else {
-            ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
 
@@ -121,26 +192,42 @@ impl NeuroTwinApp {
             ui.label(RichText::new("L5 pyramidal neuron · Hay et al. 2011").weak());
             ui.separator();
             ui.label("morphology");
-            let edit = ui.add(egui::TextEdit::singleline(&mut self.path_text).desired_width(360.0).hint_text("path to .json / .swc / .asc"));
+            let edit = ui.add(egui::TextEdit::singleline(&mut self.path_text).desired_width(320.0).hint_text("path to .asc / .swc / .json"));
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui.button("Open").clicked() || enter {
-                let path = PathBuf::from(self.path_text.trim());
-                self.open(path);
+                let text = self.path_text.trim();
+                let source = if text == super::session::EMBEDDED_SYNTHETIC_NAME {
+                    MorphologySource::EmbeddedSynthetic
+                } else {
+                    MorphologySource::File(PathBuf::from(text))
+                };
+                self.open(source);
             }
             if let Some(s) = &self.session {
                 ui.label(
                     RichText::new(format!("{} sections · {} compartments", s.morph.sections.len(), s.cable.n_compartments())).weak(),
                 );
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Help (H)").clicked() {
+                    self.show_help = !self.show_help;
+                }
+            });
         });
     }
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         let error_color = ui.visuals().error_fg_color;
         let warn_color = ui.visuals().warn_fg_color;
+        let fps = self.automation.fps.fps();
         ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("{fps:4.1} fps")).monospace().weak());
+            ui.separator();
             if let Some(e) = &self.load_error {
                 ui.colored_label(error_color, format!("Error: {e}"));
+                if self.session.is_some() && ui.small_button("dismiss").clicked() {
+                    self.load_error = None;
+                }
                 return;
             }
             let Some(s) = &mut self.session else { return };
@@ -153,7 +240,18 @@ impl NeuroTwinApp {
                     s.runner.send_error = None;
                 }
             } else {
-                ui.label(RichText::new(format!("t = {:.1} ms", snap.t_ms)).monospace());
+                let rtf = if snap.playing { format!("  {:.2}× real time", snap.achieved_real_time_factor) } else { "  paused".into() };
+                ui.label(RichText::new(format!("t = {:.1} ms{rtf}  spikes: {}", snap.t_ms, snap.soma_spikes_ms.len())).monospace());
+            }
+            if let Some(m) = &self.message {
+                ui.separator();
+                match m {
+                    Ok(text) => ui.label(text.as_str()),
+                    Err(e) => ui.colored_label(error_color, format!("Error: {e}")),
+                };
+                if ui.small_button("dismiss").clicked() {
+                    self.message = None;
+                }
             }
             if let Some(h) = &self.view.hover {
                 ui.separator();
@@ -166,6 +264,8 @@ impl NeuroTwinApp {
 
 impl eframe::App for NeuroTwinApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let start = std::time::Instant::now();
         self.app_ui(ui);
+        self.automation.fps.add_ui_time(start.elapsed());
     }
 }

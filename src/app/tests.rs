@@ -7,15 +7,16 @@ use super::model::SynapseKind;
 use super::panels::{ControlPanel, SynapsePanel, TracePanel};
 use super::placements::{ClickMode, Location, Placements};
 use super::runner::{Runner, RunnerSetup, Snapshot};
-use super::session::Session;
+use super::session::{MorphologySource, Session};
 use super::shell::{AppOptions, NeuroTwinApp};
 use egui_kittest::kittest::Queryable;
+use eframe::egui;
 use egui_kittest::Harness;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn fake_runner() -> Runner {
-    let setup = RunnerSetup { soma_node: 0, window_ms: 100.0, seed: 3, ..RunnerSetup::default() };
+    let setup = RunnerSetup { soma_node: 0, window_ms: 100.0, ..RunnerSetup::default() };
     Runner::spawn(Box::new(FakeLeakyCable::chain(4)), setup).expect("spawn runner")
 }
 
@@ -130,21 +131,23 @@ fn trace_panel_draws_a_snapshot() {
 
 #[test]
 fn app_without_a_morphology_says_so() {
-    let options = AppOptions { morphology: None, fallbacks: vec!["/nonexistent/cell.json".into()], model_factory: None };
-    let mut app = NeuroTwinApp::new(options);
+    let mut app = NeuroTwinApp::new(AppOptions::default());
     assert!(app.session.is_none());
     let mut h = Harness::builder().with_size([1200.0, 800.0]).build_ui(|ui| app.app_ui(ui));
     h.run_steps(2);
     h.get_by_label("No morphology loaded");
-    assert!(h.query_by_label_contains("/nonexistent/cell.json").is_some());
+    assert!(h.query_by_label_contains("--morphology FILE").is_some());
 }
 
 #[test]
 fn app_with_a_bad_file_shows_the_error() {
-    let options = AppOptions { morphology: Some("/nonexistent/x.json".into()), ..AppOptions::default() };
-    let app = NeuroTwinApp::new(options);
-    let err = app.load_error.as_deref().unwrap_or_default();
+    let options = AppOptions { morphology: Some(MorphologySource::File("/nonexistent/x.json".into())), ..AppOptions::default() };
+    let mut app = NeuroTwinApp::new(options);
+    let err = app.load_error.clone().unwrap_or_default();
     assert!(err.contains("/nonexistent/x.json"), "{err}");
+    let mut h = Harness::builder().with_size([1200.0, 800.0]).build_ui(|ui| app.app_ui(ui));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Error: opening /nonexistent/x.json").is_some(), "the error must be visible");
 }
 
 #[test]
@@ -160,4 +163,146 @@ fn whole_app_lays_out_with_a_session() {
     h.get_by_label("Fit to cell");
     h.get_by_label("Colour by membrane potential");
     assert!(h.query_by_label_contains("2 sections").is_some());
+}
+
+// ---- with the real engine (Hay 2011 on the built-in synthetic cell) ----
+
+fn engine_session() -> Session {
+    let morph = MorphologySource::EmbeddedSynthetic.load().expect("built-in cell");
+    let factory = super::engine_model::factory();
+    Session::from_morphology(morph, Some(&factory), 1).expect("session")
+}
+
+#[test]
+fn real_engine_controls_step_nmda_and_background() {
+    let session = engine_session();
+    assert!(session.runner.has_model());
+    let state = ControlsState { panel: ControlPanel::default(), runner: session.runner };
+    let mut h = Harness::new_ui_state(|ui, s: &mut ControlsState| s.panel.ui(ui, &mut s.runner), state);
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Hay 2011 biophys5b, 6.3 °C").is_some(), "model label");
+    h.get_by_label("Step").click();
+    h.run_steps(2);
+    let s = wait_for(&h.state().runner, |s| s.t_ms >= 1.0 - 1e-9);
+    let rest = s.soma_v_mv.last().map(|p| p[1]).unwrap_or(f64::NAN);
+    assert!((-80.0..-65.0).contains(&rest), "soma {rest} mV");
+
+    h.get_by_label("NMDA component of excitatory synapses").click();
+    h.run_steps(1);
+    assert!(!h.state().panel.nmda);
+    h.get_by_label("Background protocol (paper, spec §6.1)").click();
+    h.run_steps(1);
+    assert!(h.state().panel.background_on);
+    h.get_by_label("Step").click();
+    h.run_steps(1);
+    let s = wait_for(&h.state().runner, |s| s.background_on && s.t_ms >= 2.0 - 1e-9);
+    assert!(s.raster_rows > 1000, "one exc and one inh row per dendritic segment: {}", s.raster_rows);
+    h.state_mut().panel.step_ms = 30.0;
+    h.get_by_label("Step").click();
+    h.run_steps(1);
+    let s = wait_for(&h.state().runner, |s| s.t_ms >= 32.0 - 1e-9);
+    assert!(!s.raster.is_empty(), "the background protocol must deliver spikes");
+    assert!(s.error.is_none(), "{:?}", s.error);
+}
+
+#[test]
+fn real_engine_synapse_panel_place_fire_and_remove() {
+    let session = engine_session();
+    let (morph, cable) = (session.morph.clone(), session.cable.clone());
+    let state = SynState { panel: SynapsePanel::default(), placements: Placements::default(), runner: session.runner };
+    let mut h = Harness::new_ui_state(|ui, s: &mut SynState| s.panel.ui(ui, &mut s.placements, &mut s.runner), state);
+    h.run_steps(1);
+    h.get_by_label("+ Exc").click();
+    h.run_steps(1);
+    let si = morph.section_index("dend[10]").expect("dend[10]");
+    let at = Location::new(&morph, &cable, si, 0.5).expect("location");
+    let node = at.node;
+    {
+        let s = h.state_mut();
+        s.placements.click(&mut s.runner, at);
+        // silent, so only "Fire now" drives it
+        let key = s.placements.synapses[0].key;
+        s.placements.set_drive(&mut s.runner, key, super::drives::silent());
+        s.runner.send(super::runner::Command::AddSite { key: super::runner::SiteKey(99), node });
+    }
+    h.run_steps(1);
+    assert!(h.query_by_label_contains("exc dend[10](0.50)").is_some());
+    h.get_by_label("Fire now").click();
+    h.run_steps(1);
+    h.state_mut().runner.send(super::runner::Command::StepMs(10.0));
+    let s = wait_for(&h.state().runner, |s| s.t_ms >= 10.0 - 1e-9);
+    assert_eq!(s.raster.len(), 1, "one fired spike");
+    let site = &s.sites.iter().find(|(k, _)| k.0 == 99).expect("site").1;
+    // the same cell without the spike (v_init is not quite the rest: compare, don't look at t = 0)
+    let mut control = super::engine_model::HayEngineModel::new(&morph, &cable).expect("control");
+    let mut epsp_mv: f64 = 0.0;
+    for p in site.iter().skip(1) {
+        while super::model::LiveModel::t_ms(&control) < p[0] - 1e-9 {
+            super::model::LiveModel::step(&mut control, 1).expect("step");
+        }
+        epsp_mv = epsp_mv.max(p[1] - super::model::LiveModel::node_voltages_mv(&control)[node]);
+    }
+    assert!(epsp_mv > 0.5, "the EPSP must show at its dendrite: {epsp_mv} mV");
+    h.get_by_label("Remove").click();
+    h.run_steps(1);
+    assert!(h.state().placements.synapses.is_empty());
+}
+
+#[test]
+fn scenario_round_trip_with_the_real_engine() {
+    let mut a = engine_session();
+    let mut controls = ControlPanel { nmda: false, clamp_on: true, background_on: true, ..ControlPanel::default() };
+    let si = a.morph.section_index("apic[5]").expect("apic[5]");
+    let at = Location::new(&a.morph, &a.cable, si, 0.25).expect("location");
+    a.placements.add_synapse(&mut a.runner, at.clone(), SynapseKind::Inhibitory);
+    a.placements.add_site(&mut a.runner, at);
+    let sc = super::scenario::Scenario::capture(&controls, &a.placements, "test");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("s.json");
+    sc.save(&path).expect("save");
+
+    let mut b = engine_session();
+    controls = ControlPanel::default();
+    let loaded = super::scenario::Scenario::load(&path).expect("load");
+    assert_eq!(loaded, sc);
+    loaded.apply(&b.morph, &b.cable, &mut controls, &mut b.placements, &mut b.runner).expect("apply");
+    assert!(!controls.nmda && controls.clamp_on && controls.background_on);
+    assert_eq!(b.placements.synapses.len(), 1);
+    assert_eq!(b.placements.synapses[0].at.section_name, "apic[5]");
+    assert_eq!(b.placements.sites.len(), 1);
+    wait_for(&b.runner, |s| s.background_on);
+
+    let mut bad = sc.clone();
+    bad.synapses[0].section = "dend[9999]".into();
+    let err = bad.apply(&b.morph, &b.cable, &mut controls, &mut b.placements, &mut b.runner).expect_err("unknown section");
+    assert!(format!("{err:#}").contains("dend[9999]"));
+    assert_eq!(b.placements.synapses.len(), 1, "a bad scenario changes nothing");
+}
+
+#[test]
+fn keyboard_shortcuts_play_help_and_delete() {
+    let mut app = NeuroTwinApp::new(AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(super::engine_model::factory()), ..AppOptions::default() });
+    {
+        let s = app.session.as_mut().expect("session");
+        let at = Location::new(&s.morph, &s.cable, 5, 0.5).expect("location");
+        s.placements.add_synapse(&mut s.runner, at, SynapseKind::Excitatory);
+    }
+    let mut h = Harness::builder().with_size([1400.0, 900.0]).build_ui_state(|ui, app: &mut NeuroTwinApp| app.app_ui(ui), app);
+    h.run_steps(2);
+    h.key_press(egui::Key::H);
+    h.run_steps(2);
+    assert!(h.state().show_help);
+    h.get_by_label("play / pause");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(1);
+    assert!(!h.state().show_help);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(1);
+    assert!(h.state().session.as_ref().expect("session").placements.synapses.is_empty());
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    wait_for(&h.state().session.as_ref().expect("session").runner, |s| s.playing);
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    wait_for(&h.state().session.as_ref().expect("session").runner, |s| !s.playing);
 }

@@ -194,6 +194,9 @@ impl View3d {
         if let Some(h) = &self.hover {
             overlays::hover_readout(&painter, rect, response.hover_pos(), h);
         }
+        if let Some(e) = &snapshot.error {
+            overlays::error_banner(&painter, rect, &format!("Simulation: {e}"));
+        }
         if let Ok(err) = self.gl_error.lock() {
             if let Some(e) = err.as_ref() {
                 overlays::error_banner(&painter, rect, &format!("3-D view unavailable: {e}"));

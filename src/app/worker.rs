@@ -1,23 +1,15 @@
 //! The runner's worker loop: apply commands, advance the model in 1-ms chunks paced to the
-//! requested speed, generate the spikes of every drive one chunk ahead, keep trace history and
-//! publish snapshots (at most ~60 per second).
+//! requested speed, generate the spikes of every drive and of the background protocol one chunk
+//! ahead, detect somatic spikes, keep trace history and publish snapshots (at most ~60 per second).
 
-use super::drives::{BackgroundProtocol, Drive, SplitMix64};
+use super::background::{BackgroundStream, BLOCK_MS};
+use super::drives::{BackgroundSettings, Drive};
 use super::model::{IClamp, LiveModel, SynId, SynapseKind};
 use super::runner::{ClampSettings, Command, RasterSpike, RunnerSetup, SiteKey, Snapshot, Speed, SynKey};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// One basal or apical segment, as the background protocol sees it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BackgroundSegment {
-    pub node: usize,
-    pub apical: bool,
-    /// L/nseg + 10 µm (spec §6.1).
-    pub adjusted_length_um: f64,
-}
 
 struct PlacedSynapse {
     id: SynId,
@@ -26,12 +18,15 @@ struct PlacedSynapse {
     row: u32,
 }
 
-struct BackgroundSynapse {
-    exc: SynId,
-    inh: SynId,
-    exc_per_ms: f64,
-    inh_per_ms: f64,
+/// The background protocol while it is on: one (exc, inh) synapse pair per dendritic segment.
+struct Background {
+    settings: BackgroundSettings,
+    synapses: Vec<(SynId, SynId)>,
+    stream: BackgroundStream,
 }
+
+/// Somatic spike threshold: an upward crossing of −20 mV, as the engine's spike detector.
+pub const SPIKE_THRESHOLD_MV: f64 = -20.0;
 
 const CHUNK_MS: f64 = 1.0;
 const SAMPLE_MS: f64 = 0.1;
@@ -44,20 +39,22 @@ pub(super) struct Worker {
     latest: Arc<Mutex<Arc<Snapshot>>>,
     playing: bool,
     speed: Speed,
+    nmda: bool,
     synapses: BTreeMap<SynKey, PlacedSynapse>,
     next_row: u32,
-    background: Vec<BackgroundSynapse>,
+    background: Option<Background>,
     sites: BTreeMap<SiteKey, (usize, VecDeque<[f64; 2]>)>,
     soma: VecDeque<[f64; 2]>,
+    soma_spikes_ms: VecDeque<f64>,
+    last_soma_v_mv: f64,
     raster: VecDeque<RasterSpike>,
-    rng: SplitMix64,
     /// Drive spikes have been generated (and queued in the model) up to this time (ms).
     generated_until_ms: f64,
     error: Option<String>,
     seq: u64,
     rtf_window: (Instant, f64),
     achieved_rtf: f64,
-    spikes_scratch: Vec<f64>,
+    background_scratch: Vec<(f64, usize)>,
 }
 
 impl Worker {
@@ -67,7 +64,7 @@ impl Worker {
         commands: Receiver<Command>,
         latest: Arc<Mutex<Arc<Snapshot>>>,
     ) -> Worker {
-        let rng = SplitMix64::new(setup.seed);
+        let last_soma_v_mv = model.soma_v_mv();
         Worker {
             model,
             setup,
@@ -75,20 +72,26 @@ impl Worker {
             latest,
             playing: false,
             speed: Speed::RealTimeFactor(1.0),
+            nmda: true,
             synapses: BTreeMap::new(),
             next_row: 0,
-            background: Vec::new(),
+            background: None,
             sites: BTreeMap::new(),
             soma: VecDeque::new(),
+            soma_spikes_ms: VecDeque::new(),
+            last_soma_v_mv,
             raster: VecDeque::new(),
-            rng,
             generated_until_ms: 0.0,
             error: None,
             seq: 0,
             rtf_window: (Instant::now(), 0.0),
             achieved_rtf: 0.0,
-            spikes_scratch: Vec::new(),
+            background_scratch: Vec::new(),
         }
+    }
+
+    fn n_background_rows(&self) -> u32 {
+        self.setup.background_segments.as_ref().map_or(0, |s| 2 * s.len() as u32)
     }
 
     pub(super) fn run(mut self) {
@@ -165,14 +168,22 @@ impl Worker {
             Command::Reset => {
                 self.model.reset();
                 self.soma.clear();
+                self.soma_spikes_ms.clear();
+                self.last_soma_v_mv = self.model.soma_v_mv();
                 self.raster.clear();
                 self.sites.values_mut().for_each(|(_, t)| t.clear());
                 self.generated_until_ms = 0.0;
+                self.error = None;
+                // the same background input again from t = 0
+                if let Some(settings) = self.background.as_ref().map(|b| b.settings.clone()) {
+                    self.restart_background_stream(settings);
+                }
+                self.record_sample();
             }
             Command::SetSpeed(s) => self.speed = s,
             Command::AddSynapse { key, node, kind, drive } => match self.model.add_synapse(node, kind) {
                 Ok(id) => {
-                    let row = self.next_row + 2 * self.setup.background_segments.len() as u32;
+                    let row = self.next_row + self.n_background_rows();
                     self.next_row += 1;
                     self.synapses.insert(key, PlacedSynapse { id, kind, drive, row });
                 }
@@ -191,8 +202,10 @@ impl Worker {
             Command::FireNow(key) => {
                 if let Some(s) = self.synapses.get(&key) {
                     let t = self.model.t_ms();
-                    self.model.deliver_spike(s.id, t);
-                    self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind });
+                    match self.model.deliver_spike(s.id, t) {
+                        Ok(()) => self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind }),
+                        Err(e) => self.error = Some(format!("fire now: {e:#}")),
+                    }
                 }
             }
             Command::AddSite { key, node } => {
@@ -201,52 +214,98 @@ impl Worker {
             Command::RemoveSite(key) => {
                 self.sites.remove(&key);
             }
-            Command::SetBackground(protocol) => self.set_background(protocol),
+            Command::SetBackground(settings) => self.set_background(settings),
             Command::SetClamp(c) => self.set_clamp(c),
             Command::InjectPulse { amp_na, dur_ms } => {
                 let delay_ms = self.model.t_ms();
                 self.set_clamp(Some(ClampSettings { amp_na, delay_ms, dur_ms }));
             }
-            Command::SetNmda(on) => self.model.set_nmda(on),
+            Command::SetNmda(on) => {
+                self.model.set_nmda(on);
+                if on != self.nmda {
+                    self.nmda = on;
+                    // the paper's protocol has one parameter set per synapse model
+                    if let Some(settings) = self.background.as_ref().map(|b| b.settings.clone()) {
+                        self.restart_background_stream(settings);
+                    }
+                }
+            }
         }
     }
 
     fn set_clamp(&mut self, c: Option<ClampSettings>) {
         let node = self.setup.soma_node;
-        self.model.set_iclamp(c.map(|c| IClamp { node, amp_na: c.amp_na, delay_ms: c.delay_ms, dur_ms: c.dur_ms }));
+        let clamp = c.map(|c| IClamp { node, amp_na: c.amp_na, delay_ms: c.delay_ms, dur_ms: c.dur_ms });
+        if let Err(e) = self.model.set_iclamp(clamp) {
+            self.error = Some(format!("current clamp: {e:#}"));
+        }
     }
 
-    fn set_background(&mut self, protocol: Option<BackgroundProtocol>) {
-        for b in self.background.drain(..) {
-            self.model.remove_synapse(b.exc);
-            self.model.remove_synapse(b.inh);
-        }
-        let Some(p) = protocol else { return };
-        let segs = &self.setup.background_segments;
-        let total = |apical: bool| -> f64 {
-            segs.iter().filter(|s| s.apical == apical).map(|s| s.adjusted_length_um).sum::<f64>().max(1e-9)
+    /// Switch the background protocol on (adding its synapses the first time) or off (removing
+    /// them), or change its settings.
+    fn set_background(&mut self, settings: Option<BackgroundSettings>) {
+        let Some(settings) = settings else {
+            if let Some(b) = self.background.take() {
+                for (exc, inh) in b.synapses {
+                    self.model.remove_synapse(exc);
+                    self.model.remove_synapse(inh);
+                }
+            }
+            return;
         };
-        let (basal_um, apical_um) = (total(false), total(true));
-        for seg in segs.clone() {
-            let (n_exc, n_inh, tree_um) = if seg.apical {
-                (p.apical_exc_per_100ms, p.apical_inh_per_100ms, apical_um)
-            } else {
-                (p.basal_exc_per_100ms, p.basal_inh_per_100ms, basal_um)
-            };
-            let share = seg.adjusted_length_um / tree_um / 100.0;
-            let ids = (self.model.add_synapse(seg.node, SynapseKind::Excitatory), self.model.add_synapse(seg.node, SynapseKind::Inhibitory));
-            match ids {
-                (Ok(exc), Ok(inh)) => self.background.push(BackgroundSynapse {
-                    exc,
-                    inh,
-                    exc_per_ms: n_exc * share,
-                    inh_per_ms: n_inh * share,
-                }),
+        if self.background.is_some() {
+            self.restart_background_stream(settings);
+            return;
+        }
+        let Some(segs) = self.setup.background_segments.clone() else {
+            self.error = Some("background protocol: this cell has no dendritic segments".into());
+            return;
+        };
+        let mut synapses = Vec::with_capacity(segs.len());
+        for seg in &segs.segments {
+            match (self.model.add_synapse(seg.node, SynapseKind::Excitatory), self.model.add_synapse(seg.node, SynapseKind::Inhibitory)) {
+                (Ok(exc), Ok(inh)) => synapses.push((exc, inh)),
                 (Err(e), _) | (_, Err(e)) => {
-                    self.error = Some(format!("background protocol: {e:#}"));
+                    self.error = Some(format!("background protocol on {}({:.3}): {e:#}", seg.section_name, seg.x));
+                    for (exc, inh) in synapses {
+                        self.model.remove_synapse(exc);
+                        self.model.remove_synapse(inh);
+                    }
                     return;
                 }
             }
+        }
+        match self.background_stream(&settings) {
+            Ok(stream) => self.background = Some(Background { settings, synapses, stream }),
+            Err(e) => {
+                self.error = Some(e);
+                for (exc, inh) in synapses {
+                    self.model.remove_synapse(exc);
+                    self.model.remove_synapse(inh);
+                }
+            }
+        }
+    }
+
+    /// A stream of the protocol starting now (at t = 0 the stream is the dataset's: same seed,
+    /// same input after every reset).
+    fn background_stream(&self, settings: &BackgroundSettings) -> Result<BackgroundStream, String> {
+        let segs = self.setup.background_segments.clone().ok_or("no dendritic segments")?;
+        let protocol = settings.protocol(self.nmda, BLOCK_MS);
+        // spikes up to generated_until_ms are already queued: start after them
+        BackgroundStream::start(protocol, segs, settings.seed, self.generated_until_ms.max(self.model.t_ms()))
+            .map_err(|e| format!("background protocol: {e}"))
+    }
+
+    fn restart_background_stream(&mut self, settings: BackgroundSettings) {
+        match self.background_stream(&settings) {
+            Ok(stream) => {
+                if let Some(b) = self.background.as_mut() {
+                    b.stream = stream;
+                    b.settings = settings;
+                }
+            }
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -261,45 +320,64 @@ impl Worker {
             self.generated_until_ms = t1;
         }
         let steps_per_sample = ((SAMPLE_MS / dt).round() as usize).max(1);
-        let mut steps_left = ((chunk_ms / dt).round() as usize).max(1);
-        while steps_left > 0 {
-            let n = steps_left.min(steps_per_sample);
-            if let Err(e) = self.model.step(n) {
-                self.error = Some(format!("simulation stopped: {e:#}"));
+        let n_steps = ((chunk_ms / dt).round() as usize).max(1);
+        for k in 1..=n_steps {
+            if let Err(e) = self.model.step(1) {
+                self.error = Some(format!("simulation stopped: {e:#} (press Reset to start again)"));
                 self.playing = false;
                 return;
             }
-            steps_left -= n;
-            self.record_sample();
+            // somatic spikes: upward crossings of the threshold, checked every step
+            let v = self.model.soma_v_mv();
+            if self.last_soma_v_mv < SPIKE_THRESHOLD_MV && v >= SPIKE_THRESHOLD_MV {
+                self.soma_spikes_ms.push_back(self.model.t_ms());
+            }
+            self.last_soma_v_mv = v;
+            if k % steps_per_sample == 0 || k == n_steps {
+                self.record_sample();
+            }
         }
     }
 
     fn generate_spikes(&mut self, t0: f64, t1: f64) {
-        let mut spikes = std::mem::take(&mut self.spikes_scratch);
+        let mut failed = None;
         for s in self.synapses.values() {
-            spikes.clear();
-            s.drive.spikes_in(t0, t1, &mut self.rng, &mut spikes);
-            for &t in &spikes {
-                self.model.deliver_spike(s.id, t);
-                self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind });
+            match s.drive.spikes_in(t0, t1) {
+                Ok(spikes) => {
+                    for t in spikes {
+                        if let Err(e) = self.model.deliver_spike(s.id, t) {
+                            failed = Some(format!("drive: {e:#}"));
+                            break;
+                        }
+                        self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind });
+                    }
+                }
+                Err(e) => failed = Some(format!("drive: {e}")),
             }
         }
-        self.spikes_scratch = spikes;
-        // Background: integer-ms bins in [t0, t1), at most one spike per synapse per bin.
-        let n_bg = self.background.len() as u32;
-        let mut bin = t0.ceil();
-        while bin < t1 {
-            for (i, b) in self.background.iter().enumerate() {
-                if self.rng.next_f64() < b.exc_per_ms {
-                    self.model.deliver_spike(b.exc, bin);
-                    self.raster.push_back(RasterSpike { t_ms: bin, row: i as u32, kind: SynapseKind::Excitatory });
-                }
-                if self.rng.next_f64() < b.inh_per_ms {
-                    self.model.deliver_spike(b.inh, bin);
-                    self.raster.push_back(RasterSpike { t_ms: bin, row: n_bg + i as u32, kind: SynapseKind::Inhibitory });
-                }
+        if let Some(b) = self.background.as_mut() {
+            let mut spikes = std::mem::take(&mut self.background_scratch);
+            spikes.clear();
+            if let Err(e) = b.stream.spikes_in(t0, t1, &mut spikes) {
+                failed = Some(format!("background protocol: {e}"));
             }
-            bin += 1.0;
+            let n_seg = b.synapses.len();
+            for &(t, row) in &spikes {
+                let (syn, kind) = if row < n_seg {
+                    (b.synapses[row].0, SynapseKind::Excitatory)
+                } else {
+                    (b.synapses[row - n_seg].1, SynapseKind::Inhibitory)
+                };
+                if let Err(e) = self.model.deliver_spike(syn, t) {
+                    failed = Some(format!("background protocol: {e:#}"));
+                    break;
+                }
+                self.raster.push_back(RasterSpike { t_ms: t, row: row as u32, kind });
+            }
+            self.background_scratch = spikes;
+        }
+        if failed.is_some() {
+            self.error = failed;
         }
     }
 
@@ -315,6 +393,9 @@ impl Worker {
         }
         while self.raster.front().is_some_and(|s| s.t_ms < t - window) {
             self.raster.pop_front();
+        }
+        while self.soma_spikes_ms.front().is_some_and(|&s| s < t - window) {
+            self.soma_spikes_ms.pop_front();
         }
     }
 
@@ -338,7 +419,10 @@ impl Worker {
             soma_v_mv: self.soma.iter().copied().collect(),
             sites: self.sites.iter().map(|(k, (_, t))| (*k, t.iter().copied().collect())).collect(),
             raster: self.raster.iter().copied().collect(),
-            raster_rows: 2 * self.setup.background_segments.len() as u32 + self.next_row,
+            raster_rows: self.n_background_rows() + self.next_row,
+            soma_spikes_ms: self.soma_spikes_ms.iter().copied().collect(),
+            background_on: self.background.is_some(),
+            model_label: self.model.label(),
             error: self.error.clone(),
             no_model: None,
         };

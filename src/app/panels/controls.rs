@@ -1,7 +1,7 @@
 //! Simulation controls: play/pause/step/reset, speed, NMDA, the background protocol and the
 //! somatic current clamp. Every control sends a command to the runner.
 
-use crate::app::drives::BackgroundProtocol;
+use crate::app::drives::{BackgroundMode, BackgroundSettings};
 use crate::app::runner::{ClampSettings, Command, Runner, Snapshot, Speed};
 use eframe::egui::{self, RichText};
 
@@ -15,7 +15,7 @@ pub struct ControlPanel {
     pub max_speed: bool,
     pub nmda: bool,
     pub background_on: bool,
-    pub background: BackgroundProtocol,
+    pub background: BackgroundSettings,
     pub clamp: ClampSettings,
     pub clamp_on: bool,
     pub pulse_amp_na: f64,
@@ -30,7 +30,7 @@ impl Default for ControlPanel {
             max_speed: false,
             nmda: true,
             background_on: false,
-            background: BackgroundProtocol::default(),
+            background: BackgroundSettings::default(),
             clamp: ClampSettings { amp_na: 0.8, delay_ms: 100.0, dur_ms: 200.0 },
             clamp_on: false,
             pulse_amp_na: 1.0,
@@ -60,6 +60,9 @@ impl ControlPanel {
 
     fn transport_ui(&mut self, ui: &mut egui::Ui, runner: &mut Runner, snap: &Snapshot) {
         ui.heading("Simulation");
+        if !snap.model_label.is_empty() {
+            ui.label(RichText::new(&snap.model_label).small().weak());
+        }
         ui.horizontal(|ui| {
             if snap.playing {
                 if ui.button("Pause").clicked() {
@@ -101,29 +104,38 @@ impl ControlPanel {
             runner.send(Command::SetNmda(self.nmda));
         }
         let mut changed = ui
-            .checkbox(&mut self.background_on, "Background protocol (spec §6.1)")
-            .on_hover_text("One excitatory and one inhibitory synapse on every basal and apical segment")
+            .checkbox(&mut self.background_on, "Background protocol (paper, spec §6.1)")
+            .on_hover_text("One excitatory and one inhibitory synapse on every basal and apical segment, driven by the paper's input generator")
             .changed();
         ui.add_enabled_ui(self.background_on, |ui| {
-            egui::Grid::new("background_rates").num_columns(3).show(ui, |ui| {
-                ui.label("spikes / 100 ms");
-                ui.label("exc");
-                ui.label("inh");
-                ui.end_row();
-                let b = &mut self.background;
-                for (name, exc, inh) in [
-                    ("basal", &mut b.basal_exc_per_100ms, &mut b.basal_inh_per_100ms),
-                    ("apical", &mut b.apical_exc_per_100ms, &mut b.apical_inh_per_100ms),
-                ] {
-                    let row = ui.label(name);
-                    changed |= ui.add(egui::DragValue::new(exc).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
-                    changed |= ui.add(egui::DragValue::new(inh).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
+            let b = &mut self.background;
+            ui.horizontal(|ui| {
+                changed |= ui
+                    .radio_value(&mut b.mode, BackgroundMode::Paper, "paper's random rates")
+                    .on_hover_text("Tree rates redrawn every 25–450 ms and smoothed, as in the training data (NMDA or AMPA parameters, following the NMDA switch)")
+                    .changed();
+                changed |= ui.radio_value(&mut b.mode, BackgroundMode::Fixed, "fixed rates").changed();
+            });
+            ui.add_enabled_ui(b.mode == BackgroundMode::Fixed, |ui| {
+                egui::Grid::new("background_rates").num_columns(3).show(ui, |ui| {
+                    ui.label("spikes / 100 ms");
+                    ui.label("exc");
+                    ui.label("inh");
                     ui.end_row();
-                }
+                    for (name, exc, inh) in [
+                        ("basal", &mut b.basal_exc_per_100ms, &mut b.basal_inh_per_100ms),
+                        ("apical", &mut b.apical_exc_per_100ms, &mut b.apical_inh_per_100ms),
+                    ] {
+                        let row = ui.label(name);
+                        changed |= ui.add(egui::DragValue::new(exc).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
+                        changed |= ui.add(egui::DragValue::new(inh).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
+                        ui.end_row();
+                    }
+                });
             });
         });
         if changed {
-            runner.send(Command::SetBackground(self.background_on.then_some(self.background)));
+            runner.send(Command::SetBackground(self.background_on.then(|| self.background.clone())));
         }
     }
 

@@ -1,9 +1,11 @@
 //! Side and bottom panels: small structs with a `ui` method each.
 
 pub mod controls;
+pub mod files;
 pub mod synapses;
 pub mod traces;
 
 pub use controls::ControlPanel;
+pub use files::{FileAction, FilesPanel};
 pub use synapses::SynapsePanel;
 pub use traces::TracePanel;

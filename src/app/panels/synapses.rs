@@ -1,7 +1,7 @@
 //! Placed synapses and recording sites: the click mode, a list with section / x / distance, and
 //! for the selected synapse its drive, "fire now" and remove.
 
-use crate::app::drives::Drive;
+use crate::app::drives::{default_poisson, drive_label, silent, Drive, FOREVER_MS};
 use crate::app::model::SynapseKind;
 use crate::app::placements::{ClickMode, Placements, Selection, EXC_COLOR, INH_COLOR};
 use crate::app::runner::{Command, Runner};
@@ -11,6 +11,8 @@ use eframe::egui::{self, RichText};
 pub struct SynapsePanel {
     /// Text of the spike-list editor for the selected synapse.
     spike_list_text: String,
+    /// The synapse whose spike list the text holds.
+    text_for: Option<crate::app::runner::SynKey>,
 }
 
 impl SynapsePanel {
@@ -37,7 +39,7 @@ impl SynapsePanel {
                     s.at.section_name,
                     s.at.x,
                     s.at.dist_um,
-                    s.drive.label()
+                    drive_label(&s.drive)
                 ))
                 .color(color);
                 let selected = placements.selected == Some(Selection::Synapse(s.key));
@@ -68,7 +70,15 @@ impl SynapsePanel {
                 let Some(s) = placements.synapses.iter().find(|s| s.key == key) else { return };
                 ui.label(RichText::new(format!("Selected: {} synapse at {}({:.3})", s.kind.label(), s.at.section_name, s.at.x)).strong());
                 let mut drive = s.drive.clone();
-                if drive_editor_ui(ui, &mut drive, &mut self.spike_list_text) {
+                if self.text_for != Some(key) {
+                    self.text_for = Some(key);
+                    self.spike_list_text = match &drive {
+                        Drive::Explicit { times_ms } => format_times(times_ms),
+                        _ => String::new(),
+                    };
+                }
+                let t_now_ms = runner.snapshot().t_ms;
+                if drive_editor_ui(ui, &mut drive, &mut self.spike_list_text, t_now_ms, key.0) {
                     placements.set_drive(runner, key, drive);
                 }
                 ui.horizontal(|ui| {
@@ -94,23 +104,24 @@ impl SynapsePanel {
     }
 }
 
-/// Edit a drive in place; true when it changed.
-pub fn drive_editor_ui(ui: &mut egui::Ui, drive: &mut Drive, spike_list_text: &mut String) -> bool {
+/// Edit a drive in place; true when it changed. `t_now_ms` is the simulation time (for "now"
+/// buttons), `seed` seeds a new Poisson drive.
+pub fn drive_editor_ui(ui: &mut egui::Ui, drive: &mut Drive, spike_list_text: &mut String, t_now_ms: f64, seed: u64) -> bool {
     let mut changed = false;
     ui.horizontal(|ui| {
-        ui.label("drive");
+        let start = t_now_ms.ceil();
         let choices = [
-            Drive::Silent,
-            Drive::Poisson { rate_hz: 10.0 },
-            Drive::Regular { rate_hz: 10.0 },
-            Drive::Burst { n_spikes: 3, isi_ms: 5.0, period_ms: 200.0 },
-            Drive::SpikeList { times_ms: vec![50.0, 100.0, 150.0] },
+            silent(),
+            default_poisson(10.0, seed),
+            Drive::Regular { rate_hz: 10.0, start_ms: start, stop_ms: FOREVER_MS },
+            Drive::Burst { n_spikes: 5, freq_hz: 100.0, start_ms: start + 10.0 },
+            Drive::Explicit { times_ms: vec![start + 50.0, start + 100.0, start + 150.0] },
         ];
-        egui::ComboBox::from_id_salt("drive_kind").selected_text(drive.label()).show_ui(ui, |ui| {
+        egui::ComboBox::from_label("drive").selected_text(drive_label(drive)).show_ui(ui, |ui| {
             for c in choices {
-                let same = std::mem::discriminant(&c) == std::mem::discriminant(drive);
-                if ui.selectable_label(same, c.label()).clicked() && !same {
-                    if let Drive::SpikeList { times_ms } = &c {
+                let same = drive_label(&c) == drive_label(drive);
+                if ui.selectable_label(same, drive_label(&c)).clicked() && !same {
+                    if let Drive::Explicit { times_ms } = &c {
                         *spike_list_text = format_times(times_ms);
                     }
                     *drive = c;
@@ -120,16 +131,22 @@ pub fn drive_editor_ui(ui: &mut egui::Ui, drive: &mut Drive, spike_list_text: &m
         });
     });
     match drive {
-        Drive::Silent => {}
-        Drive::Poisson { rate_hz } | Drive::Regular { rate_hz } => {
-            changed |= ui.add(egui::Slider::new(rate_hz, 0.0..=200.0).text("Hz").logarithmic(true)).changed();
+        Drive::Poisson { rate_hz, .. } | Drive::Regular { rate_hz, .. } => {
+            changed |= ui.add(egui::Slider::new(rate_hz, 0.1..=200.0).text("Hz").logarithmic(true)).changed();
         }
-        Drive::Burst { n_spikes, isi_ms, period_ms } => {
+        Drive::Burst { n_spikes, freq_hz, start_ms } => {
             changed |= ui.add(egui::Slider::new(n_spikes, 1..=20).text("spikes")).changed();
-            changed |= ui.add(egui::Slider::new(isi_ms, 0.5..=50.0).text("ms apart")).changed();
-            changed |= ui.add(egui::Slider::new(period_ms, 10.0..=2000.0).text("ms period").logarithmic(true)).changed();
+            changed |= ui.add(egui::Slider::new(freq_hz, 5.0..=500.0).text("Hz within the burst").logarithmic(true)).changed();
+            ui.horizontal(|ui| {
+                ui.label("starts at");
+                changed |= ui.add(egui::DragValue::new(start_ms).range(0.0..=1e9).speed(1.0).suffix(" ms")).changed();
+                if ui.button("Burst now").on_hover_text("Start the burst at the current time").clicked() {
+                    *start_ms = t_now_ms.ceil();
+                    changed = true;
+                }
+            });
         }
-        Drive::SpikeList { times_ms } => {
+        Drive::Explicit { times_ms } if !times_ms.is_empty() || drive_text_is_list(spike_list_text) => {
             if spike_list_text.is_empty() {
                 *spike_list_text = format_times(times_ms);
             }
@@ -146,8 +163,14 @@ pub fn drive_editor_ui(ui: &mut egui::Ui, drive: &mut Drive, spike_list_text: &m
                 }
             }
         }
+        Drive::Explicit { .. } | Drive::FireNow { .. } => {}
     }
     changed
+}
+
+/// A spike list being edited down to nothing stays a spike list while its text is not empty.
+fn drive_text_is_list(text: &str) -> bool {
+    !text.trim().is_empty()
 }
 
 fn format_times(times_ms: &[f64]) -> String {

@@ -6,22 +6,51 @@ use crate::app::model::SynapseKind;
 use crate::app::placements::{Placements, EXC_COLOR, INH_COLOR};
 use crate::app::runner::Snapshot;
 use eframe::egui::{self, Color32, Id};
-use egui_plot::{Legend, Line, Plot, Points};
+use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
 
 /// The biophysical model's colour, everywhere (the DNN twin will be magenta).
 pub const BIOPHYSICAL_CYAN: Color32 = Color32::from_rgb(0, 220, 255);
+
+/// Height (mV) of the somatic spike markers: above the spike peaks.
+const SPIKE_MARK_MV: f64 = 45.0;
+
+/// Above this many spikes the raster is drawn as one image instead of one marker per spike:
+/// the background protocol delivers ~10⁴ spikes per second, and as markers they cost more
+/// frame time than the 3-D view on software OpenGL.
+const RASTER_IMAGE_MIN_SPIKES: usize = 2000;
+/// Raster image resolution (pixels across the time window, at most this many pixel rows).
+const RASTER_IMAGE_SIZE: [usize; 2] = [800, 320];
 
 pub struct TracePanel {
     /// Width of the visible time window (ms).
     pub window_ms: f64,
     /// Follow the newest samples (else the plots can be dragged and zoomed freely).
     pub follow: bool,
+    raster_texture: Option<egui::TextureHandle>,
 }
 
 impl Default for TracePanel {
     fn default() -> Self {
-        TracePanel { window_ms: 1000.0, follow: true }
+        TracePanel { window_ms: 1000.0, follow: true, raster_texture: None }
     }
+}
+
+/// The raster as an image over [t_start, t_end] × rows: a pixel is coloured when a spike falls in it.
+fn raster_image(snap: &Snapshot, t_start: f64, t_end: f64) -> egui::ColorImage {
+    let rows = snap.raster_rows.max(1) as usize;
+    let [w, max_h] = RASTER_IMAGE_SIZE;
+    let h = rows.min(max_h);
+    let mut image = egui::ColorImage::filled([w, h], Color32::TRANSPARENT);
+    let span = (t_end - t_start).max(1e-9);
+    for s in &snap.raster {
+        let col = ((s.t_ms - t_start) / span * w as f64).floor();
+        if !(0.0..w as f64).contains(&col) {
+            continue;
+        }
+        let row_px = h - 1 - (s.row as usize * h / rows).min(h - 1);
+        image.pixels[row_px * w + col as usize] = if s.kind == SynapseKind::Excitatory { EXC_COLOR } else { INH_COLOR };
+    }
+    image
 }
 
 impl TracePanel {
@@ -53,7 +82,7 @@ impl TracePanel {
             .link_cursor(link, [true, false])
             .show_x(true)
             .include_y(-90.0)
-            .include_y(40.0);
+            .include_y(50.0);
         if self.follow {
             v_plot = v_plot.default_x_bounds(t_start, t_end).auto_bounds([false, true]).allow_drag(false).allow_zoom(false).allow_scroll(false);
         }
@@ -63,6 +92,11 @@ impl TracePanel {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
             p.line(Line::new("soma", snap.soma_v_mv.clone()).color(BIOPHYSICAL_CYAN).width(1.5));
+            if !snap.soma_spikes_ms.is_empty() {
+                let marks: Vec<[f64; 2]> = snap.soma_spikes_ms.iter().map(|&t| [t, SPIKE_MARK_MV]).collect();
+                let name = format!("soma spikes ({})", snap.soma_spikes_ms.len());
+                p.points(Points::new(name, marks).shape(MarkerShape::Down).filled(true).radius(5.0).color(BIOPHYSICAL_CYAN));
+            }
             for (key, trace) in &snap.sites {
                 if let Some(site) = placements.sites.iter().find(|s| s.key == *key) {
                     let name = format!("{}({:.2})", site.at.section_name, site.at.x);
@@ -83,15 +117,32 @@ impl TracePanel {
         if self.follow {
             r_plot = r_plot.default_x_bounds(t_start, t_end).auto_bounds([false, true]).allow_drag(false).allow_zoom(false).allow_scroll(false);
         }
-        let (exc, inh): (Vec<_>, Vec<_>) = snap.raster.iter().partition(|s| s.kind == SynapseKind::Excitatory);
-        let pts = |v: Vec<&crate::app::runner::RasterSpike>| v.iter().map(|s| [s.t_ms, f64::from(s.row)]).collect::<Vec<_>>();
-        let (exc, inh) = (pts(exc), pts(inh));
+        let as_image = snap.raster.len() >= RASTER_IMAGE_MIN_SPIKES;
+        let (exc, inh) = if as_image {
+            let image = raster_image(snap, t_start, t_end);
+            match &mut self.raster_texture {
+                Some(t) => t.set(image, egui::TextureOptions::NEAREST),
+                None => self.raster_texture = Some(ui.ctx().load_texture("raster", image, egui::TextureOptions::NEAREST)),
+            }
+            (Vec::new(), Vec::new())
+        } else {
+            let (exc, inh): (Vec<_>, Vec<_>) = snap.raster.iter().partition(|s| s.kind == SynapseKind::Excitatory);
+            let pts = |v: Vec<&crate::app::runner::RasterSpike>| v.iter().map(|s| [s.t_ms, f64::from(s.row)]).collect::<Vec<_>>();
+            (pts(exc), pts(inh))
+        };
+        let texture = self.raster_texture.as_ref().filter(|_| as_image).map(|t| t.id());
+        let rows = f64::from(snap.raster_rows.max(1));
         r_plot.show(ui, |p| {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
-            p.points(Points::new("exc", exc).color(EXC_COLOR).radius(0.8));
-            p.points(Points::new("inh", inh).color(INH_COLOR).radius(0.8));
+            match texture {
+                Some(id) => p.image(PlotImage::new("input", id, PlotPoint::new(0.5 * (t_start + t_end), 0.5 * rows), [(t_end - t_start) as f32, rows as f32])),
+                None => {
+                    p.points(Points::new("exc", exc).color(EXC_COLOR).radius(0.8));
+                    p.points(Points::new("inh", inh).color(INH_COLOR).radius(0.8));
+                }
+            }
         });
     }
 }

@@ -1,0 +1,148 @@
+//! Unattended runs (CI smoke tests, documentation screenshots): screenshots of the window at
+//! given wall-clock times after start, quitting after the last one, and a frames-per-second meter
+//! that can also print to standard output.
+
+use super::export::{write_screenshot, ScreenRegions};
+use eframe::egui;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What to do without a user.
+#[derive(Debug, Clone, Default)]
+pub struct Automation {
+    /// (seconds after the window opened, PNG path), in time order.
+    pub screenshots: Vec<(f64, PathBuf)>,
+    /// Close the window once every screenshot is written.
+    pub quit_after_screenshots: bool,
+    /// Print "fps …" lines to standard output every two seconds.
+    pub print_fps: bool,
+}
+
+/// Frames per second over the last second.
+#[derive(Debug, Default)]
+pub struct FpsMeter {
+    frames: VecDeque<Instant>,
+    /// Exponential average of the time spent building the UI per frame (ms, CPU side only).
+    pub ui_ms: f64,
+}
+
+impl FpsMeter {
+    pub fn tick(&mut self, now: Instant) {
+        self.frames.push_back(now);
+        while self.frames.front().is_some_and(|&t| now - t > Duration::from_secs(1)) {
+            self.frames.pop_front();
+        }
+    }
+
+    pub fn add_ui_time(&mut self, spent: Duration) {
+        self.ui_ms += 0.1 * (spent.as_secs_f64() * 1000.0 - self.ui_ms);
+    }
+
+    pub fn fps(&self) -> f64 {
+        match (self.frames.front(), self.frames.back()) {
+            (Some(a), Some(b)) if self.frames.len() > 1 && b > a => (self.frames.len() - 1) as f64 / (*b - *a).as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+}
+
+/// Progress of an [`Automation`].
+pub struct AutomationState {
+    plan: Automation,
+    started: Instant,
+    next: usize,
+    in_flight: Arc<Mutex<Option<Result<PathBuf, String>>>>,
+    waiting: bool,
+    last_print: Instant,
+    pub fps: FpsMeter,
+    /// Messages for the status line (screenshot written / failed).
+    pub message: Option<Result<String, String>>,
+}
+
+impl AutomationState {
+    pub fn new(plan: Automation) -> AutomationState {
+        let now = Instant::now();
+        AutomationState { plan, started: now, next: 0, in_flight: Arc::new(Mutex::new(None)), waiting: false, last_print: now, fps: FpsMeter::default(), message: None }
+    }
+
+    /// A user-requested screenshot, written on the next frame.
+    pub fn screenshot_now(&mut self, ctx: &egui::Context, path: PathBuf, regions: ScreenRegions, t_ms: f64) {
+        if self.waiting {
+            self.message = Some(Err("a screenshot is already being taken".into()));
+            return;
+        }
+        self.request(ctx, path, regions, t_ms);
+    }
+
+    fn request(&mut self, ctx: &egui::Context, path: PathBuf, regions: ScreenRegions, t_ms: f64) {
+        let sink = self.in_flight.clone();
+        self.waiting = true;
+        ctx.request_screenshot(move |image| {
+            let result = write_screenshot(&path, &image, &regions, t_ms).map(|()| path).map_err(|e| format!("{e:#}"));
+            if let Ok(mut slot) = sink.lock() {
+                *slot = Some(result);
+            }
+        });
+        ctx.request_repaint();
+    }
+
+    /// Call once per frame.
+    pub fn frame(&mut self, ctx: &egui::Context, regions: ScreenRegions, t_ms: f64) {
+        let now = Instant::now();
+        self.fps.tick(now);
+        if self.plan.print_fps && now - self.last_print >= Duration::from_secs(2) {
+            self.last_print = now;
+            println!("fps {:.1} ui_ms {:.1} t_ms {:.1}", self.fps.fps(), self.fps.ui_ms, t_ms);
+        }
+        if self.waiting {
+            let done = self.in_flight.lock().ok().and_then(|mut slot| slot.take());
+            match done {
+                Some(result) => {
+                    self.waiting = false;
+                    match result {
+                        Ok(path) => {
+                            println!("screenshot {} at t = {t_ms:.1} ms", path.display());
+                            self.message = Some(Ok(format!("screenshot written: {}", path.display())));
+                        }
+                        Err(e) => {
+                            eprintln!("error: screenshot: {e}");
+                            self.message = Some(Err(format!("screenshot failed: {e}")));
+                        }
+                    }
+                }
+                None => {
+                    ctx.request_repaint();
+                    return;
+                }
+            }
+        }
+        let elapsed_s = (now - self.started).as_secs_f64();
+        if let Some((at_s, path)) = self.plan.screenshots.get(self.next).cloned() {
+            if elapsed_s >= at_s {
+                self.next += 1;
+                self.request(ctx, path, regions, t_ms);
+            } else {
+                ctx.request_repaint_after(Duration::from_secs_f64((at_s - elapsed_s).max(0.01)));
+            }
+        } else if self.plan.quit_after_screenshots && !self.plan.screenshots.is_empty() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fps_counts_frames_over_the_last_second() {
+        let mut m = FpsMeter::default();
+        let t0 = Instant::now();
+        for i in 0..31 {
+            m.tick(t0 + Duration::from_millis(i * 20));
+        }
+        assert!((m.fps() - 50.0).abs() < 0.5, "{}", m.fps());
+    }
+}

@@ -1,0 +1,63 @@
+//! Files: save and load a scenario (JSON), export the traces (CSV + .npy), save a PNG screenshot.
+//! The panel only collects paths; the app performs the action and reports the outcome.
+
+use eframe::egui;
+use std::path::PathBuf;
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileAction {
+    SaveScenario(PathBuf),
+    LoadScenario(PathBuf),
+    ExportTraces(PathBuf),
+    Screenshot(PathBuf),
+}
+
+pub struct FilesPanel {
+    pub scenario_path: String,
+    pub export_prefix: String,
+    pub screenshot_path: String,
+}
+
+impl Default for FilesPanel {
+    fn default() -> Self {
+        FilesPanel {
+            scenario_path: "scenario.json".into(),
+            export_prefix: "traces".into(),
+            screenshot_path: "neurotwin.png".into(),
+        }
+    }
+}
+
+impl FilesPanel {
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<FileAction> {
+        ui.heading("Files");
+        let mut action = None;
+        egui::Grid::new("files").num_columns(3).show(ui, |ui| {
+            ui.label("scenario");
+            ui.add(egui::TextEdit::singleline(&mut self.scenario_path).desired_width(150.0).hint_text("scenario.json"));
+            ui.horizontal(|ui| {
+                if ui.button("Save scenario").clicked() {
+                    action = Some(FileAction::SaveScenario(PathBuf::from(self.scenario_path.trim())));
+                }
+                if ui.button("Load scenario").clicked() {
+                    action = Some(FileAction::LoadScenario(PathBuf::from(self.scenario_path.trim())));
+                }
+            });
+            ui.end_row();
+            ui.label("traces");
+            ui.add(egui::TextEdit::singleline(&mut self.export_prefix).desired_width(150.0).hint_text("file prefix"));
+            if ui.button("Export traces").on_hover_text("PREFIX.csv, PREFIX.npy (t_ms, soma, sites) and PREFIX.spikes.txt").clicked() {
+                action = Some(FileAction::ExportTraces(PathBuf::from(self.export_prefix.trim())));
+            }
+            ui.end_row();
+            ui.label("window");
+            ui.add(egui::TextEdit::singleline(&mut self.screenshot_path).desired_width(150.0).hint_text("shot.png"));
+            if ui.button("Screenshot").on_hover_text("PNG of the whole window").clicked() {
+                action = Some(FileAction::Screenshot(PathBuf::from(self.screenshot_path.trim())));
+            }
+            ui.end_row();
+        });
+        action
+    }
+}

@@ -1,0 +1,7 @@
+"""``python -m training`` (from the repository root)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,177 @@
+"""Command line: ``python -m training {train,evaluate,export,synth,bench} …`` (run from the repo root)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+
+PRESETS = {
+    # the paper's best NMDA model (kernels assumed, see model.PAPER_BEST_KERNELS)
+    "best": (7, 128, [39, 20]),
+    # the paper repository's default model, 3x64x100 (CPU-friendly)
+    "small": (3, 64, [54, 24, 24]),
+    # the paper's small NMDA model: one hidden layer, 128 units, 43 ms
+    "fcn": (1, 128, [43]),
+}
+
+
+def _kernels(text: str) -> list[int]:
+    return [int(k) for k in text.replace(",", " ").split()]
+
+
+def cmd_train(a) -> int:
+    from .data import Dataset
+    from .model import ModelConfig
+    from .train import TrainConfig, read_config, train
+
+    depth, width, kernels = PRESETS[a.preset]
+    if a.depth is not None or a.kernels is not None:
+        depth = a.depth if a.depth is not None else depth
+        kernels = a.kernels
+    width = a.width if a.width is not None else width
+    ds = Dataset(a.data)
+    mcfg = ModelConfig.build(ds.n_rows, depth, width, kernels)
+    mcfg.n_dend = a.dend_pcs
+    cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs or 50, steps_per_epoch=a.steps_per_epoch,
+                      batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
+                      first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction)
+    if a.resume and a.epochs is None:  # keep the run's own length (and so its schedule)
+        cfg.epochs = read_config(a.out).epochs
+    if a.lr is not None:  # rescale the whole schedule so that it starts at --lr
+        base = cfg.stages[0][1]
+        cfg.stages = [[row[0], row[1] * a.lr / base, *row[2:]] for row in cfg.stages]
+    os.makedirs(a.out, exist_ok=True)
+    train(cfg, a.out, resume=a.resume)
+    return 0
+
+
+def cmd_evaluate(a) -> int:
+    from .data import Dataset, WindowSource
+    from .evaluate import paper_metrics, predict_sims, summary_line
+    from .metrics import jsonable
+    from .train import load_model
+
+    if a.threads:
+        import torch
+        torch.set_num_threads(a.threads)
+    model, cfg, ck = load_model(a.run, a.which, a.device)
+    ds = Dataset(a.data or cfg.data)
+    if ds.fingerprint != cfg.split.get("morphology_fingerprint", ds.fingerprint):
+        print("error: dataset morphology fingerprint differs from the run's", file=sys.stderr)
+        return 2
+    ids = cfg.split[a.split] if a.split != "all" else ds.sim_indices
+    sims = ds.load_sims(ids)
+    t0 = time.time()
+    logits, soma = predict_sims(model, WindowSource(sims, ds.n_rows, cfg.transform()), ids, a.device,
+                                sparse=not a.device.startswith("cuda"))
+    m = paper_metrics(sims, ids, logits, soma, cfg.transform(), cfg.ignore_ms)
+    m.update({"split": a.split, "checkpoint": a.which, "checkpoint_epoch": ck["epoch"], "predict_s": time.time() - t0})
+    with open(os.path.join(a.run, "evaluation.json"), "w") as f:
+        json.dump(jsonable(m), f, indent=2, allow_nan=False)
+    print(summary_line(m))
+    print(f"wrote {os.path.join(a.run, 'evaluation.json')}")
+    return 0
+
+
+def cmd_export(a) -> int:
+    from .export import export
+
+    export(a.run, a.out, which=a.which, data=a.data, parity_ms=a.parity_ms)
+    return 0
+
+
+def cmd_synth(a) -> int:
+    from .synthetic import write_synthetic_dataset
+
+    write_synthetic_dataset(a.out, n_sims=a.sims, n_segments=a.segments, duration_ms=a.duration_ms, seed=a.seed)
+    print(f"wrote a synthetic dataset to {a.out}")
+    return 0
+
+
+def cmd_bench(a) -> int:
+    from .bench import bench
+
+    depth, width, kernels = PRESETS[a.preset]
+    if a.depth is not None or a.kernels is not None:
+        depth = a.depth if a.depth is not None else depth
+        kernels = a.kernels
+    width = a.width if a.width is not None else width
+    print(json.dumps(bench(a.rows, depth, width, kernels, a.batch_size, a.window_ms, a.density, a.steps, a.threads, a.device), indent=2))
+    return 0
+
+
+def _arch_args(p):
+    p.add_argument("--preset", choices=sorted(PRESETS), default="best", help="architecture preset (default best = 7x128x153)")
+    p.add_argument("--depth", type=int, help="number of hidden layers (overrides the preset)")
+    p.add_argument("--width", type=int, help="channels per hidden layer")
+    p.add_argument("--kernels", type=_kernels, help="kernel sizes (ms): one per layer, or 'FIRST,REST'")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m training", description="Train, evaluate and export the DNN twin of the L5PC (Beniaguev et al. 2021).")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("train", help="train a model on a neurotwin dataset folder (resumable)")
+    p.add_argument("--data", required=True, help="dataset folder (manifest.json + shard_*/)")
+    p.add_argument("--out", required=True, help="run folder (config, checkpoints, history)")
+    _arch_args(p)
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--dend-pcs", type=int, default=0,
+                   help="add the dendritic head: predict this many PCA components of the dendritic voltages (paper: 20; needs dend_v.npy)")
+    p.add_argument("--first-layer", choices=["auto", "sparse", "dense"], default="auto",
+                   help="first-layer implementation for training (auto: sparse on CPU, dense on CUDA; same maths)")
+    p.add_argument("--epochs", type=int, help="epochs in the whole run (default 50; with --resume: the run's own)")
+    p.add_argument("--lr", type=float, help="initial learning rate (default 1e-4; the 5-stage schedule is scaled with it)")
+    p.add_argument("--steps-per-epoch", type=int, default=288)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--window-ms", type=int, default=400)
+    p.add_argument("--ignore-ms", type=int, default=500, help="training windows end at/after this; evaluation skips these ms")
+    p.add_argument("--valid-fraction", type=float, default=0.05)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: all cores; default 1: on the shared 2-core machine 2 threads measured slower)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint (--epochs may be raised)")
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("evaluate", help="the paper's metrics on held-out simulations -> RUN/evaluation.json")
+    p.add_argument("--run", required=True)
+    p.add_argument("--data", help="dataset folder (default: the run's)")
+    p.add_argument("--which", choices=["best", "last"], default="best")
+    p.add_argument("--split", choices=["test", "valid", "train", "all"], default="test")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=0)
+    p.set_defaults(fn=cmd_evaluate)
+
+    p = sub.add_parser("export", help="write NAME.onnx, NAME.json and the parity vector")
+    p.add_argument("--run", required=True)
+    p.add_argument("--out", required=True, help="models/NAME (files NAME.onnx, NAME.json, NAME.parity.*.npy)")
+    p.add_argument("--data", help="dataset folder (default: the run's)")
+    p.add_argument("--which", choices=["best", "last"], default="best")
+    p.add_argument("--parity-ms", type=int, default=256, help="length of the parity test vector (ms)")
+    p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("synth", help="write a tiny synthetic dataset (for smoke tests)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--sims", type=int, default=12)
+    p.add_argument("--segments", type=int, default=8)
+    p.add_argument("--duration-ms", type=int, default=700)
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(fn=cmd_synth)
+
+    p = sub.add_parser("bench", help="time training steps on random inputs (dense vs sparse first layer)")
+    _arch_args(p)
+    p.add_argument("--rows", type=int, default=1278)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--window-ms", type=int, default=400)
+    p.add_argument("--density", type=float, default=0.011, help="fraction of active (row, ms) inputs")
+    p.add_argument("--steps", type=int, default=6)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(fn=cmd_bench)
+
+    a = ap.parse_args(argv)
+    return a.fn(a)

@@ -1,0 +1,82 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from training.data import Dataset, DatasetFormatError, SomaTransform, WindowSource, spike_bins, split_sims
+from training.synthetic import write_synthetic_dataset
+
+HERE = os.path.dirname(__file__)
+
+
+def test_synthetic_dataset_passes_the_numpy_checker(dataset_dir):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "..", "check_dataset.py"), dataset_dir],
+                         capture_output=True, text=True, check=True)
+    summary = json.loads(out.stdout)
+    assert summary["complete"] and summary["n_segments"] == 8 and len(summary["shards"]) == 3
+
+
+def test_reader_round_trip(dataset_dir):
+    ds = Dataset(dataset_dir)
+    assert (ds.n_segments, ds.n_rows, ds.duration_ms) == (8, 16, 700)
+    assert ds.sim_indices == list(range(12))
+    sims = ds.load_sims()
+    # compare with the raw arrays of shard 1 (simulations 5..9)
+    folder = os.path.join(dataset_dir, "shard_00001")
+    rows, ms, off = (np.load(os.path.join(folder, n)) for n in ("spike_rows.npy", "spike_ms.npy", "sim_offsets.npy"))
+    soma, out, out_off = (np.load(os.path.join(folder, n)) for n in ("soma_v.npy", "out_spike_times.npy", "out_spike_offsets.npy"))
+    for j, k in enumerate(range(5, 10)):
+        s = sims[k]
+        np.testing.assert_array_equal(s.rows, rows[off[j]:off[j + 1]])
+        np.testing.assert_array_equal(s.ms, ms[off[j]:off[j + 1]])
+        np.testing.assert_array_equal(s.soma_v, soma[j])
+        np.testing.assert_array_equal(s.out_spikes_ms, out[out_off[j]:out_off[j + 1]])
+        dense = s.dense_input(16)
+        assert dense.sum() == len(s.rows) and np.all(dense[s.rows, s.ms] == 1)
+    assert ds.row_description()["segments"]["tree"][:4] == ["basal"] * 4
+
+
+def test_windows_match_the_raster(dataset_dir):
+    ds = Dataset(dataset_dir)
+    sims = ds.load_sims()
+    tf = SomaTransform()
+    src = WindowSource(sims, ds.n_rows, tf)
+    b = src.batch([2, 7, 2], [0, 333, 500], 200)
+    x = b.x.to_dense()
+    assert x.shape == (3, 16, 200)
+    for i, (k, t0) in enumerate([(2, 0), (7, 333), (2, 500)]):
+        np.testing.assert_array_equal(x[i], sims[k].dense_input(16, t0, 200))
+        np.testing.assert_array_equal(b.spike[i], sims[k].spike_target()[t0:t0 + 200])
+        np.testing.assert_allclose(b.soma[i], np.minimum(sims[k].soma_v[t0:t0 + 200], -55.0) + 67.7, rtol=0, atol=1e-4)
+    rng = np.random.default_rng(0)
+    rb = src.random_batch(rng, 5, 200, 250)
+    assert all(50 <= s <= 500 for s in rb.starts)
+
+
+def test_targets():
+    np.testing.assert_array_equal(spike_bins(np.array([0.2, 0.6, 10.49, 10.5, 10.99, 699.9]), 700), [0, 0, 9, 10, 10, 699])
+    tf = SomaTransform()
+    y = tf.forward(np.array([-80.0, -55.0, 30.0]))
+    np.testing.assert_allclose(y, [-12.3, 12.7, 12.7], atol=1e-5)
+    np.testing.assert_allclose(tf.inverse(y), [-80.0, -55.0, -55.0], atol=1e-5)
+
+
+def test_split_is_deterministic_and_disjoint():
+    s = split_sims(list(range(100)), 0.05, 0.1)
+    assert s["test"] == list(range(90, 100)) and s["valid"] == list(range(85, 90)) and len(s["train"]) == 85
+    s = split_sims(list(range(3)))
+    assert [len(s[k]) for k in ("train", "valid", "test")] == [1, 1, 1]
+
+
+def test_reader_rejects_other_formats(tmp_path):
+    with pytest.raises(DatasetFormatError):
+        Dataset(str(tmp_path))
+    root = write_synthetic_dataset(str(tmp_path / "d"), n_sims=3, n_segments=2, duration_ms=50, sims_per_shard=3)
+    m = json.load(open(os.path.join(root, "manifest.json")))
+    m["format_version"] = 99
+    json.dump(m, open(os.path.join(root, "manifest.json"), "w"))
+    with pytest.raises(DatasetFormatError):
+        Dataset(root)

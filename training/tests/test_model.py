@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+import torch
+
+from training.bench import random_sparse
+from training.model import PAPER_BEST_KERNELS, TCN, CausalConv1d, ModelConfig, SparseBatch
+
+
+def _random_model(kernels, widths, rows=6, seed=0):
+    torch.manual_seed(seed)
+    m = TCN(ModelConfig(n_rows=rows, kernels=kernels, widths=widths))
+    with torch.no_grad():  # larger weights than the paper's init, so every tap matters
+        for p in m.parameters():
+            p.normal_(0, 0.5)
+        for bn in m.norms:
+            bn.running_var.uniform_(0.5, 2.0)
+            bn.running_mean.normal_()
+    return m.eval()
+
+
+def test_window_and_naming():
+    best = ModelConfig.build(1278, 7, 128)
+    assert best.kernels == PAPER_BEST_KERNELS and best.window_ms == 153 and best.name == "TCN_7x128x153"
+    assert ModelConfig.build(1278, 3, 64, [54, 24, 24]).window_ms == 100
+    assert ModelConfig.build(1278, 1, 128, [43]).name == "FCN_1x128x43"
+    assert ModelConfig.build(10, 4, 8, [5, 3]).kernels == [5, 3, 3, 3]
+
+
+@pytest.mark.parametrize("kernels", [[7, 4, 3], [1, 5], [12]])
+def test_receptive_field_equals_window(kernels):
+    """d output[t] / d input[s] is non-zero exactly for t − T < s ≤ t."""
+    m = _random_model(kernels, [5] * len(kernels))
+    T = m.cfg.window_ms
+    x = torch.rand(16, 6, 60, requires_grad=True)  # a batch, so that some ReLU path is open for every tap
+    t = 40
+    s, v = m(x)
+    g = torch.autograd.grad(s[:, t].sum() + v[:, t].sum(), x)[0]
+    touched = (g.abs().sum((0, 1)) > 0).nonzero().ravel().tolist()
+    assert touched == list(range(t - T + 1, t + 1))
+
+
+def test_causal_future_inputs_do_not_change_the_past():
+    m = _random_model([6, 3, 3], [4, 4, 4])
+    x = (torch.rand(2, 6, 80) < 0.2).float()
+    y = torch.stack(m(x))
+    x2 = x.clone()
+    x2[:, :, 50:] = (torch.rand(2, 6, 30) < 0.5).float()
+    y2 = torch.stack(m(x2))
+    assert torch.equal(y[..., :50], y2[..., :50])
+    assert not torch.equal(y[..., 50:], y2[..., 50:])
+
+
+def test_sparse_first_layer_equals_dense_conv():
+    torch.manual_seed(1)
+    rng = np.random.default_rng(1)
+    conv = CausalConv1d(30, 7, 9)
+    with torch.no_grad():
+        conv.weight.normal_()
+        conv.bias.normal_()
+    xs = random_sparse(rng, 3, 30, 50, 0.05)
+    xd = torch.from_numpy(xs.to_dense())
+    yd = conv(xd)
+    ys = conv.forward_sparse(SparseBatch.from_numpy(xs))
+    torch.testing.assert_close(ys, yd, rtol=1e-5, atol=1e-5)
+    gy = torch.randn_like(yd)
+    gd = torch.autograd.grad((yd * gy).sum(), [conv.weight, conv.bias])
+    gs = torch.autograd.grad((conv.forward_sparse(SparseBatch.from_numpy(xs)) * gy).sum(), [conv.weight, conv.bias])
+    for a, b in zip(gs, gd):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4)
+
+
+def test_whole_model_sparse_equals_dense():
+    m = _random_model([9, 4], [6, 6], rows=20)
+    xs = random_sparse(np.random.default_rng(2), 2, 20, 70, 0.05)
+    a = m(torch.from_numpy(xs.to_dense()))
+    b = m(SparseBatch.from_numpy(xs))
+    for u, w in zip(a, b):
+        torch.testing.assert_close(u, w, rtol=1e-5, atol=1e-4)
+
+
+def test_paper_init():
+    m = TCN(ModelConfig.build(40, 2, 8, [5, 3]))
+    assert torch.all(m.spike_head.bias == -2.0)
+    assert m.convs[0].weight.abs().max() <= 0.004 + 1e-9  # truncated at 2σ, σ = 0.002

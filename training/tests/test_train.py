@@ -1,0 +1,82 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from training.train import load_checkpoint, train
+
+from .conftest import tiny_config
+
+
+def _quiet(*_):
+    pass
+
+
+def test_loss_decreases_on_a_learnable_task(dataset_dir, tmp_path):
+    cfg = tiny_config(dataset_dir, epochs=6, lr=1e-2, steps=10)
+    train(cfg, str(tmp_path / "run"), log=_quiet)
+    hist = [json.loads(line) for line in open(tmp_path / "run" / "history.jsonl")]
+    assert len(hist) == 6
+    first = hist[0]["train_bce"] + 0.02 * hist[0]["train_mse"]
+    last = hist[-1]["train_bce"] + 0.02 * hist[-1]["train_mse"]
+    assert last < 0.6 * first
+    assert hist[-1]["valid_loss"] < hist[0]["valid_loss"]
+    assert hist[-1]["valid_auc"] > 0.8
+
+
+def test_resume_reproduces_an_uninterrupted_run(dataset_dir, tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    train(tiny_config(dataset_dir, epochs=4), a, log=_quiet)
+    train(tiny_config(dataset_dir, epochs=4), b, max_epochs_this_run=2, log=_quiet)
+    assert load_checkpoint(os.path.join(b, "checkpoints", "last.pt"))["epoch"] == 1
+    with pytest.raises(FileExistsError):
+        train(tiny_config(dataset_dir, epochs=4), b, log=_quiet)
+    train(tiny_config(dataset_dir, epochs=4), b, resume=True, log=_quiet)
+    ca = load_checkpoint(os.path.join(a, "checkpoints", "last.pt"))
+    cb = load_checkpoint(os.path.join(b, "checkpoints", "last.pt"))
+    assert ca["epoch"] == cb["epoch"] == 3
+    for k, v in ca["model"].items():
+        assert torch.equal(v, cb["model"][k]), k
+    for sa, sb in zip(ca["optimizer"]["state"].values(), cb["optimizer"]["state"].values()):
+        for k in sa:
+            assert torch.equal(torch.as_tensor(sa[k]), torch.as_tensor(sb[k]))
+    assert ca["scheduler"] == cb["scheduler"]
+    assert ca["numpy_rng"] == cb["numpy_rng"]
+    drop = lambda h: [{k: v for k, v in e.items() if k not in ("wall_s", "step_s")} for e in h]  # noqa: E731
+    assert drop(ca["history"]) == drop(cb["history"])
+
+
+def test_schedule_follows_the_paper_stages(dataset_dir):
+    from training.train import TrainConfig
+
+    cfg = TrainConfig(data=dataset_dir, model={}, epochs=250)
+    assert cfg.stage(0) == (1e-4, 1.0, 0.02)
+    assert cfg.stage(39) == (1e-4, 1.0, 0.02) and cfg.stage(40) == (3e-5, 2.0, 0.01)
+    assert cfg.stage(249) == (1e-6, 9.0, 0.003)
+    assert cfg.dend_weight(0) == 5e-6 and cfg.dend_weight(249) == 1e-9
+    cfg.epochs = 10
+    assert [cfg.stage(e)[0] for e in range(10)] == [1e-4, 1e-4, 3e-5, 3e-5, 1e-5, 3e-6, 3e-6, 1e-6, 1e-6, 1e-6]
+
+
+def test_dendritic_pca_head(tmp_path):
+    import numpy as np
+
+    from training.data import Dataset, DendriticPCA
+    from training.synthetic import write_synthetic_dataset
+
+    root = write_synthetic_dataset(str(tmp_path / "d"), n_sims=6, n_segments=4, duration_ms=500, sims_per_shard=3, dend=True, seed=5)
+    ds = Dataset(root)
+    sims = ds.load_sims(dendritic=True)
+    pca = DendriticPCA.fit(list(sims.values()), 3)
+    np.testing.assert_allclose(pca.components @ pca.components.T, np.eye(3), atol=1e-5)
+    assert pca.project(sims[0].dend_v).shape == (3, 500)
+    cfg = tiny_config(root, epochs=2, steps=4)
+    cfg.model["kernels"], cfg.model["widths"], cfg.model["n_rows"], cfg.model["n_dend"] = [5, 3], [6, 6], 8, 3
+    cfg.stages = [[0.0, 3e-3, 1.0, 0.02, 1e-3]]
+    cfg.window_ms, cfg.ignore_ms = 100, 150
+    last = train(cfg, str(tmp_path / "run"), log=_quiet)
+    assert last["loss_weights"] == [1.0, 0.02, 1e-3] and last["valid_dend_mse"] > 0
+    assert os.path.exists(tmp_path / "run" / "dend_pca.npz")
+    train(cfg, str(tmp_path / "run"), resume=True, log=_quiet)  # nothing left; loads the saved PCA
