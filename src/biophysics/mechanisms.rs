@@ -17,7 +17,8 @@ use super::cell::{Cell, Channel};
 use super::channels::dispatch::{self, v_gates};
 use super::channels::sk_e2::{z_inf, TAU_Z_MS};
 use super::channels::{ca_hva::CaHva, ca_lvast::CaLvast, ih::Ih, im::Im, k_pst::KPst, k_tst::KTst, nap_et2::NapEt2, nata_t::NaTaT, nats2_t::NaTs2T};
-use super::channels::{skv3_1::SKv31, GateRates, Ion, Kinetics};
+use super::channels::{skv3_1::SKv31, Ion};
+use super::current_sums::{ChannelPop, SkZ, Sums};
 use super::rates_table::{ca_lookup, grid_position, GateTable, Slot, CHUNK};
 use std::sync::Arc;
 
@@ -34,21 +35,6 @@ struct Record {
     gbar: f64,
     /// Fixed reversal (mV); unused for calcium channels (eca is per node and dynamic).
     e: f64,
-}
-
-/// One channel over the nodes that carry it, in node order (struct of arrays), for the current
-/// loop: one monomorphised loop per channel, in registration order.
-#[derive(Debug, Clone)]
-struct ChannelPop {
-    ch: Channel,
-    nodes: Vec<u32>,
-    /// Runs of consecutive nodes: (first node, first instance, length). Within a run the per-node
-    /// arrays are plain slices, so the loop needs no index checks and vectorises.
-    runs: Vec<(usize, usize, usize)>,
-    /// Flat index of m (h is the next slot) in the gate states; for SK_E2 the index of z.
-    m: Vec<u32>,
-    gbar: Vec<f64>,
-    e: Vec<f64>,
 }
 
 /// The gate chunks of one node.
@@ -225,10 +211,10 @@ impl Mechanisms {
         self.set_exact_rates(self.exact_rates);
         let flat = self.gates.as_flattened_mut();
         flat.iter_mut().for_each(|y| *y = 0.0);
-        for node in 0..self.record_start.len() - 1 {
+        for (node, &v) in v_mv.iter().enumerate().take(self.record_start.len() - 1) {
             for r in &self.records[self.record_start[node] as usize..self.record_start[node + 1] as usize] {
                 if r.n_gates > 0 {
-                    let rates = dispatch::rates(r.ch, v_mv[node]);
+                    let rates = dispatch::rates(r.ch, v);
                     flat[r.m as usize] = rates.m_inf;
                     if r.n_gates == 2 {
                         flat[r.h as usize] = rates.h_inf;
@@ -414,52 +400,3 @@ fn cpu_has_avx2() -> bool {
     }
 }
 
-/// SK_E2 seen as a one-gate channel whose gate is z (its states are `sk_z`, not the gate chunks).
-struct SkZ;
-
-impl Kinetics for SkZ {
-    const NAME: &'static str = "SK_E2";
-    const ION: Ion = Ion::K;
-    const HAS_H: bool = false;
-    fn rates(_v_mv: f64) -> GateRates {
-        GateRates { m_inf: 1.0, m_tau_ms: 1.0, h_inf: 1.0, h_tau_ms: 1.0 }
-    }
-    #[inline(always)]
-    fn open(m: f64, _h: f64) -> f64 {
-        m
-    }
-}
-
-/// The per-node sums that the current loop adds to.
-struct Sums<'a> {
-    v: &'a [f64],
-    eca: &'a [f64],
-    i: &'a mut [f64],
-    g: &'a mut [f64],
-    ica: &'a mut [f64],
-}
-
-impl Sums<'_> {
-    /// Add one channel's g·(v − e) and g per node (spec §7.2 step 2), as the old per-channel loop
-    /// did: g = ḡ·open(m, h), i = g·(v − e).
-    #[inline(always)]
-    fn add<K: Kinetics>(&mut self, pop: &ChannelPop, states: &[f64]) {
-        for &(n0, k0, len) in &pop.runs {
-            let (v, eca) = (&self.v[n0..n0 + len], &self.eca[n0..n0 + len]);
-            let (i_sum, g_sum, ica) = (&mut self.i[n0..n0 + len], &mut self.g[n0..n0 + len], &mut self.ica[n0..n0 + len]);
-            let (m_idx, gbar, e_fixed) = (&pop.m[k0..k0 + len], &pop.gbar[k0..k0 + len], &pop.e[k0..k0 + len]);
-            for k in 0..len {
-                let m = m_idx[k] as usize;
-                let h = if K::HAS_H { states[m + 1] } else { 1.0 };
-                let g = gbar[k] * K::open(states[m], h);
-                let e = if K::ION == Ion::Ca { eca[k] } else { e_fixed[k] };
-                let i = g * (v[k] - e);
-                i_sum[k] += i;
-                g_sum[k] += g;
-                if K::ION == Ion::Ca {
-                    ica[k] += i;
-                }
-            }
-        }
-    }
-}

@@ -4,6 +4,7 @@
 pub mod calcium;
 pub mod cell;
 pub mod channels;
+mod current_sums;
 pub mod mechanisms;
 pub mod point_current;
 pub mod profile;

@@ -154,7 +154,7 @@ fn ca_table() -> &'static CaTable {
 /// below SK_E2's 1e-7-mM guard (the caller then computes both exactly).
 #[inline(always)]
 pub fn ca_lookup(cai_mm: f64) -> Option<(f64, f64)> {
-    if !(cai_mm >= 1e-7 && cai_mm < CA_MAX_MM) {
+    if !(1e-7..CA_MAX_MM).contains(&cai_mm) {
         return None;
     }
     let t = ca_table();
