@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod biophysics;
+pub mod bench;
 pub mod case;
 pub mod dataset;
 pub mod paper_sim;

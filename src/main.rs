@@ -101,6 +101,26 @@ enum Command {
     Predict(cli_surrogate::PredictArgs),
     /// The paper's evaluation of a DNN twin on a dataset written by `neurotwin dataset`.
     Evaluate(cli_surrogate::EvaluateArgs),
+    /// Engine benchmark: replay a case single-threaded (after a warm-up) and print CPU seconds per
+    /// simulated second, ratios to NEURON and Arbor, time shares per phase, and the throughput of
+    /// independent simulations with 1 and 2 threads.
+    Bench {
+        /// Golden case to replay.
+        #[arg(long, default_value = "../shared/reference/paper_input_nmda_seed1001.json")]
+        case: PathBuf,
+        /// Hay 2011 morphology (.asc).
+        #[arg(long, default_value = "../shared/morphologies/cell1.asc")]
+        morphology: PathBuf,
+        /// Timed single-threaded runs (the best and the median are reported).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Simulate only this much of the case (ms), e.g. for a profiler; default the whole case.
+        #[arg(long)]
+        tstop_ms: Option<f64>,
+        /// Independent simulations per throughput measurement (0 skips it).
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -263,7 +283,21 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Dataset(args)) => dataset(args),
         Some(Command::Predict(args)) => cli_surrogate::predict(&args, cli.morphology.as_deref()),
         Some(Command::Evaluate(args)) => cli_surrogate::evaluate(&args),
+        Some(Command::Bench { case, morphology, repeats, tstop_ms, jobs }) => bench(&case, &morphology, repeats, tstop_ms, jobs),
     }
+}
+
+fn bench(case_path: &Path, morph_path: &Path, repeats: usize, tstop_ms: Option<f64>, jobs: usize) -> Result<()> {
+    for (what, path) in [("case", case_path), ("morphology", morph_path)] {
+        if !path.is_file() {
+            anyhow::bail!("{what} file {} not found (pass --{what} PATH)", path.display());
+        }
+    }
+    let case = Case::load(case_path)?;
+    let morph = load_morphology(morph_path)?;
+    let bench = neurotwin::bench::BenchCase::new(case, &morph).with_context(|| format!("preparing {}", case_path.display()))?;
+    let opts = neurotwin::bench::Options { repeats: repeats.max(1), tstop_ms, jobs };
+    neurotwin::bench::report(&bench, &opts, &mut std::io::stdout().lock())
 }
 
 /// The simulation behind the GUI: the Hay 2011 engine, or in `dev-fake-model` builds a test

@@ -91,24 +91,41 @@ pub fn replay(case: &Case, morph: &Morphology) -> Result<Results, ReplayError> {
     let settings = settings(case)?;
     let cell = cell_for(case, morph)?;
     let stim = stimulus(case, &cell)?;
-    let rec = &case.recording;
-    let soma = locate(&cell, "recording soma", &rec.soma.sec, rec.soma.x)?;
-    let mut recorder = Recorder::default();
-    recorder.add_probe(soma, finite("soma_dt_ms", rec.soma_dt_ms)?, settings.dt_ms)?;
-    for (k, site) in rec.sites.iter().enumerate() {
-        let node = locate(&cell, &format!("recording site {k} ({})", site.label), &site.sec, site.x)?;
-        recorder.add_probe(node, finite("sites_dt_ms", rec.sites_dt_ms)?, settings.dt_ms)?;
-    }
-    recorder.set_spike_detector(soma, finite("spike_threshold_mV", rec.spike_threshold_mv)?);
+    let mut recorder = recorder_for(case, &cell, settings.dt_ms)?;
     let mut sim = Simulation::new(&cell, settings, &stim)?;
     sim.run_until(case.sim.tstop, &mut recorder)?;
-    let soma_v = recorder.probes[0].samples_mv.clone();
-    Ok(Results {
+    Ok(results_of(&recorder))
+}
+
+/// Replay independent cases in parallel (rayon's global pool), each single-threaded.
+pub fn replay_many(cases: &[Case], morph: &Morphology) -> Vec<Result<Results, ReplayError>> {
+    use rayon::prelude::*;
+    cases.par_iter().map(|case| replay(case, morph)).collect()
+}
+
+/// The case's probes: the soma first, then every recording site; spikes detected at the soma.
+pub fn recorder_for(case: &Case, cell: &Cell, dt_ms: f64) -> Result<Recorder, ReplayError> {
+    let rec = &case.recording;
+    let soma = locate(cell, "recording soma", &rec.soma.sec, rec.soma.x)?;
+    let mut recorder = Recorder::default();
+    recorder.add_probe(soma, finite("soma_dt_ms", rec.soma_dt_ms)?, dt_ms)?;
+    for (k, site) in rec.sites.iter().enumerate() {
+        let node = locate(cell, &format!("recording site {k} ({})", site.label), &site.sec, site.x)?;
+        recorder.add_probe(node, finite("sites_dt_ms", rec.sites_dt_ms)?, dt_ms)?;
+    }
+    recorder.set_spike_detector(soma, finite("spike_threshold_mV", rec.spike_threshold_mv)?);
+    Ok(recorder)
+}
+
+/// Results in the golden format from a recorder made by [`recorder_for`].
+pub fn results_of(recorder: &Recorder) -> Results {
+    let soma_v = recorder.probes.first().map(|p| p.samples_mv.clone()).unwrap_or_default();
+    Results {
         spike_times_ms: recorder.spike_times_ms().to_vec(),
         n_soma_samples: soma_v.len(),
         soma_v,
-        sites_v: recorder.probes[1..].iter().map(|p| p.samples_mv.clone()).collect(),
-    })
+        sites_v: recorder.probes.iter().skip(1).map(|p| p.samples_mv.clone()).collect(),
+    }
 }
 
 /// Agreement between two result sets.

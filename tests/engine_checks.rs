@@ -108,3 +108,30 @@ fn quirk1_silences_synapse_with_t0_event() {
     assert_eq!(silenced.soma_v, no_syn.soma_v);
     assert_ne!(silenced.soma_v, reference.soma_v);
 }
+
+/// The rate tables change the answers only at round-off-like levels: the same case with exact
+/// rates (every exp each step) and with tables, compared step by step.
+#[test]
+fn rate_tables_agree_with_exact_rates() {
+    use neurotwin::replay::{cell_for, recorder_for, settings, stimulus};
+    for (name, tstop) in [("step_current_1p9nA", 400.0), ("paper_input_nmda_seed1001", 600.0)] {
+        let case = golden(name);
+        let morph = morphology();
+        let (s, cell) = (settings(&case).unwrap(), cell_for(&case, &morph).unwrap());
+        let stim = stimulus(&case, &cell).unwrap();
+        let mut runs = vec![];
+        for exact in [true, false] {
+            let mut rec = recorder_for(&case, &cell, s.dt_ms).unwrap();
+            let mut sim = Simulation::new(&cell, s, &stim).unwrap();
+            sim.mechanisms.set_exact_rates(exact);
+            sim.run_until(tstop, &mut rec).unwrap();
+            runs.push(rec);
+        }
+        let worst_v = runs[0].probes.iter().zip(&runs[1].probes).flat_map(|(a, b)| a.samples_mv.iter().zip(&b.samples_mv).map(|(x, y)| (x - y).abs())).fold(0.0, f64::max);
+        let (sa, sb) = (runs[0].spike_times_ms(), runs[1].spike_times_ms());
+        assert_eq!(sa.len(), sb.len(), "{name}: spike count");
+        let worst_t = sa.iter().zip(sb).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        println!("{name}: tables vs exact rates over {tstop} ms: worst |Δv| {worst_v:.2e} mV, worst spike Δt {worst_t:.2e} ms, {} spikes", sa.len());
+        assert!(worst_v < 0.05 && worst_t < 1e-3, "{name}: worst |Δv| {worst_v} mV, spike Δt {worst_t} ms");
+    }
+}

@@ -4,8 +4,11 @@
 pub mod calcium;
 pub mod cell;
 pub mod channels;
+mod current_sums;
 pub mod mechanisms;
 pub mod point_current;
+pub mod profile;
+pub mod rates_table;
 pub mod recipe;
 pub mod recording;
 pub mod simulation;

@@ -11,6 +11,7 @@ pub use live::LiveSynapse;
 use super::cell::Cell;
 use super::mechanisms::Mechanisms;
 use super::point_current::{EpscCurrent, IClamp};
+use super::profile::{NoClock, Phase, PhaseClock};
 use super::recording::Recorder;
 use super::solver::TreeSolver;
 use super::synapse::{AmpaNmdaSynapses, DoubleExpSynapses, Event, EventQueue, SynapseKind, Target, AMPA, E_EXC_MV, E_INH_MV, GABA_A, GMAX_EXC_US, GMAX_INH_US};
@@ -245,6 +246,12 @@ impl Simulation {
 
     /// Advance one step of dt (spec §7.2).
     pub fn step(&mut self) -> Result<(), SimError> {
+        self.step_with(&mut NoClock)
+    }
+
+    /// [`Simulation::step`], telling `clock` where each phase ends (the bench's time shares).
+    #[inline]
+    pub fn step_with<C: PhaseClock>(&mut self, clock: &mut C) -> Result<(), SimError> {
         let dt = self.settings.dt_ms;
         let t = self.t_ms();
         // (1) events due at the start of this step
@@ -261,7 +268,9 @@ impl Simulation {
         self.g_density.iter_mut().for_each(|x| *x = 0.0);
         self.i_point_na.iter_mut().for_each(|x| *x = 0.0);
         self.g_point_us.iter_mut().for_each(|x| *x = 0.0);
+        clock.lap(Phase::Synapses);
         self.mechanisms.currents(&self.v_mv, &mut self.i_density, &mut self.g_density);
+        clock.lap(Phase::Channels);
         self.exc.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
         self.exc_ampa_only.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
         self.inh.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
@@ -272,11 +281,14 @@ impl Simulation {
         for e in &self.epscs {
             self.i_point_na[e.node] -= e.current_na(t_mid);
         }
+        clock.lap(Phase::Synapses);
         // (3) tree solve for ΔV
-        for i in 0..self.rhs.len() {
-            let af = self.area_factor[i];
-            self.rhs[i] = -(self.i_density[i] * af + self.i_point_na[i]);
-            self.diag[i] = self.cap_over_dt[i] + self.g_density[i] * af + self.g_point_us[i];
+        let density = self.i_density.iter().zip(&self.g_density);
+        let point = self.i_point_na.iter().zip(&self.g_point_us);
+        let node = self.area_factor.iter().zip(&self.cap_over_dt);
+        for (((rhs, diag), ((i, g), (ip, gp))), (af, cap)) in self.rhs.iter_mut().zip(self.diag.iter_mut()).zip(density.zip(point)).zip(node) {
+            *rhs = -(i * af + ip);
+            *diag = cap + g * af + gp;
         }
         self.solver.add_axial_current(&self.v_mv, &mut self.rhs);
         self.solver.solve(&self.diag, &mut self.rhs);
@@ -290,11 +302,14 @@ impl Simulation {
         if !sum.is_finite() {
             return Err(self.non_finite_error());
         }
+        clock.lap(Phase::Solver);
         // (5) states at the new v
         self.mechanisms.advance(&self.v_mv, dt);
+        clock.lap(Phase::Channels);
         self.exc.advance();
         self.exc_ampa_only.advance();
         self.inh.advance();
+        clock.lap(Phase::Synapses);
         Ok(())
     }
 

@@ -18,6 +18,15 @@ pub struct TreeSolver {
     /// Σ of axial conductances at each node (µS), the constant part of the diagonal.
     pub g_axial_sum_us: Vec<f64>,
     diag: Vec<f64>,
+    /// g_axial/diag of each eliminated node.
+    factor: Vec<f64>,
+    /// Children of node p: `children[child_start[p]..child_start[p + 1]]`, highest index first.
+    children: Vec<u32>,
+    child_start: Vec<u32>,
+    /// Every node, children before parents, by height above the leaves (the root last).
+    up: Vec<u32>,
+    /// Every node but the root, parents before children, by depth below the root.
+    down: Vec<u32>,
 }
 
 impl TreeSolver {
@@ -29,7 +38,30 @@ impl TreeSolver {
             g_axial_sum_us[i] += g_axial_us[i];
             g_axial_sum_us[parent[i]] += g_axial_us[i];
         }
-        TreeSolver { parent, g_axial_us, g_axial_sum_us, diag: vec![0.0; n] }
+        let mut kids: Vec<Vec<u32>> = vec![vec![]; n];
+        for i in (1..n).rev() {
+            kids[parent[i]].push(i as u32);
+        }
+        let mut child_start = vec![0u32];
+        for k in &kids {
+            child_start.push(child_start[child_start.len() - 1] + k.len() as u32);
+        }
+        // heights: leaves 0; nodes of one height are independent, so the elimination of
+        // different branches overlaps instead of waiting on one division after another
+        let mut height = vec![0u32; n];
+        for i in (1..n).rev() {
+            height[parent[i]] = height[parent[i]].max(height[i] + 1);
+        }
+        let mut depth = vec![0u32; n];
+        for i in 1..n {
+            depth[i] = depth[parent[i]] + 1;
+        }
+        let mut up: Vec<u32> = (0..n as u32).collect();
+        up.sort_by_key(|&i| (height[i as usize], i == 0, i));
+        let mut down: Vec<u32> = (1..n as u32).collect();
+        down.sort_by_key(|&i| (depth[i as usize], i));
+        let children = kids.into_iter().flatten().collect();
+        TreeSolver { parent, g_axial_us, g_axial_sum_us, diag: vec![0.0; n], factor: vec![0.0; n], children, child_start, up, down }
     }
 
     /// Add the axial currents Σ_k g_ik (V_k − V_i) (nA) to `rhs`.
@@ -45,23 +77,33 @@ impl TreeSolver {
 
     /// Solve (diag_membrane + axial Laplacian)·ΔV = rhs in place: on return `rhs` holds ΔV (mV).
     /// `diag_membrane` holds C/dt + G (µS) per node.
+    ///
+    /// The arithmetic is exactly that of the textbook sweep "for i = n−1 down to 1: eliminate i
+    /// into its parent; then for i = 1 to n−1: back-substitute" (each parent receives its
+    /// children's terms in the same order, highest index first); only the order in which
+    /// independent nodes are visited differs.
     #[inline]
     pub fn solve(&mut self, diag_membrane: &[f64], rhs: &mut [f64]) {
-        let n = self.parent.len();
         for ((d, m), a) in self.diag.iter_mut().zip(diag_membrane).zip(&self.g_axial_sum_us) {
             *d = m + a;
         }
         // off-diagonal entries are −g_axial (symmetric)
-        for i in (1..n).rev() {
-            let p = self.parent[i];
-            let factor = self.g_axial_us[i] / self.diag[i];
-            self.diag[p] -= factor * self.g_axial_us[i];
-            rhs[p] += factor * rhs[i];
+        for &p in &self.up {
+            let p = p as usize;
+            let (mut d, mut r) = (self.diag[p], rhs[p]);
+            for &c in &self.children[self.child_start[p] as usize..self.child_start[p + 1] as usize] {
+                let c = c as usize;
+                d -= self.factor[c] * self.g_axial_us[c];
+                r += self.factor[c] * rhs[c];
+            }
+            self.diag[p] = d;
+            rhs[p] = r;
+            self.factor[p] = self.g_axial_us[p] / d;
         }
         rhs[0] /= self.diag[0];
-        for i in 1..n {
-            let p = self.parent[i];
-            rhs[i] = (rhs[i] + self.g_axial_us[i] * rhs[p]) / self.diag[i];
+        for &i in &self.down {
+            let i = i as usize;
+            rhs[i] = (rhs[i] + self.g_axial_us[i] * rhs[self.parent[i]]) / self.diag[i];
         }
     }
 }

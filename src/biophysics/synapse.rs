@@ -96,9 +96,8 @@ impl DoubleExpSynapses {
     /// Add the synaptic currents (nA) and conductances (µS) to per-node sums.
     #[inline]
     pub fn current(&self, v_mv: &[f64], i_na: &mut [f64], g_us: &mut [f64]) {
-        for k in 0..self.nodes.len() {
-            let node = self.nodes[k];
-            let g = self.gmax_us * (self.b[k] - self.a[k]);
+        for (&node, (&a, &b)) in self.nodes.iter().zip(self.a.iter().zip(&self.b)) {
+            let g = self.gmax_us * (b - a);
             i_na[node] += g * (v_mv[node] - self.e_mv);
             g_us[node] += g;
         }
@@ -180,12 +179,14 @@ impl AmpaNmdaSynapses {
     /// Currents (nA) and slopes dI/dv (µS) including the Mg-block derivative.
     #[inline]
     pub fn current(&self, v_mv: &[f64], i_na: &mut [f64], g_us: &mut [f64]) {
-        for k in 0..self.nodes.len() {
-            let node = self.nodes[k];
+        let mg = super::rates_table::MgTable::get();
+        let ampa = self.a_ampa.iter().zip(&self.b_ampa);
+        let nmda = self.a_nmda.iter().zip(&self.b_nmda);
+        for ((&node, (&a_ampa, &b_ampa)), (&a_nmda, &b_nmda)) in self.nodes.iter().zip(ampa).zip(nmda) {
             let v = v_mv[node];
-            let g_ampa = GMAX_EXC_US * (self.b_ampa[k] - self.a_ampa[k]);
-            let g_nmda_open = self.nmda_scale * GMAX_EXC_US * (self.b_nmda[k] - self.a_nmda[k]);
-            let (block, dblock) = mg_block(v);
+            let g_ampa = GMAX_EXC_US * (b_ampa - a_ampa);
+            let g_nmda_open = self.nmda_scale * GMAX_EXC_US * (b_nmda - a_nmda);
+            let (block, dblock) = mg.block(v);
             let drive = v - E_EXC_MV;
             i_na[node] += (g_ampa + g_nmda_open * block) * drive;
             g_us[node] += g_ampa + g_nmda_open * (block + dblock * drive);

@@ -7,6 +7,7 @@
 
 pub mod ca_hva;
 pub mod ca_lvast;
+pub mod dispatch;
 pub mod ih;
 pub mod im;
 pub mod k_pst;

@@ -1,0 +1,130 @@
+//! The engine benchmark (`neurotwin bench`, `benches/engine.rs`): replay a golden case
+//! single-threaded and report CPU seconds per simulated second, the time share of each phase of a
+//! step, and the throughput of independent simulations run in parallel with rayon.
+
+use crate::biophysics::profile::{Phase, PhaseClock, PhaseTimes};
+use crate::biophysics::{Cell, Recorder, SimError, SimSettings, Simulation, Stimulus};
+use crate::case::Case;
+use crate::replay::{cell_for, recorder_for, settings, stimulus, ReplayError};
+use crate::timing::process_cpu_seconds;
+use crate::Morphology;
+
+/// NEURON 9.0.2 and Arbor 0.12.2 on the 6 s paper-input case, one core of this machine kind
+/// (CPU s per simulated s; reference README).
+pub const NEURON_CPU_S_PER_S: f64 = 6.0;
+pub const ARBOR_CPU_S_PER_S: f64 = 1.2;
+
+/// A case made ready to run many times: cell, stimulus and settings are built once.
+pub struct BenchCase {
+    pub case: Case,
+    pub cell: Cell,
+    pub settings: SimSettings,
+    pub stimulus: Stimulus,
+}
+
+impl BenchCase {
+    pub fn new(case: Case, morph: &Morphology) -> Result<BenchCase, ReplayError> {
+        let settings = settings(&case)?;
+        let cell = cell_for(&case, morph)?;
+        let stimulus = stimulus(&case, &cell)?;
+        Ok(BenchCase { case, cell, settings, stimulus })
+    }
+
+    /// Build, initialise and run the simulation to `tstop_ms` with the case's probes; returns
+    /// the recorder.
+    pub fn run(&self, tstop_ms: f64) -> Result<Recorder, ReplayError> {
+        let mut recorder = recorder_for(&self.case, &self.cell, self.settings.dt_ms)?;
+        let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
+        sim.run_until(tstop_ms, &mut recorder)?;
+        Ok(recorder)
+    }
+
+    /// The same run with every phase of every step timed (slower than [`BenchCase::run`]).
+    pub fn run_profiled(&self, tstop_ms: f64) -> Result<PhaseTimes, ReplayError> {
+        let mut recorder = recorder_for(&self.case, &self.cell, self.settings.dt_ms)?;
+        let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
+        let dt = self.settings.dt_ms;
+        let mut clock = PhaseTimes::default();
+        recorder.observe(0, &sim.v_mv, dt);
+        while sim.t_ms() < tstop_ms - 0.5 * dt {
+            clock.restart();
+            sim.step_with(&mut clock)?;
+            recorder.observe(sim.step_index(), &sim.v_mv, dt);
+            clock.lap(Phase::Recording);
+        }
+        Ok(clock)
+    }
+
+    /// CPU seconds of one run to `tstop_ms` (including building and initialising the
+    /// simulation), per simulated second.
+    pub fn cpu_per_simulated_s(&self, tstop_ms: f64) -> Result<f64, ReplayError> {
+        let start = process_cpu_seconds();
+        let rec = self.run(tstop_ms)?;
+        let cpu = process_cpu_seconds() - start;
+        std::hint::black_box(rec);
+        Ok(cpu / (tstop_ms * 1e-3))
+    }
+
+    /// Simulated seconds per wall-clock second when `jobs` independent runs to `tstop_ms` share a
+    /// rayon pool of `threads` threads.
+    pub fn throughput(&self, threads: usize, jobs: usize, tstop_ms: f64) -> Result<f64, ReplayError> {
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| ReplayError::Sim(SimError::Settings(format!("thread pool: {e}"))))?;
+        let start = std::time::Instant::now();
+        let runs: Result<Vec<Recorder>, ReplayError> = pool.install(|| (0..jobs).into_par_iter().map(|_| self.run(tstop_ms)).collect());
+        let wall = start.elapsed().as_secs_f64();
+        std::hint::black_box(runs?);
+        Ok(jobs as f64 * tstop_ms * 1e-3 / wall)
+    }
+}
+
+/// The time shares of [`PhaseTimes`] as "solver 31.0 %, channels …".
+pub fn format_shares(times: &PhaseTimes) -> String {
+    let shares = times.shares();
+    Phase::ALL.iter().zip(shares).map(|(p, s)| format!("{} {:.1} %", p.name(), 100.0 * s)).collect::<Vec<_>>().join(", ")
+}
+
+/// What `neurotwin bench` measures.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub repeats: usize,
+    /// Simulated span (ms); the whole case when `None`.
+    pub tstop_ms: Option<f64>,
+    /// Independent runs per throughput measurement; 0 skips throughput.
+    pub jobs: usize,
+}
+
+/// The 1-minute load average, for stating the machine load with each timing.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// Run the benchmark and print its report to `out`.
+pub fn report(bench: &BenchCase, opts: &Options, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    let tstop = opts.tstop_ms.unwrap_or(bench.case.sim.tstop).min(bench.case.sim.tstop);
+    anyhow::ensure!(tstop > 0.0, "nothing to simulate (tstop {tstop} ms)");
+    let load = || load_average().map_or("unknown".to_string(), |l| format!("{l:.2}"));
+    writeln!(out, "case {} ({} of {} ms, {} synapses), one thread", bench.case.name, tstop, bench.case.sim.tstop, bench.stimulus.synapses.len())?;
+    // warm-up: page in the code and the tables, let the CPU clock settle
+    bench.run(tstop.min(500.0))?;
+    let mut per_s = Vec::with_capacity(opts.repeats);
+    for _ in 0..opts.repeats {
+        per_s.push(bench.cpu_per_simulated_s(tstop)?);
+    }
+    per_s.sort_by(f64::total_cmp);
+    let (best, median) = (per_s[0], per_s[per_s.len() / 2]);
+    writeln!(out, "CPU s per simulated s: best {best:.4}, median {median:.4} of {} runs (load average {})", opts.repeats, load())?;
+    writeln!(out, "  vs NEURON 9.0.2 ({NEURON_CPU_S_PER_S} CPU s/s): {:.1}x faster", NEURON_CPU_S_PER_S / best)?;
+    writeln!(out, "  vs Arbor 0.12.2 ({ARBOR_CPU_S_PER_S} CPU s/s): {:.1}x faster", ARBOR_CPU_S_PER_S / best)?;
+    let times = bench.run_profiled(tstop)?;
+    writeln!(out, "time shares (instrumented run): {}", format_shares(&times))?;
+    if opts.jobs > 0 {
+        let one = bench.throughput(1, opts.jobs, tstop)?;
+        let two = bench.throughput(2, opts.jobs, tstop)?;
+        writeln!(out, "throughput ({} runs): 1 thread {one:.2} simulated s per s, 2 threads {two:.2} ({:.2}x) (load average {})", opts.jobs, two / one, load())?;
+    }
+    Ok(())
+}

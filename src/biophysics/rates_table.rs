@@ -1,0 +1,256 @@
+//! Precomputed rate tables at a fixed dt, as NEURON's TABLE statement does (spec §3.4 rates,
+//! §4 calcium, §6.2 Mg block): the transcendental functions of the gate, calcium and NMDA
+//! kinetics are evaluated once on a fine grid and linearly interpolated in the step.
+//!
+//! - [`GateTable`]: y∞(v) and the cnexp factor exp(−dt/τ(v)) of every gate slot, on a 1/64-mV grid
+//!   over [−120, 80) mV, in chunks of [`CHUNK`] slots so a node updates its gates with short
+//!   fixed-length (SIMD-friendly) loops. Outside the range the caller computes the rates exactly.
+//! - [`ca_lookup`]: ln(cao/cai) (for eca, §4.2) and SK_E2's z∞(cai) (§3.4), indexed by the bits of
+//!   cai (a piecewise-linear table in log-spaced segments of relative width 2⁻¹¹).
+//! - [`mg_block_fast`]: the NMDA Mg block and its slope on the same voltage grid as the gates.
+//!
+//! Interpolation error is ~δ²/8·|f''| (δ the grid step): ≤ ~1e-7 on the gates, far below what the
+//! golden tests resolve (their voltages are stored to 0.01 mV). `engine_checks` compares a run with
+//! tables against one with exact rates.
+
+use super::cell::Channel;
+use super::channels::dispatch;
+use super::synapse::mg_block;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Gate slots per chunk.
+pub const CHUNK: usize = 4;
+/// Voltage grid of the gate and Mg tables (mV).
+pub const V_MIN_MV: f64 = -120.0;
+pub const V_MAX_MV: f64 = 80.0;
+pub const STEPS_PER_MV: f64 = 256.0;
+
+/// Grid position of `v_mv`: (row, fraction in [0, 1)), or `None` outside the table (or NaN).
+#[inline(always)]
+pub fn grid_position(v_mv: f64, rows: f64) -> Option<(usize, f64)> {
+    let x = (v_mv - V_MIN_MV) * STEPS_PER_MV;
+    if x >= 0.0 && x < rows {
+        // x < rows ≤ i32::MAX: the 32-bit conversion is one instruction, `as usize` a dozen
+        let i = x as i32;
+        Some((i as usize, x - f64::from(i)))
+    } else {
+        None
+    }
+}
+
+fn grid_rows() -> usize {
+    ((V_MAX_MV - V_MIN_MV) * STEPS_PER_MV) as usize
+}
+
+/// One gate: which channel and whether it is the h (inactivation) gate.
+pub type Slot = (Channel, bool);
+
+/// y∞ and exp(−dt/τ) for a list of gate slots, chunk by chunk: for chunk c and grid row i,
+/// `data[c·(rows+1) + i]` holds [y∞ of the chunk's slots, exp(−dt/τ) of the chunk's slots].
+/// Unused slots hold y∞ = 0 and factor 1, which leave a state unchanged exactly.
+#[derive(Debug)]
+pub struct GateTable {
+    pub rows: usize,
+    pub rows_f: f64,
+    pub n_chunks: usize,
+    data: Vec<[f64; 2 * CHUNK]>,
+}
+
+impl GateTable {
+    fn build(slots: &[Slot], dt_ms: f64) -> GateTable {
+        let rows = grid_rows();
+        debug_assert!(rows < i32::MAX as usize);
+        let n_chunks = slots.len().div_ceil(CHUNK).max(1);
+        let mut data = vec![[0.0; 2 * CHUNK]; n_chunks * (rows + 1)];
+        for i in 0..=rows {
+            let v = V_MIN_MV + i as f64 / STEPS_PER_MV;
+            for c in 0..n_chunks {
+                let entry = &mut data[c * (rows + 1) + i];
+                for s in 0..CHUNK {
+                    let (inf, factor) = match slots.get(c * CHUNK + s) {
+                        Some(&(ch, is_h)) => {
+                            let r = dispatch::rates(ch, v);
+                            let (inf, tau) = if is_h { (r.h_inf, r.h_tau_ms) } else { (r.m_inf, r.m_tau_ms) };
+                            (inf, (-dt_ms / tau).exp())
+                        }
+                        None => (0.0, 1.0),
+                    };
+                    entry[s] = inf;
+                    entry[CHUNK + s] = factor;
+                }
+            }
+        }
+        GateTable { rows, rows_f: rows as f64, n_chunks, data }
+    }
+
+    /// The table for `slots` at `dt_ms`, built once per process and shared between simulations.
+    pub fn shared(slots: &[Slot], dt_ms: f64) -> Arc<GateTable> {
+        type Cache = Mutex<Vec<(u64, Vec<Slot>, Arc<GateTable>)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
+        let mut guard = match cache.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((_, _, t)) = guard.iter().find(|(dt, s, _)| *dt == dt_ms.to_bits() && s == slots) {
+            return Arc::clone(t);
+        }
+        let table = Arc::new(GateTable::build(slots, dt_ms));
+        guard.push((dt_ms.to_bits(), slots.to_vec(), Arc::clone(&table)));
+        table
+    }
+
+    /// cnexp step y ← y∞ + (y − y∞)·exp(−dt/τ) (spec §7.2 step 5) of the first `states.len()`
+    /// chunks at grid position (i, f), with y∞ and the factor interpolated linearly.
+    #[inline(always)]
+    pub fn advance(&self, i: usize, f: f64, states: &mut [[f64; CHUNK]]) {
+        let stride = self.rows + 1;
+        for (c, y) in states.iter_mut().enumerate() {
+            let base = c * stride + i;
+            if let [lo, hi] = &self.data[base..base + 2] {
+                let mut inf = [0.0; CHUNK];
+                let mut factor = [0.0; CHUNK];
+                for s in 0..CHUNK {
+                    inf[s] = lo[s] + f * (hi[s] - lo[s]);
+                    factor[s] = lo[CHUNK + s] + f * (hi[CHUNK + s] - lo[CHUNK + s]);
+                }
+                for s in 0..CHUNK {
+                    y[s] = inf[s] + (y[s] - inf[s]) * factor[s];
+                }
+            }
+        }
+    }
+}
+
+/// Mantissa bits of cai that index the calcium table (segments of relative width 2⁻¹¹).
+const CA_BITS: u32 = 11;
+const CA_SHIFT: u32 = 52 - CA_BITS;
+/// Table range of cai (mM): [2⁻²⁴, 1).
+const CA_MIN_MM: f64 = 1.0 / 16_777_216.0;
+const CA_MAX_MM: f64 = 1.0;
+
+struct CaTable {
+    key_min: u64,
+    /// [ln(cao/c), z∞(c)] at the segment boundaries.
+    data: Vec<[f64; 2]>,
+}
+
+fn ca_table() -> &'static CaTable {
+    static TABLE: OnceLock<CaTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let key_min = CA_MIN_MM.to_bits() >> CA_SHIFT;
+        let key_max = CA_MAX_MM.to_bits() >> CA_SHIFT;
+        let data = (key_min..=key_max)
+            .map(|k| {
+                let c = f64::from_bits(k << CA_SHIFT);
+                [(super::calcium::CAO_MM / c).ln(), super::channels::sk_e2::z_inf(c)]
+            })
+            .collect();
+        CaTable { key_min, data }
+    })
+}
+
+/// (ln(cao/cai), z∞(cai)) interpolated from the table, or `None` where cai is outside it or
+/// below SK_E2's 1e-7-mM guard (the caller then computes both exactly).
+#[inline(always)]
+pub fn ca_lookup(cai_mm: f64) -> Option<(f64, f64)> {
+    if !(1e-7..CA_MAX_MM).contains(&cai_mm) {
+        return None;
+    }
+    let t = ca_table();
+    let bits = cai_mm.to_bits();
+    let j = ((bits >> CA_SHIFT) - t.key_min) as usize;
+    // within a binade c is linear in the mantissa bits, so this is linear interpolation in c
+    let f = (bits & ((1u64 << CA_SHIFT) - 1)) as f64 * (1.0 / (1u64 << CA_SHIFT) as f64);
+    let (lo, hi) = (t.data[j], t.data[j + 1]);
+    Some((lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1])))
+}
+
+/// The Mg-block table (see [`mg_block_fast`]); fetch it once per loop with [`MgTable::get`].
+#[derive(Debug)]
+pub struct MgTable {
+    rows_f: f64,
+    /// [block, d block/dv] on the grid.
+    data: Vec<[f64; 2]>,
+}
+
+impl MgTable {
+    pub fn get() -> &'static MgTable {
+        static TABLE: OnceLock<MgTable> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            let data: Vec<[f64; 2]> = (0..=grid_rows())
+                .map(|i| {
+                    let (b, db) = mg_block(V_MIN_MV + i as f64 / STEPS_PER_MV);
+                    [b, db]
+                })
+                .collect();
+            MgTable { rows_f: (data.len() - 1) as f64, data }
+        })
+    }
+
+    /// [`mg_block`] (block, d block/dv) interpolated from the table; exact outside it.
+    #[inline(always)]
+    pub fn block(&self, v_mv: f64) -> (f64, f64) {
+        match grid_position(v_mv, self.rows_f) {
+            Some((i, f)) => match &self.data[i..i + 2] {
+                [lo, hi] => (lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1])),
+                _ => mg_block(v_mv),
+            },
+            None => mg_block(v_mv),
+        }
+    }
+}
+
+/// [`mg_block`] (block, d block/dv) interpolated from a table on the gate grid; exact outside it.
+#[inline]
+pub fn mg_block_fast(v_mv: f64) -> (f64, f64) {
+    MgTable::get().block(v_mv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_match_exact_functions() {
+        let mut worst = (0.0f64, 0.0f64, 0.0f64);
+        for k in 0..20_000 {
+            let v = -100.0 + k as f64 * 0.00731;
+            let (b, db) = mg_block_fast(v);
+            let (eb, edb) = mg_block(v);
+            worst.0 = worst.0.max((b - eb).abs()).max((db - edb).abs());
+        }
+        for k in 0..20_000 {
+            let c = 1e-4 * (1.0 + k as f64 * 0.0123);
+            let (l, z) = ca_lookup(c).expect("in range");
+            worst.1 = worst.1.max((l - (2.0 / c).ln()).abs());
+            worst.2 = worst.2.max((z - super::super::channels::sk_e2::z_inf(c)).abs());
+        }
+        assert!(worst.0 < 1e-8 && worst.1 < 1e-7 && worst.2 < 1e-7, "{worst:?}");
+        assert!(ca_lookup(5e-8).is_none() && ca_lookup(f64::NAN).is_none() && ca_lookup(2.0).is_none());
+    }
+
+    #[test]
+    fn gate_table_matches_exact_cnexp() {
+        let slots = [(Channel::NaTs2T, false), (Channel::NaTs2T, true), (Channel::CaHva, false), (Channel::Ih, false), (Channel::KTst, false)];
+        let dt = 0.025;
+        let t = GateTable::shared(&slots, dt);
+        assert_eq!(t.n_chunks, 2);
+        let mut worst = 0.0f64;
+        for k in 0..5_000 {
+            let v = -90.0 + k as f64 * 0.0271;
+            let (i, f) = grid_position(v, t.rows_f).expect("in range");
+            let mut y = [[0.3; CHUNK]; 2];
+            t.advance(i, f, &mut y);
+            for (n, &(ch, is_h)) in slots.iter().enumerate() {
+                let r = dispatch::rates(ch, v);
+                let (inf, tau) = if is_h { (r.h_inf, r.h_tau_ms) } else { (r.m_inf, r.m_tau_ms) };
+                let exact = inf + (0.3 - inf) * (-dt / tau).exp();
+                worst = worst.max((y[n / CHUNK][n % CHUNK] - exact).abs());
+            }
+            assert_eq!(y[1][3], 0.3, "unused slots keep their state exactly");
+        }
+        assert!(worst < 2e-7, "worst gate error {worst}");
+        assert!(grid_position(V_MAX_MV, t.rows_f).is_none() && grid_position(f64::NAN, t.rows_f).is_none());
+    }
+}
