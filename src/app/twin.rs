@@ -31,6 +31,8 @@ pub const WINDOW_MS: usize = 1000;
 const MAX_RUN_HISTORY_MS: usize = 3_600_000;
 /// Whole-run agreement is recomputed at most this often.
 const WHOLE_RUN_EVERY: Duration = Duration::from_millis(1000);
+/// Up to this many ms the whole-run agreement is cheap enough (a few ms) to recompute every run.
+const CHEAP_WHOLE_RUN_MS: usize = 60_000;
 /// Columns the engine may queue in the channel before it merges them itself.
 const INPUT_CAPACITY: usize = 32;
 
@@ -353,7 +355,7 @@ impl TwinWorker {
         }
         self.snap.predicted_until_ms = bin;
         self.trim_window(bin);
-        if self.whole_run_at.elapsed() >= WHOLE_RUN_EVERY || (self.queued.is_empty() && self.whole_run_at.elapsed() >= WHOLE_RUN_EVERY / 4) {
+        if self.whole_run_at.elapsed() >= WHOLE_RUN_EVERY || self.run.len() <= CHEAP_WHOLE_RUN_MS {
             self.snap.whole_run = agreement(&self.run, &self.cell_spikes_ms, &self.twin_spikes_ms);
             self.whole_run_at = Instant::now();
         }

@@ -106,7 +106,7 @@ impl TwinFeed {
 
     /// Call after every engine step: finishes the bins that time has passed.
     pub(super) fn after_step(&mut self, t_ms: f64, soma_v_mv: f64) {
-        while t_ms + 1e-9 >= (self.next_bin + 1) as f64 {
+        while t_ms + 1e-6 >= (self.next_bin + 1) as f64 {
             let mut rows = self.building.remove(&self.next_bin).unwrap_or_default();
             rows.sort_unstable();
             rows.dedup();

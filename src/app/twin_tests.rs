@@ -83,13 +83,14 @@ fn twin_panel_lists_the_fixture_switches_it_and_says_when_none_fits() {
     let mut h = Harness::builder().with_size([1400.0, 1400.0]).build_ui_state(|ui, app: &mut NeuroTwinApp| app.app_ui(ui), app);
     h.run_steps(3);
     let label = "fixture (other morphology, same rows)";
-    h.get_by_label(label).click();
-    h.run_steps(2);
-    h.get_by_label("off").click();
-    h.run_steps(2);
     let twin = |h: &Harness<'_, NeuroTwinApp>| h.state().session.as_ref().and_then(|s| s.twin.as_ref()).map(|t| t.twin.selected.clone());
-    assert_eq!(twin(&h), Some(None), "switched off");
+    assert!(twin(&h).flatten().is_some_and(|p| p.ends_with("fixture.onnx")), "the fixture runs by default");
+    h.get_by_label("twin model").click();
+    h.run_steps(2);
     h.get_by_label("off").click();
+    h.run_steps(2);
+    assert_eq!(twin(&h), Some(None), "switched off");
+    h.get_by_label("twin model").click();
     h.run_steps(2);
     h.get_by_label(label).click();
     h.run_steps(2);
@@ -105,7 +106,7 @@ fn twin_panel_lists_the_fixture_switches_it_and_says_when_none_fits() {
     assert!(app.session.is_some());
     let mut h = Harness::builder().with_size([1400.0, 1400.0]).build_ui(|ui| app.app_ui(ui));
     h.run_steps(3);
-    assert!(h.query_by_label_contains("fits this morphology").is_some(), "the no-model message");
+    assert!(h.query_by_label_contains("fits this morphology (").is_some(), "the no-model message");
     assert!(h.query_by_label_contains("python -m training train").is_some(), "how to train one");
 }
 

@@ -440,6 +440,10 @@ impl Worker {
     }
 
     fn publish(&mut self) {
+        // columns left over when the twin's channel was full go now (also while paused)
+        if let Some(t) = self.twin.as_mut() {
+            t.flush();
+        }
         self.seq += 1;
         let snapshot = Snapshot {
             seq: self.seq,

@@ -33,7 +33,7 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
         .and_then(|p| models.candidates.iter().find(|c| &c.onnx_path == p))
         .map_or_else(|| OFF_LABEL.to_string(), TwinModels::label);
     let mut choice = session.twin.selected.clone();
-    egui::ComboBox::from_id_salt("twin_model").selected_text(selected_text).width(260.0).show_ui(ui, |ui| {
+    egui::ComboBox::from_label("twin model").selected_text(selected_text).width(260.0).show_ui(ui, |ui| {
         for c in &models.candidates {
             ui.selectable_value(&mut choice, Some(c.onnx_path.clone()), TwinModels::label(c));
         }
