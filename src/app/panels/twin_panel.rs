@@ -130,6 +130,9 @@ fn visible(t: &TwinSnapshot, window_ms: f64) -> Series {
     }
 }
 
+/// How one row of the agreement table shows a number.
+type Cell = fn(&Agreement) -> String;
+
 fn agreement_ui(ui: &mut egui::Ui, t: &TwinSnapshot, window_ms: f64) {
     let window = agreement(&visible(t, window_ms), &t.cell_spikes_ms, &t.twin_spikes_ms);
     ui.strong("Agreement (±5 ms)");
@@ -138,7 +141,7 @@ fn agreement_ui(ui: &mut egui::Ui, t: &TwinSnapshot, window_ms: f64) {
         ui.label(format!("last {window_ms:.0} ms"));
         ui.label("whole run");
         ui.end_row();
-        let rows: [(&str, fn(&Agreement) -> String); 6] = [
+        let rows: [(&str, Cell); 6] = [
             ("spikes cell / twin", |a| format!("{} / {}", a.cell_spikes, a.twin_spikes)),
             ("hits", |a| a.hits.to_string()),
             ("misses", |a| a.misses.to_string()),
