@@ -35,6 +35,9 @@ struct Cli {
     /// Close the window after the last screenshot.
     #[arg(long)]
     quit_after_screenshot: bool,
+    /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    models: PathBuf,
     /// Print the frame rate to standard output every two seconds.
     #[arg(long)]
     print_fps: bool,
@@ -243,6 +246,7 @@ fn run(cli: Cli) -> Result<()> {
                     quit_after_screenshots: cli.quit_after_screenshot,
                     print_fps: cli.print_fps,
                 },
+                models_dir: Some(cli.models),
             };
             let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
             neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))

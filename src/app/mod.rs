@@ -6,6 +6,7 @@
 //! Depends on `morphology` (geometry, compartments), `stimulus` (drives, the paper's background
 //! protocol) and, in `engine_model` only, `biophysics`.
 
+pub mod agreement;
 pub mod automation;
 pub mod background;
 pub mod camera;
@@ -29,6 +30,11 @@ mod shortcuts;
 pub mod shell;
 #[cfg(test)]
 mod tests;
+pub mod twin;
+pub mod twin_feed;
+pub mod twin_models;
+#[cfg(test)]
+mod twin_tests;
 pub mod view3d;
 pub mod worker;
 

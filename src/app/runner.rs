@@ -62,6 +62,8 @@ pub enum Command {
     /// A pulse of `amp_na` for `dur_ms` starting now (replaces the clamp).
     InjectPulse { amp_na: f64, dur_ms: f64 },
     SetNmda(bool),
+    /// Forward the input raster to the deep-network twin (or stop: `None`).
+    SetTwin(Option<super::twin_feed::TwinLink>),
 }
 
 /// A presynaptic spike shown in the input raster.

@@ -68,6 +68,10 @@ pub struct Session {
     pub runner: Runner,
     pub placements: Placements,
     pub soma_node: usize,
+    /// The deep-network twin (`None` until [`Session::start_twin`], or without a model folder).
+    pub twin: Option<super::twin_models::TwinSession>,
+    /// Why the twin could not start.
+    pub twin_error: Option<String>,
 }
 
 impl Session {
@@ -104,7 +108,21 @@ impl Session {
             runner,
             placements: Placements::default(),
             soma_node,
+            twin: None,
+            twin_error: None,
         })
+    }
+
+    /// Offer the twins in `models_dir` that fit this cell and run the best one next to the engine.
+    pub fn start_twin(&mut self, models_dir: &Path) {
+        if !self.runner.has_model() {
+            self.twin_error = Some("the twin runs on the simulation's input, and no simulation runs".into());
+            return;
+        }
+        match super::twin_models::TwinSession::start(models_dir, &self.morph, &self.cable, &mut self.runner) {
+            Ok(t) => self.twin = Some(t),
+            Err(e) => self.twin_error = Some(format!("the twin could not start: {e:#}")),
+        }
     }
 }
 

@@ -25,6 +25,8 @@ pub struct AppOptions {
     /// Start playing at once.
     pub autoplay: bool,
     pub automation: Automation,
+    /// Folder of deep-network twins (`models/`); `None`: no twin.
+    pub models_dir: Option<PathBuf>,
 }
 
 pub struct NeuroTwinApp {
@@ -41,6 +43,7 @@ pub struct NeuroTwinApp {
     pub message: Option<Result<String, String>>,
     pub automation: AutomationState,
     factory: Option<ModelFactory>,
+    models_dir: Option<PathBuf>,
     path_text: String,
     next_geometry_id: u64,
     regions: ScreenRegions,
@@ -60,6 +63,7 @@ impl NeuroTwinApp {
             message: None,
             automation: AutomationState::new(options.automation),
             factory: options.model_factory,
+            models_dir: options.models_dir,
             path_text: String::new(),
             next_geometry_id: 0,
             regions: ScreenRegions::default(),
@@ -85,7 +89,10 @@ impl NeuroTwinApp {
         self.path_text = source.display();
         self.next_geometry_id += 1;
         match Session::open(&source, self.factory.as_ref(), self.next_geometry_id) {
-            Ok(session) => {
+            Ok(mut session) => {
+                if let Some(dir) = &self.models_dir {
+                    session.start_twin(dir);
+                }
                 self.session = Some(session);
                 self.load_error = None;
                 self.controls = ControlPanel::default();
@@ -162,6 +169,8 @@ impl NeuroTwinApp {
                 // Without a model the simulation controls would do nothing: show them greyed out.
                 ui.add_enabled_ui(session.runner.has_model(), |ui| self.controls.ui(ui, &mut session.runner));
                 ui.separator();
+                super::panels::twin_panel::twin_ui(ui, session.twin.as_mut(), session.twin_error.as_deref(), &snap, self.traces.window_ms);
+                ui.separator();
                 self.synapses.ui(ui, &mut session.placements, &mut session.runner);
                 ui.separator();
                 self.view.settings_ui(ui);
@@ -170,7 +179,8 @@ impl NeuroTwinApp {
             });
         });
         let traces = egui::Panel::bottom("traces").default_size(300.0).size_range(120.0..=800.0).resizable(true).show(ui, |ui| {
-            self.traces.ui(ui, &snap, &session.placements);
+            let twin = session.twin.as_ref().map(|t| t.twin.snapshot()).filter(|t| matches!(t.state, super::twin::TwinState::Running(_)));
+            self.traces.ui(ui, &snap, twin.as_deref(), &session.placements);
         });
         let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             self.view.ui(ui, session);

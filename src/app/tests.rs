@@ -124,7 +124,7 @@ fn trace_panel_draws_a_snapshot() {
     };
     let mut panel = TracePanel::default();
     let placements = Placements::default();
-    let mut h = Harness::new_ui(|ui| panel.ui(ui, &snap, &placements));
+    let mut h = Harness::new_ui(|ui| panel.ui(ui, &snap, None, &placements));
     h.run_steps(2);
     h.get_by_label("follow");
 }

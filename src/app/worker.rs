@@ -6,6 +6,7 @@ use super::background::{BackgroundStream, BLOCK_MS};
 use super::drives::{BackgroundSettings, Drive};
 use super::model::{IClamp, LiveModel, SynId, SynapseKind};
 use super::runner::{ClampSettings, Command, RasterSpike, RunnerSetup, SiteKey, Snapshot, Speed, SynKey};
+use super::twin_feed::TwinFeed;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ struct PlacedSynapse {
     kind: SynapseKind,
     drive: Drive,
     row: u32,
+    node: usize,
 }
 
 /// The background protocol while it is on: one (exc, inh) synapse pair per dendritic segment.
@@ -55,6 +57,8 @@ pub(super) struct Worker {
     rtf_window: (Instant, f64),
     achieved_rtf: f64,
     background_scratch: Vec<(f64, usize)>,
+    /// Forwards the input raster to the deep-network twin's thread, when one is connected.
+    twin: Option<TwinFeed>,
 }
 
 impl Worker {
@@ -87,6 +91,7 @@ impl Worker {
             rtf_window: (Instant::now(), 0.0),
             achieved_rtf: 0.0,
             background_scratch: Vec::new(),
+            twin: None,
         }
     }
 
@@ -174,6 +179,9 @@ impl Worker {
                 self.sites.values_mut().for_each(|(_, t)| t.clear());
                 self.generated_until_ms = 0.0;
                 self.error = None;
+                if let Some(t) = self.twin.as_mut() {
+                    t.reset(self.last_soma_v_mv);
+                }
                 // the same background input again from t = 0
                 if let Some(settings) = self.background.as_ref().map(|b| b.settings.clone()) {
                     self.restart_background_stream(settings);
@@ -185,7 +193,7 @@ impl Worker {
                 Ok(id) => {
                     let row = self.next_row + self.n_background_rows();
                     self.next_row += 1;
-                    self.synapses.insert(key, PlacedSynapse { id, kind, drive, row });
+                    self.synapses.insert(key, PlacedSynapse { id, kind, drive, row, node });
                 }
                 Err(e) => self.error = Some(format!("cannot place synapse: {e:#}")),
             },
@@ -203,7 +211,12 @@ impl Worker {
                 if let Some(s) = self.synapses.get(&key) {
                     let t = self.model.t_ms();
                     match self.model.deliver_spike(s.id, t) {
-                        Ok(()) => self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind }),
+                        Ok(()) => {
+                            self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind });
+                            if let Some(twin) = self.twin.as_mut() {
+                                twin.add_synapse_input(t, s.node, s.kind);
+                            }
+                        }
                         Err(e) => self.error = Some(format!("fire now: {e:#}")),
                     }
                 }
@@ -219,6 +232,9 @@ impl Worker {
             Command::InjectPulse { amp_na, dur_ms } => {
                 let delay_ms = self.model.t_ms();
                 self.set_clamp(Some(ClampSettings { amp_na, delay_ms, dur_ms }));
+            }
+            Command::SetTwin(link) => {
+                self.twin = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
             }
             Command::SetNmda(on) => {
                 self.model.set_nmda(on);
@@ -331,11 +347,20 @@ impl Worker {
             let v = self.model.soma_v_mv();
             if self.last_soma_v_mv < SPIKE_THRESHOLD_MV && v >= SPIKE_THRESHOLD_MV {
                 self.soma_spikes_ms.push_back(self.model.t_ms());
+                if let Some(t) = self.twin.as_mut() {
+                    t.cell_spike(self.model.t_ms());
+                }
+            }
+            if let Some(t) = self.twin.as_mut() {
+                t.after_step(self.model.t_ms(), v);
             }
             self.last_soma_v_mv = v;
             if k % steps_per_sample == 0 || k == n_steps {
                 self.record_sample();
             }
+        }
+        if let Some(t) = self.twin.as_mut() {
+            t.flush();
         }
     }
 
@@ -350,6 +375,9 @@ impl Worker {
                             break;
                         }
                         self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind });
+                        if let Some(twin) = self.twin.as_mut() {
+                            twin.add_synapse_input(t, s.node, s.kind);
+                        }
                     }
                 }
                 Err(e) => failed = Some(format!("drive: {e}")),
@@ -373,6 +401,9 @@ impl Worker {
                     break;
                 }
                 self.raster.push_back(RasterSpike { t_ms: t, row: row as u32, kind });
+                if let Some(twin) = self.twin.as_mut() {
+                    twin.add_row(t, row as u32);
+                }
             }
             self.background_scratch = spikes;
         }
@@ -409,6 +440,10 @@ impl Worker {
     }
 
     fn publish(&mut self) {
+        // columns left over when the twin's channel was full go now (also while paused)
+        if let Some(t) = self.twin.as_mut() {
+            t.flush();
+        }
         self.seq += 1;
         let snapshot = Snapshot {
             seq: self.seq,

@@ -4,6 +4,7 @@ pub mod controls;
 pub mod files;
 pub mod synapses;
 pub mod traces;
+pub mod twin_panel;
 
 pub use controls::ControlPanel;
 pub use files::{FileAction, FilesPanel};

@@ -1,18 +1,23 @@
 //! The bottom trace panel: somatic voltage (cyan) with the recording sites (colour-matched to
 //! their 3-D markers) above, and the input raster (excitatory / inhibitory rows) below, sharing
-//! the time axis.
+//! the time axis. With the deep-network twin running, its soma voltage (magenta) and spikes join
+//! the voltage plot and its spike probability gets a small plot of its own.
 
 use crate::app::model::SynapseKind;
 use crate::app::placements::{Placements, EXC_COLOR, INH_COLOR};
 use crate::app::runner::Snapshot;
+use crate::app::twin::TwinSnapshot;
+use super::twin_panel::DNN_MAGENTA;
 use eframe::egui::{self, Color32, Id};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
 
-/// The biophysical model's colour, everywhere (the DNN twin will be magenta).
+/// The biophysical model's colour, everywhere (the DNN twin is magenta).
 pub const BIOPHYSICAL_CYAN: Color32 = Color32::from_rgb(0, 220, 255);
 
 /// Height (mV) of the somatic spike markers: above the spike peaks.
 const SPIKE_MARK_MV: f64 = 45.0;
+/// Height (mV) of the twin's spike markers, just below the cell's.
+const TWIN_SPIKE_MARK_MV: f64 = 36.0;
 
 /// Above this many spikes the raster is drawn as one image instead of one marker per spike:
 /// the background protocol delivers ~10⁴ spikes per second, and as markers they cost more
@@ -54,13 +59,16 @@ fn raster_image(snap: &Snapshot, t_start: f64, t_end: f64) -> egui::ColorImage {
 }
 
 impl TracePanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, placements: &Placements) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, twin: Option<&TwinSnapshot>, placements: &Placements) {
         ui.horizontal(|ui| {
             ui.strong("Traces");
             ui.checkbox(&mut self.follow, "follow");
             ui.label("window");
             ui.add(egui::DragValue::new(&mut self.window_ms).range(10.0..=1000.0).speed(5.0).suffix(" ms"));
-            ui.label(egui::RichText::new("soma").color(BIOPHYSICAL_CYAN));
+            ui.label(egui::RichText::new("cell").color(BIOPHYSICAL_CYAN));
+            if twin.is_some() {
+                ui.label(egui::RichText::new("twin").color(DNN_MAGENTA));
+            }
             ui.label(egui::RichText::new("exc input").color(EXC_COLOR));
             ui.label(egui::RichText::new("inh input").color(INH_COLOR));
         });
@@ -70,8 +78,9 @@ impl TracePanel {
         // Claim the whole panel, or it would shrink to its content frame by frame.
         ui.set_min_height(ui.available_height());
         let height = ui.available_height() - 2.0 * ui.spacing().item_spacing.y;
-        let v_height = (height * 0.62).max(60.0);
-        let raster_height = (height - v_height).max(40.0);
+        let v_height = (height * if twin.is_some() { 0.5 } else { 0.62 }).max(60.0);
+        let p_height = if twin.is_some() { (height * 0.16).max(40.0) } else { 0.0 };
+        let raster_height = (height - v_height - p_height).max(40.0);
 
         let mut v_plot = Plot::new("voltage_plot")
             .height(v_height)
@@ -91,11 +100,21 @@ impl TracePanel {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
-            p.line(Line::new("soma", snap.soma_v_mv.clone()).color(BIOPHYSICAL_CYAN).width(1.5));
+            p.line(Line::new("cell soma", snap.soma_v_mv.clone()).color(BIOPHYSICAL_CYAN).width(1.5));
             if !snap.soma_spikes_ms.is_empty() {
                 let marks: Vec<[f64; 2]> = snap.soma_spikes_ms.iter().map(|&t| [t, SPIKE_MARK_MV]).collect();
-                let name = format!("soma spikes ({})", snap.soma_spikes_ms.len());
+                let name = format!("cell spikes ({})", snap.soma_spikes_ms.len());
                 p.points(Points::new(name, marks).shape(MarkerShape::Down).filled(true).radius(5.0).color(BIOPHYSICAL_CYAN));
+            }
+            if let Some(t) = twin {
+                let w = &t.window;
+                let v: Vec<[f64; 2]> = w.twin_v_mv.iter().enumerate().map(|(k, &v)| [(w.first_bin + k) as f64, f64::from(v)]).collect();
+                p.line(Line::new("twin soma", v).color(DNN_MAGENTA).width(1.5));
+                if !t.twin_spikes_ms.is_empty() {
+                    let marks: Vec<[f64; 2]> = t.twin_spikes_ms.iter().map(|&t| [t, TWIN_SPIKE_MARK_MV]).collect();
+                    let name = format!("twin spikes ({})", t.twin_spikes_ms.len());
+                    p.points(Points::new(name, marks).shape(MarkerShape::Down).filled(true).radius(5.0).color(DNN_MAGENTA));
+                }
             }
             for (key, trace) in &snap.sites {
                 if let Some(site) = placements.sites.iter().find(|s| s.key == *key) {
@@ -104,6 +123,10 @@ impl TracePanel {
                 }
             }
         });
+
+        if let Some(t) = twin {
+            self.probability_ui(ui, t, p_height, link, t_start, t_end);
+        }
 
         let mut r_plot = Plot::new("raster_plot")
             .height(raster_height)
@@ -142,6 +165,36 @@ impl TracePanel {
                     p.points(Points::new("exc", exc).color(EXC_COLOR).radius(0.8));
                     p.points(Points::new("inh", inh).color(INH_COLOR).radius(0.8));
                 }
+            }
+        });
+    }
+}
+
+impl TracePanel {
+    /// The twin's spike probability per ms, with its threshold for predicted spikes.
+    fn probability_ui(&self, ui: &mut egui::Ui, t: &TwinSnapshot, height: f32, link: Id, t_start: f64, t_end: f64) {
+        let mut plot = Plot::new("twin_probability_plot")
+            .height(height)
+            .legend(Legend::default())
+            .y_axis_label("p(spike)")
+            .y_axis_min_width(48.0)
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .include_y(0.0)
+            .include_y(1.0);
+        if self.follow {
+            plot = plot.default_x_bounds(t_start, t_end).auto_bounds([false, false]).allow_drag(false).allow_zoom(false).allow_scroll(false);
+        }
+        let follow = self.follow;
+        let w = &t.window;
+        let pts: Vec<[f64; 2]> = w.probability.iter().enumerate().map(|(k, &p)| [(w.first_bin + k) as f64, f64::from(p)]).collect();
+        plot.show(ui, |p| {
+            if follow {
+                p.set_plot_bounds_x(t_start..=t_end);
+            }
+            p.line(Line::new("twin spike probability", pts).color(DNN_MAGENTA).width(1.2));
+            if let Ok(th) = t.threshold {
+                p.line(Line::new("threshold (FPR 1 %)", vec![[t_start, th], [t_end, th]]).color(DNN_MAGENTA.gamma_multiply(0.5)).style(egui_plot::LineStyle::dashed_loose()));
             }
         });
     }

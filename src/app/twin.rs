@@ -1,0 +1,388 @@
+//! The deep-network twin's thread: it receives the engine's input raster one 1-ms column at a
+//! time (from `twin_feed`), runs the [`StreamingPredictor`] on chunks of ~100 ms (paper-size
+//! networks cost tens of ms per run on CPU, so bigger chunks amortise the window's context), and
+//! publishes the twin's spike probability, soma voltage and predicted spikes (at the metadata's
+//! threshold for a 1 % false-positive rate) with the running agreement. Neither the engine's
+//! thread nor the UI ever waits for it: the UI swaps in the latest [`TwinSnapshot`].
+
+use super::agreement::{agreement, Agreement, Series, SpikeRuns};
+use super::twin_feed::{MsColumn, TwinLink, TwinMsg};
+use crate::stimulus::DendriticSegments;
+use crate::surrogate::{select_backend, threshold_for_fpr, LoadOptions, StreamingPredictor, SurrogateModel};
+use ndarray::Array2;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// New ms per network run while keeping up.
+pub const CHUNK_MS: usize = 100;
+/// At most this many ms in one run when catching up (then publish).
+const MAX_RUN_MS: usize = 1000;
+/// A part-chunk runs anyway once its oldest column has waited this long (paused or slow runs).
+const MAX_WAIT: Duration = Duration::from_millis(250);
+/// The false-positive rate whose threshold marks predicted spikes.
+pub const SPIKE_FPR: f64 = 0.01;
+/// History shown in the traces (ms), as the engine's trace window.
+pub const WINDOW_MS: usize = 1000;
+/// Whole-run series are kept for at most this long (ms; 1 h of simulated time).
+const MAX_RUN_HISTORY_MS: usize = 3_600_000;
+/// Whole-run agreement is recomputed at most this often.
+const WHOLE_RUN_EVERY: Duration = Duration::from_millis(1000);
+/// Up to this many ms the whole-run agreement is cheap enough (a few ms) to recompute every run.
+const CHEAP_WHOLE_RUN_MS: usize = 60_000;
+/// Columns the engine may queue in the channel before it merges them itself.
+const INPUT_CAPACITY: usize = 32;
+
+/// What the twin is doing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum TwinState {
+    #[default]
+    Off,
+    Loading(String),
+    Running(String),
+    Failed(String),
+}
+
+/// Wall time of the last network run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ChunkTiming {
+    pub new_ms: usize,
+    pub wall_ms: f64,
+}
+
+/// Everything the UI draws of the twin.
+#[derive(Debug, Clone)]
+pub struct TwinSnapshot {
+    pub seq: u64,
+    pub state: TwinState,
+    /// Backend in use, and the fallback warning if it is not the one asked for.
+    pub backend: Option<String>,
+    pub backend_warning: Option<String>,
+    /// Spike-probability threshold for [`SPIKE_FPR`], or why there is none.
+    pub threshold: Result<f64, String>,
+    /// Outputs exist for bins before this (ms of simulation time).
+    pub predicted_until_ms: usize,
+    /// ms of input that never reached the twin (it was too far behind), filled with silence.
+    pub gap_ms: usize,
+    pub last_run: Option<ChunkTiming>,
+    /// The last ≤ [`WINDOW_MS`] ms of the twin and the cell, bin by bin.
+    pub window: Series,
+    /// The cell's spikes and the twin's predicted spikes (ms) in the window.
+    pub cell_spikes_ms: Vec<f64>,
+    pub twin_spikes_ms: Vec<f64>,
+    pub whole_run: Agreement,
+}
+
+impl Default for TwinSnapshot {
+    fn default() -> Self {
+        TwinSnapshot {
+            seq: 0,
+            state: TwinState::Off,
+            backend: None,
+            backend_warning: None,
+            threshold: Err("no model".into()),
+            predicted_until_ms: 0,
+            gap_ms: 0,
+            last_run: None,
+            window: Series::default(),
+            cell_spikes_ms: Vec::new(),
+            twin_spikes_ms: Vec::new(),
+            whole_run: Agreement::default(),
+        }
+    }
+}
+
+enum Control {
+    Select(Option<PathBuf>),
+}
+
+/// UI-side handle of the twin thread.
+pub struct Twin {
+    control: Option<SyncSender<Control>>,
+    latest: Arc<Mutex<Arc<TwinSnapshot>>>,
+    thread: Option<JoinHandle<()>>,
+    /// The model selected (`None`: off).
+    pub selected: Option<PathBuf>,
+}
+
+impl Twin {
+    /// Start the thread (idle until a model is selected) and the link the engine worker feeds.
+    pub fn spawn(segments: Arc<DendriticSegments>) -> anyhow::Result<(Twin, TwinLink)> {
+        let (tx, rx) = sync_channel(INPUT_CAPACITY);
+        let (ctx, crx) = sync_channel(16);
+        let n_rows = 2 * segments.len();
+        let latest = Arc::new(Mutex::new(Arc::new(TwinSnapshot::default())));
+        let worker = TwinWorker::new(n_rows, rx, crx, latest.clone());
+        let thread = std::thread::Builder::new().name("neurotwin-twin".into()).spawn(move || worker.run())?;
+        Ok((Twin { control: Some(ctx), latest, thread: Some(thread), selected: None }, TwinLink { tx, segments }))
+    }
+
+    /// Run `model` (or nothing: `None`) from the next ms on.
+    pub fn select(&mut self, model: Option<PathBuf>) {
+        self.selected = model.clone();
+        if let Some(c) = &self.control {
+            // 16 selections queued means the user clicks faster than models load: drop this one
+            let _ = c.try_send(Control::Select(model));
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<TwinSnapshot> {
+        match self.latest.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}
+
+impl Drop for Twin {
+    fn drop(&mut self) {
+        self.control = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct TwinWorker {
+    n_rows: usize,
+    input: Receiver<TwinMsg>,
+    control: Receiver<Control>,
+    latest: Arc<Mutex<Arc<TwinSnapshot>>>,
+    predictor: Option<StreamingPredictor>,
+    /// Absolute bin of the predictor's ms 0 (set by the first column after a start or reset).
+    origin: Option<usize>,
+    queued: VecDeque<MsColumn>,
+    oldest_queued_at: Option<Instant>,
+    spikes: Option<SpikeRuns>,
+    run: Series,
+    cell_spikes_ms: Vec<f64>,
+    twin_spikes_ms: Vec<f64>,
+    whole_run_at: Instant,
+    snap: TwinSnapshot,
+}
+
+impl TwinWorker {
+    fn new(n_rows: usize, input: Receiver<TwinMsg>, control: Receiver<Control>, latest: Arc<Mutex<Arc<TwinSnapshot>>>) -> TwinWorker {
+        TwinWorker {
+            n_rows,
+            input,
+            control,
+            latest,
+            predictor: None,
+            origin: None,
+            queued: VecDeque::new(),
+            oldest_queued_at: None,
+            spikes: None,
+            run: Series::default(),
+            cell_spikes_ms: Vec::new(),
+            twin_spikes_ms: Vec::new(),
+            whole_run_at: Instant::now(),
+            snap: TwinSnapshot::default(),
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            loop {
+                match self.control.try_recv() {
+                    Ok(Control::Select(m)) => self.select(m),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            }
+            match self.input.recv_timeout(Duration::from_millis(50)) {
+                Ok(msg) => self.take(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while let Ok(msg) = self.input.try_recv() {
+                self.take(msg);
+            }
+            let waited = self.oldest_queued_at.is_some_and(|t| t.elapsed() >= MAX_WAIT);
+            if self.predictor.is_some() && (self.queued.len() >= CHUNK_MS || (waited && !self.queued.is_empty())) {
+                self.predict();
+            }
+        }
+    }
+
+    fn take(&mut self, msg: TwinMsg) {
+        match msg {
+            TwinMsg::Reset => {
+                self.restart();
+                self.publish();
+            }
+            TwinMsg::Columns(cols) if self.predictor.is_some() => {
+                if self.queued.is_empty() {
+                    self.oldest_queued_at = Some(Instant::now());
+                }
+                self.queued.extend(cols);
+            }
+            // off: the engine's input is dropped unread
+            TwinMsg::Columns(_) => {}
+        }
+    }
+
+    /// Forget the outputs; the next column starts the twin afresh.
+    fn restart(&mut self) {
+        if let Some(p) = self.predictor.as_mut() {
+            p.reset();
+        }
+        self.origin = None;
+        self.queued.clear();
+        self.oldest_queued_at = None;
+        if let Some(s) = self.spikes.as_mut() {
+            *s = SpikeRuns::new(s.threshold);
+        }
+        self.run.clear(0);
+        self.cell_spikes_ms.clear();
+        self.twin_spikes_ms.clear();
+        self.snap.window = Series::default();
+        self.snap.cell_spikes_ms.clear();
+        self.snap.twin_spikes_ms.clear();
+        self.snap.whole_run = Agreement::default();
+        self.snap.gap_ms = 0;
+        self.snap.predicted_until_ms = 0;
+        self.snap.last_run = None;
+    }
+
+    fn select(&mut self, model: Option<PathBuf>) {
+        self.predictor = None;
+        self.spikes = None;
+        self.restart();
+        let Some(path) = model else {
+            self.snap.state = TwinState::Off;
+            self.snap.threshold = Err("no model".into());
+            self.publish();
+            return;
+        };
+        let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+        self.snap.state = TwinState::Loading(name.clone());
+        self.publish();
+        match select_backend(None) {
+            Ok(choice) => {
+                self.snap.backend = Some(choice.backend.to_string());
+                self.snap.backend_warning = choice.warning;
+            }
+            Err(e) => {
+                self.snap.state = TwinState::Failed(format!("ONNX backend: {e}"));
+                self.publish();
+                return;
+            }
+        }
+        let loaded = SurrogateModel::load(&path, LoadOptions::default()).and_then(|m| {
+            if m.n_rows() != self.n_rows {
+                return Err(crate::surrogate::SurrogateError::Shape(format!("model {} takes {} input rows, this cell has {}", m.metadata().name, m.n_rows(), self.n_rows)));
+            }
+            Ok(m)
+        });
+        match loaded {
+            Ok(model) => {
+                self.snap.threshold = threshold_for_fpr(model.metadata(), SPIKE_FPR).map_err(|e| e.to_string());
+                self.spikes = self.snap.threshold.as_ref().ok().map(|&t| SpikeRuns::new(t));
+                self.snap.state = TwinState::Running(model.metadata().name.clone());
+                self.predictor = Some(StreamingPredictor::new(model));
+            }
+            Err(e) => self.snap.state = TwinState::Failed(format!("loading {}: {e}", path.display())),
+        }
+        self.publish();
+    }
+
+    /// Run the network on the queued columns (at most [`MAX_RUN_MS`]) and publish.
+    fn predict(&mut self) {
+        let Some(predictor) = self.predictor.as_mut() else { return };
+        let origin = *self.origin.get_or_insert_with(|| self.queued.front().map_or(0, |c| c.bin));
+        let next_bin = origin + predictor.t_ms();
+        // columns in order, gaps (dropped by the engine side when we were far behind) as silence
+        let mut cols: Vec<MsColumn> = Vec::new();
+        let mut bin = next_bin;
+        while cols.len() < MAX_RUN_MS {
+            let Some(c) = self.queued.pop_front() else { break };
+            if c.bin < bin {
+                continue;
+            }
+            while bin < c.bin && cols.len() < MAX_RUN_MS {
+                cols.push(MsColumn { bin, rows: Vec::new(), cell_v_mv: f32::NAN, cell_spikes_ms: Vec::new() });
+                self.snap.gap_ms += 1;
+                bin += 1;
+            }
+            if bin < c.bin {
+                self.queued.push_front(c);
+                break;
+            }
+            cols.push(c);
+            bin += 1;
+        }
+        self.oldest_queued_at = (!self.queued.is_empty()).then(Instant::now);
+        if cols.is_empty() {
+            return;
+        }
+        let mut x = Array2::<f32>::zeros((self.n_rows, cols.len()));
+        for (j, c) in cols.iter().enumerate() {
+            for &r in c.rows.iter().filter(|&&r| (r as usize) < self.n_rows) {
+                x[[r as usize, j]] = 1.0;
+            }
+        }
+        if self.run.is_empty() {
+            self.run.first_bin = cols[0].bin;
+        }
+        if self.snap.window.is_empty() {
+            self.snap.window.first_bin = cols[0].bin;
+        }
+        let started = Instant::now();
+        let pred = match predictor.push_columns(x.view()) {
+            Ok(p) => p,
+            Err(e) => {
+                self.snap.state = TwinState::Failed(format!("prediction stopped: {e}"));
+                self.predictor = None;
+                self.publish();
+                return;
+            }
+        };
+        self.snap.last_run = Some(ChunkTiming { new_ms: cols.len(), wall_ms: started.elapsed().as_secs_f64() * 1000.0 });
+        for (j, c) in cols.iter().enumerate() {
+            let (p, v) = (pred.spike_probability.get(j).copied().unwrap_or(f32::NAN), pred.soma_v_mv.get(j).copied().unwrap_or(f32::NAN));
+            self.cell_spikes_ms.extend(&c.cell_spikes_ms);
+            if let Some(b) = self.spikes.as_mut().and_then(|s| s.push(c.bin, p)) {
+                self.twin_spikes_ms.push(b as f64 + 1.0);
+            }
+            if self.run.len() < MAX_RUN_HISTORY_MS {
+                self.run.push(c.cell_v_mv, v, p);
+            }
+            self.snap.window.push(c.cell_v_mv, v, p);
+        }
+        self.snap.predicted_until_ms = bin;
+        self.trim_window(bin);
+        if self.whole_run_at.elapsed() >= WHOLE_RUN_EVERY || self.run.len() <= CHEAP_WHOLE_RUN_MS {
+            self.snap.whole_run = agreement(&self.run, &self.cell_spikes_ms, &self.twin_spikes_ms);
+            self.whole_run_at = Instant::now();
+        }
+        self.publish();
+    }
+
+    fn trim_window(&mut self, until_bin: usize) {
+        let w = &mut self.snap.window;
+        let first = until_bin.saturating_sub(WINDOW_MS);
+        let drop = first.saturating_sub(w.first_bin).min(w.len());
+        if drop > 0 {
+            w.cell_v_mv.drain(..drop);
+            w.twin_v_mv.drain(..drop);
+            w.probability.drain(..drop);
+            w.first_bin += drop;
+        }
+        let t0 = w.first_bin as f64;
+        self.snap.cell_spikes_ms = self.cell_spikes_ms.iter().copied().filter(|&t| t >= t0).collect();
+        self.snap.twin_spikes_ms = self.twin_spikes_ms.iter().copied().filter(|&t| t >= t0).collect();
+    }
+
+    fn publish(&mut self) {
+        self.snap.seq += 1;
+        let s = Arc::new(self.snap.clone());
+        match self.latest.lock() {
+            Ok(mut g) => *g = s,
+            Err(p) => *p.into_inner() = s,
+        }
+    }
+}
