@@ -17,7 +17,16 @@ use std::time::{Duration, Instant};
 
 fn fake_runner() -> Runner {
     let setup = RunnerSetup { soma_node: 0, window_ms: 100.0, ..RunnerSetup::default() };
-    Runner::spawn(Box::new(FakeLeakyCable::chain(4)), setup).expect("spawn runner")
+    let runner = Runner::spawn(Box::new(FakeLeakyCable::chain(4)), setup).expect("spawn runner");
+    first_snapshot(&runner);
+    runner
+}
+
+/// The panels lay themselves out from the worker's snapshots, which arrive asynchronously: wait
+/// for the worker's first one so that no layout change lands between finding a widget and
+/// clicking it.
+fn first_snapshot(runner: &Runner) {
+    wait_for(runner, |s| s.seq >= 1);
 }
 
 fn wait_for(runner: &Runner, what: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
@@ -27,7 +36,7 @@ fn wait_for(runner: &Runner, what: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> 
         if what(&s) {
             return s;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for the runner");
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for the runner (last snapshot: t = {} ms, playing {}, error {:?})", s.t_ms, s.playing, s.error);
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -62,7 +71,12 @@ fn inject_pulse_depolarises_the_soma() {
     let state = ControlsState { panel: ControlPanel::default(), runner: fake_runner() };
     let mut h = Harness::new_ui_state(|ui, s: &mut ControlsState| s.panel.ui(ui, &mut s.runner), state);
     h.run_steps(2);
+    let seq0 = h.state().runner.snapshot().seq;
     h.get_by_label("Inject pulse now").click();
+    h.run_steps(2);
+    // the worker publishes asynchronously and the panel's layout follows its snapshots: let the
+    // snapshot that follows the pulse arrive and the layout settle before clicking the next button
+    wait_for(&h.state().runner, |s| s.seq > seq0 + 1);
     h.run_steps(2);
     h.get_by_label("Step").click();
     h.run_steps(2);
@@ -170,7 +184,9 @@ fn whole_app_lays_out_with_a_session() {
 fn engine_session() -> Session {
     let morph = MorphologySource::EmbeddedSynthetic.load().expect("built-in cell");
     let factory = super::engine_model::factory();
-    Session::from_morphology(morph, Some(&factory), 1).expect("session")
+    let session = Session::from_morphology(morph, Some(&factory), 1).expect("session");
+    first_snapshot(&session.runner);
+    session
 }
 
 #[test]
