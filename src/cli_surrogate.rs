@@ -47,7 +47,7 @@ pub struct EvaluateArgs {
     #[arg(long)]
     model: PathBuf,
     /// Dataset folder written by `neurotwin dataset`.
-    #[arg(long)]
+    #[arg(long, visible_alias = "dataset")]
     data: PathBuf,
     #[arg(long, value_name = "PATH")]
     onnxruntime: Option<PathBuf>,

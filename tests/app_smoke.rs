@@ -90,6 +90,9 @@ fn app_plays_a_scenario_and_screenshots_show_cell_colours_and_trace() {
         .env("DISPLAY", &display)
         .arg("--scenario")
         .arg(&scenario)
+        // the shipped twin of the built-in cell (models/ of the repository)
+        .arg("--models")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
         .args(["--autoplay", "--print-fps", "--quit-after-screenshot", "--screenshot-after-s", "4", "--screenshot"])
         .arg(&a)
         .args(["--screenshot-after-s", "10", "--screenshot"])
@@ -134,6 +137,12 @@ fn app_plays_a_scenario_and_screenshots_show_cell_colours_and_trace() {
     // the cyan somatic trace (0, 220, 255) in the plot region
     let cyan = [0, 220, 255, 255];
     let cyan_px = pixels_in(&sb.image, sb.traces).filter(|p| channel_diff(p.2, cyan) < 40).count();
-    assert!(cyan_px > 300, "no cyan trace in the plot region ({cyan_px} pixels)");
-    println!("drawn {drawn}, changed {changed}, cyan {cyan_px}\n{out}");
+    // the DNN twin's magenta trace (255, 60, 220) on the same axes; where the two agree the twin
+    // is drawn over the cell, so each colour alone may cover only part of the trace
+    let magenta = [255, 60, 220, 255];
+    let magenta_px = pixels_in(&sb.image, sb.traces).filter(|p| channel_diff(p.2, magenta) < 40).count();
+    assert!(cyan_px > 100, "no cyan trace in the plot region ({cyan_px} pixels; magenta {magenta_px})");
+    assert!(magenta_px > 100, "no magenta twin trace in the plot region ({magenta_px} pixels; cyan {cyan_px})");
+    assert!(cyan_px + magenta_px > 400, "traces too short: cyan {cyan_px}, magenta {magenta_px} pixels");
+    println!("drawn {drawn}, changed {changed}, cyan {cyan_px}, magenta {magenta_px}\n{out}");
 }
