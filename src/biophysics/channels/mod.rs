@@ -1,9 +1,8 @@
 //! Ion channels of the Hay et al. 2011 model (spec §3.4), one file per channel.
 //!
-//! Each gated channel implements [`Kinetics`] (pure functions of v: steady states and time
-//! constants of at most two gates) and is stored as a [`Population`]: a struct of arrays over only
-//! the nodes that carry it. Currents are computed with the gates held fixed (spec §7.2 step 2) and
-//! gates advance by the exact exponential ("cnexp") step at the new voltage (step 5).
+//! Each gated channel implements [`Kinetics`]: pure functions of v giving the steady states and
+//! time constants of at most two gates, and the open fraction. The engine (`mechanisms.rs`,
+//! `rates_table.rs`) tabulates them at fixed dt and applies the cnexp step (spec §7.2 step 5).
 
 pub mod ca_hva;
 pub mod ca_lvast;
@@ -15,7 +14,6 @@ pub mod k_tst;
 pub mod nap_et2;
 pub mod nata_t;
 pub mod nats2_t;
-pub mod pas;
 pub mod sk_e2;
 pub mod skv3_1;
 
@@ -62,85 +60,6 @@ pub fn guard(v_mv: f64, singular_mv: f64) -> f64 {
         v_mv + 1e-4
     } else {
         v_mv
-    }
-}
-
-/// One channel over the nodes that carry it (struct of arrays).
-#[derive(Debug, Clone)]
-pub struct Population<K: Kinetics> {
-    /// Node index of each instance.
-    pub nodes: Vec<usize>,
-    pub gbar_s_per_cm2: Vec<f64>,
-    /// Fixed reversal (mV) for Na, K and H channels; unused for Ca (eca is per node and dynamic).
-    pub e_mv: Vec<f64>,
-    pub m: Vec<f64>,
-    pub h: Vec<f64>,
-    _kinetics: std::marker::PhantomData<K>,
-}
-
-impl<K: Kinetics> Population<K> {
-    pub fn new(nodes: Vec<usize>, gbar_s_per_cm2: Vec<f64>, e_mv: Vec<f64>) -> Self {
-        let n = nodes.len();
-        Population { nodes, gbar_s_per_cm2, e_mv, m: vec![0.0; n], h: vec![1.0; n], _kinetics: std::marker::PhantomData }
-    }
-
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
-    /// Gates at their steady state for the node voltages `v_mv` (NEURON's INITIAL).
-    pub fn init(&mut self, v_mv: &[f64]) {
-        for (k, &node) in self.nodes.iter().enumerate() {
-            let r = K::rates(v_mv[node]);
-            self.m[k] = r.m_inf;
-            self.h[k] = if K::HAS_H { r.h_inf } else { 1.0 };
-        }
-    }
-
-    /// Add this channel's current density (mA/cm²) and conductance (S/cm²) to the per-node sums;
-    /// calcium channels also add to `ica` and use `eca`.
-    #[inline]
-    pub fn current(&self, v_mv: &[f64], eca_mv: &[f64], i_ma_cm2: &mut [f64], g_s_cm2: &mut [f64], ica_ma_cm2: &mut [f64]) {
-        for k in 0..self.nodes.len() {
-            let node = self.nodes[k];
-            let g = self.gbar_s_per_cm2[k] * K::open(self.m[k], self.h[k]);
-            let e = if K::ION == Ion::Ca { eca_mv[node] } else { self.e_mv[k] };
-            let i = g * (v_mv[node] - e);
-            i_ma_cm2[node] += i;
-            g_s_cm2[node] += g;
-            if K::ION == Ion::Ca {
-                ica_ma_cm2[node] += i;
-            }
-        }
-    }
-
-    /// cnexp step at the new voltage: y ← y∞ + (y − y∞)·exp(−dt/τ) (spec §7.2 step 5).
-    #[inline]
-    pub fn advance(&mut self, v_mv: &[f64], dt_ms: f64) {
-        for k in 0..self.nodes.len() {
-            let r = K::rates(v_mv[self.nodes[k]]);
-            self.m[k] = r.m_inf + (self.m[k] - r.m_inf) * (-dt_ms / r.m_tau_ms).exp();
-            if K::HAS_H {
-                self.h[k] = r.h_inf + (self.h[k] - r.h_inf) * (-dt_ms / r.h_tau_ms).exp();
-            }
-        }
-    }
-
-    /// First instance whose state is not finite: (node, gate name).
-    pub fn first_non_finite(&self) -> Option<(usize, &'static str)> {
-        for k in 0..self.nodes.len() {
-            if !self.m[k].is_finite() {
-                return Some((self.nodes[k], "m"));
-            }
-            if !self.h[k].is_finite() {
-                return Some((self.nodes[k], "h"));
-            }
-        }
-        None
     }
 }
 
