@@ -8,6 +8,7 @@ use neurotwin::timing::timed;
 use std::path::{Path, PathBuf};
 
 mod cli_surrogate;
+mod cli_twin_bench;
 
 #[derive(Parser)]
 #[command(name = "neurotwin", version, about = "A biological L5 pyramidal neuron and its deep-network twin")]
@@ -104,6 +105,9 @@ enum Command {
     Predict(cli_surrogate::PredictArgs),
     /// The paper's evaluation of a DNN twin on a dataset written by `neurotwin dataset`.
     Evaluate(cli_surrogate::EvaluateArgs),
+    /// DNN-twin benchmark: live streaming (native sparse evaluation) and batch prediction on
+    /// one core, in multiples of real time, and the time of one occlusion attribution.
+    BenchTwin(cli_twin_bench::TwinBenchArgs),
     /// Engine benchmark: replay a case single-threaded (after a warm-up) and print CPU seconds per
     /// simulated second, ratios to NEURON and Arbor, time shares per phase, and the throughput of
     /// independent simulations with 1 and 2 threads.
@@ -287,6 +291,7 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Dataset(args)) => dataset(args),
         Some(Command::Predict(args)) => cli_surrogate::predict(&args, cli.morphology.as_deref()),
         Some(Command::Evaluate(args)) => cli_surrogate::evaluate(&args),
+        Some(Command::BenchTwin(args)) => cli_twin_bench::run(&args),
         Some(Command::Bench { case, morphology, repeats, tstop_ms, jobs }) => bench(&case, &morphology, repeats, tstop_ms, jobs),
     }
 }

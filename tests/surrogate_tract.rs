@@ -69,6 +69,10 @@ fn chunked_and_streaming_equal_one_full_run() {
     }
     // streaming in irregular pieces, as the app feeds it
     let mut sp = StreamingPredictor::new(m);
+    // the fixture's graph (explicit Pad nodes, no BatchNorm, one 2-channel head) is not the
+    // training package's TCN export, so it streams on the ONNX backend, and says why
+    assert!(!sp.is_native());
+    assert!(sp.engine_description().contains("native evaluation off"), "{}", sp.engine_description());
     let mut streamed = Prediction::default();
     let mut t = 0usize;
     for (i, n) in [1usize, 1, 2, 5, 6, 7, 8, 33, 1, 100].iter().cycle().enumerate() {
@@ -210,5 +214,44 @@ fn shipped_models_pass_their_parity_vectors_on_tract() {
             }
             None => println!("{}: no parity vector in its metadata", p.display()),
         }
+    }
+}
+
+/// Every shipped model streams on its native evaluation (checked against its parity vector at
+/// load), and the streamed outputs equal tract's full-sequence prediction of the whole raster.
+#[test]
+fn shipped_models_stream_natively_equal_to_full_sequence() {
+    select_tract().expect("tract");
+    let models_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+    let entries = surrogate::list_models(&models_dir).expect("list");
+    assert!(!entries.is_empty(), "no shipped models in {}", models_dir.display());
+    for e in entries {
+        let mut m = SurrogateModel::load(&e.onnx_path, LoadOptions::default()).expect("loads");
+        let native = m.check_native_parity().expect("native parity").expect("shipped models have parity vectors and run natively");
+        println!("{}: native parity max |diff| {:.3e}; {}", e.onnx_path.display(), native.max_abs_diff, m.native_status());
+        assert!(native.max_abs_diff < 1e-4);
+        let n_seg = m.metadata().input_rows.n_segments;
+        let mut state = 99u64;
+        let rows = (0..2 * n_seg)
+            .map(|_| {
+                (0..400u32)
+                    .filter(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        (state >> 33) % 100 == 0
+                    })
+                    .collect()
+            })
+            .collect();
+        let r = InputRaster::from_rows(n_seg, 400, rows).expect("raster");
+        let full = m.predict_raster(&r, &PredictOptions::default()).expect("full");
+        let mut sp = StreamingPredictor::new(m);
+        assert!(sp.is_native(), "{}", sp.engine_description());
+        let mut streamed = Prediction::default();
+        for t in (0..400).step_by(40) {
+            streamed.extend(sp.push_columns(surrogate::predict::dense_columns(&r, t, t + 40).view()).expect("push"));
+        }
+        let d = max_diff(&streamed, &full);
+        println!("{}: native streaming vs tract full sequence: max |diff| {d:.3e}", e.onnx_path.display());
+        assert!(d < 1e-4, "{d}");
     }
 }

@@ -283,7 +283,10 @@ impl TwinWorker {
                 self.snap.threshold = threshold_for_fpr(model.metadata(), SPIKE_FPR).map_err(|e| e.to_string());
                 self.spikes = self.snap.threshold.as_ref().ok().map(|&t| SpikeRuns::new(t));
                 self.snap.state = TwinState::Running(model.metadata().name.clone());
-                self.predictor = Some(StreamingPredictor::new(model));
+                let predictor = StreamingPredictor::new(model);
+                // which evaluation streams: native sparse TCN (verified at load) or the ONNX backend
+                self.snap.backend = Some(predictor.engine_description());
+                self.predictor = Some(predictor);
             }
             Err(e) => self.snap.state = TwinState::Failed(format!("loading {}: {e}", path.display())),
         }

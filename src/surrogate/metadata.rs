@@ -38,6 +38,10 @@ pub struct ModelMetadata {
     pub metrics_held_out: Option<serde_json::Value>,
     #[serde(default)]
     pub parity: Option<Parity>,
+    /// The input protocol of the training data (a `PaperProtocol`, as the dataset manifest
+    /// recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_protocol: Option<serde_json::Value>,
 }
 
 /// Name and shape of an ONNX tensor (`"batch"`, `"time"` or a number per axis).
@@ -123,6 +127,11 @@ pub struct Parity {
 }
 
 impl ModelMetadata {
+    /// The paper protocol the model was trained on, when the metadata records a readable one.
+    pub fn training_protocol(&self) -> Option<crate::stimulus::PaperProtocol> {
+        self.dataset_protocol.clone().and_then(|v| serde_json::from_value(v).ok())
+    }
+
     /// Read and check a metadata file.
     pub fn load(path: &Path) -> Result<ModelMetadata, SurrogateError> {
         let text = std::fs::read_to_string(path).map_err(|e| SurrogateError::io(path, e))?;

@@ -15,6 +15,7 @@ pub mod model;
 pub mod parity;
 pub mod predict;
 pub mod streaming;
+pub mod tcn;
 
 pub use backend::{select_backend, select_tract, selected_backend, Backend, BackendChoice};
 pub use catalog::{default_model, list_models, models_for, Candidate, CatalogEntry};
@@ -24,6 +25,7 @@ pub use model::{LoadOptions, SurrogateModel};
 pub use parity::ParityCheck;
 pub use predict::{threshold_for_fpr, PredictOptions, Prediction};
 pub use streaming::StreamingPredictor;
+pub use tcn::NativeTcn;
 
 use std::path::Path;
 

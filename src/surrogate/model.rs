@@ -3,6 +3,7 @@
 
 use super::backend::{environment, selected_backend, Backend};
 use super::metadata::ModelMetadata;
+use super::tcn::{active_rows_of_dense, NativeTcn};
 use super::SurrogateError;
 use ndarray::{Array2, Array3, ArrayView2};
 use ort::session::builder::GraphOptimizationLevel;
@@ -32,12 +33,35 @@ pub struct SurrogateModel {
     input_name: String,
     /// `Some(T)` when the ONNX input has a fixed time length T.
     fixed_time_ms: Option<usize>,
+    /// The same network evaluated natively (sparse first layer), when its graph is a supported
+    /// TCN and it reproduced the ONNX outputs at load.
+    native: Option<NativeTcn>,
+    /// Why `native` is what it is (shown by `predict` and the app).
+    native_status: String,
 }
 
 impl std::fmt::Debug for SurrogateModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SurrogateModel").field("name", &self.meta.name).field("backend", &self.backend).field("onnx_path", &self.onnx_path).finish()
     }
+}
+
+/// Largest |native − ONNX| accepted on the load-time check (the parity tolerance of the issue).
+pub const NATIVE_TOLERANCE: f32 = 1e-4;
+
+/// A deterministic ~1 %-dense 0/1 input `[rows × ms]`.
+fn pseudo_random_input(rows: usize, ms: usize) -> Array2<f32> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    Array2::from_shape_fn((rows, ms), |_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if x % 100 == 0 {
+            1.0
+        } else {
+            0.0
+        }
+    })
 }
 
 /// `NAME.json` next to `NAME.onnx`.
@@ -71,7 +95,75 @@ impl SurrogateModel {
             .commit_from_file(onnx_path)
             .map_err(|e| onnx_err(e.to_string()))?;
         let (input_name, fixed_time_ms) = check_io(&session, &meta).map_err(onnx_err)?;
-        Ok(SurrogateModel { session, meta, backend, onnx_path: onnx_path.to_path_buf(), input_name, fixed_time_ms })
+        let mut model = SurrogateModel {
+            session,
+            meta,
+            backend,
+            onnx_path: onnx_path.to_path_buf(),
+            input_name,
+            fixed_time_ms,
+            native: None,
+            native_status: String::new(),
+        };
+        model.attach_native();
+        Ok(model)
+    }
+
+    /// Load the native evaluation of the network and keep it only if it reproduces the ONNX
+    /// outputs within [`NATIVE_TOLERANCE`]: on the model's parity vector (the exporting
+    /// framework's outputs) when it ships one, else on this backend's own outputs for a
+    /// pseudo-random ~1 %-dense input of two windows.
+    fn attach_native(&mut self) {
+        let tcn = match NativeTcn::load(&self.onnx_path) {
+            Ok(t) if t.n_rows() == self.n_rows() && t.window_ms() == self.window_ms() => t,
+            Ok(t) => {
+                self.native_status = format!(
+                    "native evaluation off: the graph has {} rows and a {}-ms window, the metadata {} and {}",
+                    t.n_rows(),
+                    t.window_ms(),
+                    self.n_rows(),
+                    self.window_ms()
+                );
+                return;
+            }
+            Err(e) => {
+                self.native_status = format!("native evaluation off: {}", e.message);
+                return;
+            }
+        };
+        let check = match self.parity_arrays() {
+            Ok(Some((x, expected))) => Ok((x, expected, "its parity vector")),
+            Ok(None) => {
+                let x = pseudo_random_input(self.n_rows(), 2 * self.window_ms());
+                self.run_raw(x.view()).map(|y| (x, y, "the ONNX backend's output"))
+            }
+            Err(e) => Err(e),
+        };
+        match check {
+            Ok((x, expected, against)) => match tcn.run(&active_rows_of_dense(x.view())) {
+                Ok(got) => {
+                    let worst = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+                    if got.dim() == expected.dim() && worst <= NATIVE_TOLERANCE {
+                        self.native_status = format!("native sparse TCN, matches {against} within {worst:.1e}");
+                        self.native = Some(tcn);
+                    } else {
+                        self.native_status = format!("native evaluation off: it differs from {against} by {worst:.2e}");
+                    }
+                }
+                Err(e) => self.native_status = format!("native evaluation off: {e}"),
+            },
+            Err(e) => self.native_status = format!("native evaluation off: could not check it ({e})"),
+        }
+    }
+
+    /// The native evaluation of this network, when it is available and verified.
+    pub fn native(&self) -> Option<&NativeTcn> {
+        self.native.as_ref()
+    }
+
+    /// Whether streaming runs natively, and why (for the app and `predict`).
+    pub fn native_status(&self) -> &str {
+        &self.native_status
     }
 
     pub fn metadata(&self) -> &ModelMetadata {

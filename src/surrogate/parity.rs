@@ -28,8 +28,9 @@ fn read_2d(path: &Path, rows: usize) -> Result<Array2<f32>, SurrogateError> {
 }
 
 impl SurrogateModel {
-    /// Run the model's parity vector; `None` when the metadata names none.
-    pub fn check_parity(&mut self) -> Result<Option<ParityCheck>, SurrogateError> {
+    /// The parity input `[rows × T]` and expected raw output `[2 × T]`; `None` when the metadata
+    /// names none.
+    pub fn parity_arrays(&self) -> Result<Option<(Array2<f32>, Array2<f32>)>, SurrogateError> {
         let Some(parity) = self.metadata().parity.clone() else {
             return Ok(None);
         };
@@ -39,6 +40,24 @@ impl SurrogateModel {
         if expected.ncols() != x.ncols() {
             return Err(SurrogateError::Shape(format!("parity input has {} ms, output {}", x.ncols(), expected.ncols())));
         }
+        Ok(Some((x, expected)))
+    }
+
+    /// Run the parity vector through the native evaluation (see [`SurrogateModel::native`]).
+    pub fn check_native_parity(&self) -> Result<Option<ParityCheck>, SurrogateError> {
+        let (Some(tcn), Some((x, expected))) = (self.native(), self.parity_arrays()?) else {
+            return Ok(None);
+        };
+        let got = tcn.run(&super::tcn::active_rows_of_dense(x.view())).map_err(SurrogateError::BadInput)?;
+        let max_abs_diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        Ok(Some(ParityCheck { max_abs_diff, n_ms: x.ncols() }))
+    }
+
+    /// Run the model's parity vector; `None` when the metadata names none.
+    pub fn check_parity(&mut self) -> Result<Option<ParityCheck>, SurrogateError> {
+        let Some((x, expected)) = self.parity_arrays()? else {
+            return Ok(None);
+        };
         let got = self.run_raw(x.view())?;
         let max_abs_diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         Ok(Some(ParityCheck { max_abs_diff, n_ms: x.ncols() }))
