@@ -112,6 +112,17 @@ struct PredictReport<'a> {
     prediction: &'a Prediction,
 }
 
+/// The input raster of a golden-format case's synapses (1-ms bins, the case's tstop).
+pub fn case_raster(case: &Case, segs: &DendriticSegments) -> Result<InputRaster> {
+    let duration_ms = case.sim.tstop.ceil() as u32;
+    let synapses: Vec<SynapseSpec> = case
+        .synapses
+        .iter()
+        .map(|s| SynapseSpec { kind: s.kind, sec: s.sec.clone(), x: s.x, spikes_ms: s.spikes_ms.clone(), paper_seg_index: s.paper_seg_index })
+        .collect();
+    InputRaster::from_synapses(segs, &synapses, duration_ms).with_context(|| format!("converting the synapses of case {} to an input raster", case.name))
+}
+
 pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
     backend(args.onnxruntime.as_deref())?;
     let case = Case::load(&args.case)?;
@@ -132,12 +143,7 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
         eprintln!("warning: {}", model.metadata().rows_only_warning(&cell));
     }
     let duration_ms = case.sim.tstop.ceil() as u32;
-    let synapses: Vec<SynapseSpec> = case
-        .synapses
-        .iter()
-        .map(|s| SynapseSpec { kind: s.kind, sec: s.sec.clone(), x: s.x, spikes_ms: s.spikes_ms.clone(), paper_seg_index: s.paper_seg_index })
-        .collect();
-    let raster = InputRaster::from_synapses(&segs, &synapses, duration_ms).context("converting the case's synapses to an input raster")?;
+    let raster = case_raster(&case, &segs)?;
     let opts = PredictOptions { chunk_ms: args.chunk_ms };
     let t0 = Instant::now();
     let pred = model.predict_raster(&raster, &opts)?;

@@ -5,6 +5,7 @@
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
 
 pub mod app;
+pub mod attribution;
 pub mod biophysics;
 pub mod bench;
 pub mod case;

@@ -7,6 +7,7 @@ use neurotwin::simulate::{self, SimulateConfig};
 use neurotwin::timing::timed;
 use std::path::{Path, PathBuf};
 
+mod cli_attribute;
 mod cli_surrogate;
 mod cli_twin_bench;
 
@@ -105,6 +106,12 @@ enum Command {
     Predict(cli_surrogate::PredictArgs),
     /// The paper's evaluation of a DNN twin on a dataset written by `neurotwin dataset`.
     Evaluate(cli_surrogate::EvaluateArgs),
+    /// Why did the twin predict a spike at T? Occlusion scores of every input row of a case
+    /// (the global --morphology locates synapses), optionally confirmed in the engine.
+    Attribute(cli_attribute::AttributeArgs),
+    /// Deletion faithfulness: over every somatic spike of a run, delete the top-k attributed
+    /// inputs or k random active ones in the engine and count the abolished spikes.
+    Faithfulness(cli_attribute::FaithfulnessArgs),
     /// DNN-twin benchmark: live streaming (native sparse evaluation) and batch prediction on
     /// one core, in multiples of real time, and the time of one occlusion attribution.
     BenchTwin(cli_twin_bench::TwinBenchArgs),
@@ -291,6 +298,8 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Dataset(args)) => dataset(args),
         Some(Command::Predict(args)) => cli_surrogate::predict(&args, cli.morphology.as_deref()),
         Some(Command::Evaluate(args)) => cli_surrogate::evaluate(&args),
+        Some(Command::Attribute(args)) => cli_attribute::attribute_cmd(&args, cli.morphology.as_deref()),
+        Some(Command::Faithfulness(args)) => cli_attribute::faithfulness_cmd(&args, cli.morphology.as_deref()),
         Some(Command::BenchTwin(args)) => cli_twin_bench::run(&args),
         Some(Command::Bench { case, morphology, repeats, tstop_ms, jobs }) => bench(&case, &morphology, repeats, tstop_ms, jobs),
     }

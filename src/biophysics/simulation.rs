@@ -63,6 +63,7 @@ pub struct Stimulus {
 }
 
 /// A cell being simulated.
+#[derive(Clone)]
 pub struct Simulation {
     settings: SimSettings,
     step_index: u64,

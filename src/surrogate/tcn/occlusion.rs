@@ -14,6 +14,8 @@ pub struct RowOcclusion {
     pub n_spikes: usize,
     /// The spike probability at `t_ms` without them.
     pub probability_without: f32,
+    /// The spike logit at `t_ms` without them (discriminates where the probability saturates).
+    pub logit_without: f32,
 }
 
 /// Result of [`NativeTcn::occlude_rows`].
@@ -24,6 +26,8 @@ pub struct Occlusion {
     pub window_from_ms: usize,
     /// The spike probability at `t_ms` with every input.
     pub probability: f32,
+    /// The spike logit at `t_ms` with every input.
+    pub logit: f32,
     /// Every row with at least one spike in the window, in row order.
     pub rows: Vec<RowOcclusion>,
 }
@@ -49,12 +53,11 @@ impl NativeTcn {
         z
     }
 
-    fn probability_from_span(&self, z: Vec<f32>, from: usize, n: usize) -> Result<f32, String> {
+    fn logit_from_span(&self, z: Vec<f32>, from: usize, n: usize) -> Result<f32, String> {
         let h = ndarray::Array2::from_shape_vec((n, self.c0), z).map_err(|e| e.to_string())?;
         let out = self.upper(h, from == 0);
         let last = out.nrows().checked_sub(1).ok_or("empty hidden output")?;
-        let logit = self.spike_logits(out.slice(ndarray::s![last.., ..]))[0];
-        Ok(sigmoid(logit))
+        Ok(self.spike_logits(out.slice(ndarray::s![last.., ..]))[0])
     }
 
     /// The spike probability at `t_ms` for the raster `rows` (sorted spike ms per row).
@@ -64,7 +67,7 @@ impl NativeTcn {
         }
         let from = t_ms.saturating_sub(self.upper_span_ms());
         let z = self.first_layer_span(rows, from, t_ms);
-        self.probability_from_span(z, from, t_ms + 1 - from)
+        self.logit_from_span(z, from, t_ms + 1 - from).map(sigmoid)
     }
 
     /// Occlude, one at a time, every row with spikes in the window ending at `t_ms` (or only
@@ -77,7 +80,7 @@ impl NativeTcn {
         let from = t_ms.saturating_sub(self.upper_span_ms());
         let n = t_ms + 1 - from;
         let base = self.first_layer_span(rows, from, t_ms);
-        let probability = self.probability_from_span(base.clone(), from, n)?;
+        let logit = self.logit_from_span(base.clone(), from, n)?;
         let candidates: Vec<usize> = match only_rows {
             Some(list) => {
                 if let Some(&r) = list.iter().find(|&&r| r >= self.n_rows) {
@@ -96,9 +99,9 @@ impl NativeTcn {
                 for &s in spikes {
                     self.add_spike(&mut z, from, n, r, s as usize, -1.0);
                 }
-                self.probability_from_span(z, from, n).map(|p| RowOcclusion { row: r, n_spikes: spikes.len(), probability_without: p })
+                self.logit_from_span(z, from, n).map(|l| RowOcclusion { row: r, n_spikes: spikes.len(), probability_without: sigmoid(l), logit_without: l })
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Occlusion { t_ms, window_from_ms, probability, rows: rows_out })
+        Ok(Occlusion { t_ms, window_from_ms, probability: sigmoid(logit), logit, rows: rows_out })
     }
 }
