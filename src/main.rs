@@ -37,6 +37,10 @@ struct Cli {
     /// Close the window after the last screenshot.
     #[arg(long)]
     quit_after_screenshot: bool,
+    /// Open "Why did it spike?" and walk through it by itself: select the first somatic spike,
+    /// explain it with the twin, delete the top inputs in the engine and the twin.
+    #[arg(long)]
+    why: bool,
     /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI.
     #[arg(long, value_name = "DIR", default_value = "models")]
     models: PathBuf,
@@ -258,6 +262,7 @@ fn run(cli: Cli) -> Result<()> {
                     print_fps: cli.print_fps,
                 },
                 models_dir: Some(cli.models),
+                why_auto: cli.why,
             };
             let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
             neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))

@@ -110,9 +110,35 @@ impl VoltageColors {
     }
 }
 
+/// Diverging blue–grey–red map for signed values: `t` in [−1, 1] (clamped), 0 a neutral grey;
+/// negative blue (inhibition, opposing a spike), positive red (excitation, supporting it).
+pub fn diverging_rgb(t: f32) -> [u8; 3] {
+    let t = if t.is_finite() { t.clamp(-1.0, 1.0) } else { 0.0 };
+    const MID: [f32; 3] = [0.80, 0.80, 0.80];
+    const NEG: [f32; 3] = [0.13, 0.40, 0.95];
+    const POS: [f32; 3] = [0.90, 0.15, 0.12];
+    let (end, a) = if t < 0.0 { (NEG, -t) } else { (POS, t) };
+    let mix = |i: usize| ((MID[i] + (end[i] - MID[i]) * a) * 255.0).round() as u8;
+    [mix(0), mix(1), mix(2)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diverging_map_is_signed_and_neutral_at_zero() {
+        let [r0, g0, b0] = diverging_rgb(0.0);
+        assert!(r0 == g0 && g0 == b0, "zero is grey");
+        let [r, _, b] = diverging_rgb(1.0);
+        assert!(r > 200 && b < 60, "positive is red");
+        let [r, _, b] = diverging_rgb(-1.0);
+        assert!(b > 200 && r < 60, "negative is blue");
+        assert_eq!(diverging_rgb(5.0), diverging_rgb(1.0));
+        assert_eq!(diverging_rgb(f32::NAN), diverging_rgb(0.0));
+        // monotone: more positive is redder and less blue
+        assert!(diverging_rgb(0.5)[2] > diverging_rgb(0.9)[2]);
+    }
 
     /// Relative luminance (Rec. 709 weights on linearised sRGB).
     fn luminance(c: [u8; 3]) -> f32 {

@@ -33,6 +33,7 @@ fn engine_kind(kind: SynapseKind) -> biophysics::SynapseKind {
 }
 
 /// The Hay 2011 cell simulated live.
+#[derive(Clone)]
 pub struct HayEngineModel {
     sim: Simulation,
     soma_node: usize,
@@ -131,6 +132,10 @@ impl LiveModel for HayEngineModel {
 
     fn set_nmda(&mut self, enabled: bool) {
         self.sim.set_nmda_enabled(enabled);
+    }
+
+    fn boxed_clone(&self) -> Option<Box<dyn LiveModel>> {
+        Some(Box::new(self.clone()))
     }
 
     fn reset(&mut self) {

@@ -36,6 +36,10 @@ pub mod twin_models;
 #[cfg(test)]
 mod twin_tests;
 pub mod view3d;
+pub mod whatif_engine;
+pub mod why;
+#[cfg(test)]
+mod why_tests;
 pub mod worker;
 
 pub use shell::{AppOptions, NeuroTwinApp};

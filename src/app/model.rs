@@ -90,6 +90,12 @@ pub trait LiveModel: Send {
 
     /// Back to t = 0 and the initial (resting) state; keeps synapses, clamp and NMDA setting.
     fn reset(&mut self);
+
+    /// A full copy of the model's state (for what-if re-runs from a checkpoint); `None` when the
+    /// model cannot be copied.
+    fn boxed_clone(&self) -> Option<Box<dyn LiveModel>> {
+        None
+    }
 }
 
 /// Builds a model for a morphology; the app calls it again when a new morphology is opened.

@@ -64,6 +64,9 @@ pub enum Command {
     SetNmda(bool),
     /// Forward the input raster to the deep-network twin (or stop: `None`).
     SetTwin(Option<super::twin_feed::TwinLink>),
+    /// Re-run the engine from the latest checkpoint before the deletion's span to `to_ms`,
+    /// without and with the deletion (the result comes in [`Snapshot::whatif`]).
+    WhatIf { deletion: super::whatif_engine::Deletion, to_ms: f64 },
 }
 
 /// A presynaptic spike shown in the input raster.
@@ -72,6 +75,8 @@ pub struct RasterSpike {
     pub t_ms: f64,
     pub row: u32,
     pub kind: SynapseKind,
+    /// Cable node of the synapse that received it.
+    pub node: u32,
 }
 
 /// Everything the UI draws, as of one moment of simulation time.
@@ -101,6 +106,8 @@ pub struct Snapshot {
     pub model_label: String,
     /// `Some(reason)` when no model is running (the UI still shows the morphology).
     pub no_model: Option<String>,
+    /// The last engine what-if (or why it could not run).
+    pub whatif: Option<Arc<Result<super::whatif_engine::EngineWhatIf, String>>>,
 }
 
 /// Static facts the worker needs besides the model.

@@ -5,7 +5,7 @@
 use super::automation::{Automation, AutomationState};
 use super::export::{write_traces, ScreenRegions};
 use super::model::ModelFactory;
-use super::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel};
+use super::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel, WhyPanel};
 use super::runner::Command;
 use super::scenario::Scenario;
 use super::session::{MorphologySource, Session};
@@ -27,6 +27,9 @@ pub struct AppOptions {
     pub automation: Automation,
     /// Folder of deep-network twins (`models/`); `None`: no twin.
     pub models_dir: Option<PathBuf>,
+    /// Open "Why did it spike?" and walk it by itself: select the first somatic spike, explain
+    /// it with the twin, delete the top inputs (for screenshots and demos).
+    pub why_auto: bool,
 }
 
 pub struct NeuroTwinApp {
@@ -38,6 +41,7 @@ pub struct NeuroTwinApp {
     pub synapses: SynapsePanel,
     pub traces: TracePanel,
     pub files: FilesPanel,
+    pub why: WhyPanel,
     pub show_help: bool,
     /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
     pub message: Option<Result<String, String>>,
@@ -59,6 +63,7 @@ impl NeuroTwinApp {
             synapses: SynapsePanel::default(),
             traces: TracePanel::default(),
             files: FilesPanel::default(),
+            why: WhyPanel::new(options.why_auto),
             show_help: false,
             message: None,
             automation: AutomationState::new(options.automation),
@@ -182,6 +187,7 @@ impl NeuroTwinApp {
             let twin = session.twin.as_ref().map(|t| t.twin.snapshot()).filter(|t| matches!(t.state, super::twin::TwinState::Running(_)));
             self.traces.ui(ui, &snap, twin.as_deref(), &session.placements);
         });
+        self.why.ui(&ctx, session, &mut self.traces, &mut self.view);
         let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             self.view.ui(ui, session);
         });
@@ -219,6 +225,9 @@ impl NeuroTwinApp {
                 );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.selectable_label(self.why.open, "Why did it spike? (W)").clicked() {
+                    self.why.open = !self.why.open;
+                }
                 if ui.button("Help (H)").clicked() {
                     self.show_help = !self.show_help;
                 }

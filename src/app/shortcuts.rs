@@ -6,10 +6,11 @@ use super::shell::NeuroTwinApp;
 use eframe::egui::{self, Key, RichText};
 
 /// (keys, what they do), as shown in the help overlay.
-pub const SHORTCUTS: [(&str, &str); 6] = [
+pub const SHORTCUTS: [(&str, &str); 7] = [
     ("Space", "play / pause"),
     ("R", "reset to t = 0 (synapses and sites stay)"),
     ("F", "fit the view to the cell"),
+    ("W", "\"Why did it spike?\": inputs before a selected time, attribution, what-if, filters"),
     ("Delete", "remove the selected synapse or recording site"),
     ("H or ?", "show / hide this help"),
     ("Esc", "close this help"),
@@ -38,6 +39,9 @@ impl NeuroTwinApp {
         }
         if pressed(Key::F) {
             self.view.request_fit();
+        }
+        if pressed(Key::W) {
+            self.why.open = !self.why.open;
         }
         let Some(session) = self.session.as_mut() else { return };
         if pressed(Key::Space) {

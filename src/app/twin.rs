@@ -8,7 +8,9 @@
 use super::agreement::{agreement, Agreement, Series, SpikeRuns};
 use super::twin_feed::{MsColumn, TwinLink, TwinMsg};
 use crate::stimulus::DendriticSegments;
-use crate::surrogate::{select_backend, threshold_for_fpr, LoadOptions, StreamingPredictor, SurrogateModel};
+use super::why::{InputHistory, TwinWhatIf, WhyRequest};
+use crate::attribution::Attribution;
+use crate::surrogate::{select_backend, threshold_for_fpr, LoadOptions, NativeTcn, StreamingPredictor, SurrogateModel};
 use ndarray::Array2;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -74,6 +76,12 @@ pub struct TwinSnapshot {
     pub cell_spikes_ms: Vec<f64>,
     pub twin_spikes_ms: Vec<f64>,
     pub whole_run: Agreement,
+    /// The running model's native evaluation (first-layer filters, attribution), when verified.
+    pub native: Option<Arc<NativeTcn>>,
+    /// The last attribution asked for, or why it failed.
+    pub explain: Option<Arc<Result<Attribution, String>>>,
+    /// The twin's side of the last what-if.
+    pub what_if: Option<Arc<Result<TwinWhatIf, String>>>,
 }
 
 impl Default for TwinSnapshot {
@@ -91,12 +99,16 @@ impl Default for TwinSnapshot {
             cell_spikes_ms: Vec::new(),
             twin_spikes_ms: Vec::new(),
             whole_run: Agreement::default(),
+            native: None,
+            explain: None,
+            what_if: None,
         }
     }
 }
 
 enum Control {
     Select(Option<PathBuf>),
+    Why(WhyRequest),
 }
 
 /// UI-side handle of the twin thread.
@@ -115,9 +127,16 @@ impl Twin {
         let (ctx, crx) = sync_channel(16);
         let n_rows = 2 * segments.len();
         let latest = Arc::new(Mutex::new(Arc::new(TwinSnapshot::default())));
-        let worker = TwinWorker::new(n_rows, rx, crx, latest.clone());
+        let worker = TwinWorker::new(n_rows, segments.clone(), rx, crx, latest.clone());
         let thread = std::thread::Builder::new().name("neurotwin-twin".into()).spawn(move || worker.run())?;
         Ok((Twin { control: Some(ctx), latest, thread: Some(thread), selected: None }, TwinLink { tx, segments }))
+    }
+
+    /// Ask for an attribution or a what-if (answered in the snapshot).
+    pub fn ask(&self, request: WhyRequest) {
+        if let Some(c) = &self.control {
+            let _ = c.try_send(Control::Why(request));
+        }
     }
 
     /// Run `model` (or nothing: `None`) from the next ms on.
@@ -162,11 +181,15 @@ struct TwinWorker {
     twin_spikes_ms: Vec<f64>,
     whole_run_at: Instant,
     snap: TwinSnapshot,
+    segments: Arc<DendriticSegments>,
+    history: InputHistory,
 }
 
 impl TwinWorker {
-    fn new(n_rows: usize, input: Receiver<TwinMsg>, control: Receiver<Control>, latest: Arc<Mutex<Arc<TwinSnapshot>>>) -> TwinWorker {
+    fn new(n_rows: usize, segments: Arc<DendriticSegments>, input: Receiver<TwinMsg>, control: Receiver<Control>, latest: Arc<Mutex<Arc<TwinSnapshot>>>) -> TwinWorker {
         TwinWorker {
+            segments,
+            history: InputHistory::default(),
             n_rows,
             input,
             control,
@@ -189,6 +212,7 @@ impl TwinWorker {
             loop {
                 match self.control.try_recv() {
                     Ok(Control::Select(m)) => self.select(m),
+                    Ok(Control::Why(r)) => self.why(r),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return,
                 }
@@ -225,8 +249,40 @@ impl TwinWorker {
         }
     }
 
+    fn why(&mut self, request: WhyRequest) {
+        // answer with everything received so far
+        while self.predictor.is_some() && !self.queued.is_empty() {
+            self.predict();
+        }
+        let Some(p) = self.predictor.as_ref() else {
+            let e = Arc::new(Err("the twin is off".to_string()));
+            match request {
+                WhyRequest::Explain { .. } => self.snap.explain = Some(Arc::new(Err("the twin is off".into()))),
+                WhyRequest::WhatIf { .. } => self.snap.what_if = Some(e),
+            }
+            self.publish();
+            return;
+        };
+        let model = p.model();
+        match (&request, model.native()) {
+            (_, None) => {
+                let e = format!("needs the native evaluation, which is off: {}", model.native_status());
+                self.snap.explain = Some(Arc::new(Err(e.clone())));
+                self.snap.what_if = Some(Arc::new(Err(e)));
+            }
+            (WhyRequest::Explain { t_bin }, Some(tcn)) => self.snap.explain = Some(Arc::new(self.history.explain(tcn, &self.segments, *t_bin))),
+            (WhyRequest::WhatIf { .. }, Some(tcn)) => {
+                self.snap.what_if = Some(Arc::new(self.history.what_if(tcn, model.metadata(), self.segments.len(), &request)));
+            }
+        }
+        self.publish();
+    }
+
     /// Forget the outputs; the next column starts the twin afresh.
     fn restart(&mut self) {
+        self.history.clear();
+        self.snap.explain = None;
+        self.snap.what_if = None;
         if let Some(p) = self.predictor.as_mut() {
             p.reset();
         }
@@ -250,6 +306,7 @@ impl TwinWorker {
 
     fn select(&mut self, model: Option<PathBuf>) {
         self.predictor = None;
+        self.snap.native = None;
         self.spikes = None;
         self.restart();
         let Some(path) = model else {
@@ -283,6 +340,7 @@ impl TwinWorker {
                 self.snap.threshold = threshold_for_fpr(model.metadata(), SPIKE_FPR).map_err(|e| e.to_string());
                 self.spikes = self.snap.threshold.as_ref().ok().map(|&t| SpikeRuns::new(t));
                 self.snap.state = TwinState::Running(model.metadata().name.clone());
+                self.snap.native = model.native().cloned().map(Arc::new);
                 let predictor = StreamingPredictor::new(model);
                 // which evaluation streams: native sparse TCN (verified at load) or the ONNX backend
                 self.snap.backend = Some(predictor.engine_description());
@@ -348,6 +406,7 @@ impl TwinWorker {
         for (j, c) in cols.iter().enumerate() {
             let (p, v) = (pred.spike_probability.get(j).copied().unwrap_or(f32::NAN), pred.soma_v_mv.get(j).copied().unwrap_or(f32::NAN));
             self.cell_spikes_ms.extend(&c.cell_spikes_ms);
+            self.history.push(c.bin, &c.rows);
             if let Some(b) = self.spikes.as_mut().and_then(|s| s.push(c.bin, p)) {
                 self.twin_spikes_ms.push(b as f64 + 1.0);
             }

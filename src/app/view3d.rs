@@ -21,6 +21,25 @@ const MARKER_RADIUS_UM: f32 = 2.5;
 const MARKER_MIN_PX: f32 = 5.0;
 pub const BACKGROUND: Color32 = Color32::from_rgb(14, 16, 22);
 
+/// A signed value per Cable node painted instead of the voltage (attribution scores, recent
+/// inputs, first-layer weights), on the diverging map over `[−scale, +scale]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeOverlay {
+    /// Identifies the content (a new value when it changes).
+    pub version: u64,
+    /// Per node; NaN: no value (drawn dim grey).
+    pub values: Vec<f32>,
+    /// Magnitude mapped to the ends of the map (> 0).
+    pub scale: f32,
+    /// Legend title, e.g. "Δ p(spike)".
+    pub label: String,
+    /// Legend labels for the negative and positive ends.
+    pub neg_label: String,
+    pub pos_label: String,
+}
+
+const NO_VALUE_RGB: [u8; 3] = [70, 72, 80];
+
 /// What the pointer is over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hover {
@@ -36,12 +55,16 @@ pub struct View3d {
     /// Minimum on-screen radius of neurites (pixels), so thin dendrites stay visible.
     pub min_radius_px: f32,
     pub hover: Option<Hover>,
+    /// Painted instead of the voltage while `Some`.
+    pub overlay: Option<Arc<NodeOverlay>>,
+    /// A highlighted point (e.g. the input chosen in the "Why?" list), drawn as a white marker.
+    pub highlight_um: Option<[f32; 3]>,
     needs_fit: bool,
     geometry_id: u64,
-    colors_key: Option<(u64, u64, VoltageColors, bool)>,
+    colors_key: Option<(u64, u64, VoltageColors, bool, u64)>,
     colors_version: u64,
     vertex_colors: Arc<Vec<[f32; 4]>>,
-    markers_key: Option<(u64, Option<Selection>)>,
+    markers_key: Option<(u64, Option<Selection>, Option<[u32; 3]>)>,
     markers: Arc<MeshData>,
     markers_colors: Arc<Vec<[f32; 4]>>,
     markers_version: u64,
@@ -56,6 +79,8 @@ impl Default for View3d {
             color_by_voltage: true,
             min_radius_px: 1.5,
             hover: None,
+            overlay: None,
+            highlight_um: None,
             needs_fit: true,
             geometry_id: 0,
             colors_key: None,
@@ -185,7 +210,9 @@ impl View3d {
 
         // Overlays on top of the 3-D picture.
         let painter = ui.painter_at(rect);
-        if self.color_by_voltage && session.runner.has_model() {
+        if let Some(o) = &self.overlay {
+            overlays::diverging_bar(&painter, rect, o);
+        } else if self.color_by_voltage && session.runner.has_model() {
             overlays::color_bar(&painter, rect, &self.colors);
         } else {
             overlays::kind_legend(&painter, rect);
@@ -232,14 +259,25 @@ impl View3d {
 
     /// Recompute per-vertex colours only when the snapshot or the colour settings changed.
     fn update_colors(&mut self, geometry: &NeuronGeometry, node_v_mv: &[f32], seq: u64) {
-        let by_voltage = self.color_by_voltage && !node_v_mv.is_empty();
-        let key = (geometry.id, if by_voltage { seq } else { 0 }, self.colors, by_voltage);
+        let by_voltage = self.color_by_voltage && !node_v_mv.is_empty() && self.overlay.is_none();
+        let overlay_version = self.overlay.as_ref().map_or(0, |o| o.version + 1);
+        let key = (geometry.id, if by_voltage { seq } else { 0 }, self.colors, by_voltage, overlay_version);
         if self.colors_key == Some(key) {
             return;
         }
         self.colors_key = Some(key);
         self.colors_version += 1;
-        let colors = if by_voltage {
+        let colors = if let Some(o) = &self.overlay {
+            let scale = if o.scale > 0.0 && o.scale.is_finite() { o.scale } else { 1.0 };
+            geometry
+                .vertex_node
+                .iter()
+                .map(|&n| match o.values.get(n as usize) {
+                    Some(v) if v.is_finite() => rgba(super::colormap::diverging_rgb(v / scale)),
+                    _ => rgba(NO_VALUE_RGB),
+                })
+                .collect()
+        } else if by_voltage {
             geometry
                 .vertex_node
                 .iter()
@@ -253,7 +291,7 @@ impl View3d {
 
     fn update_markers(&mut self, session: &Session) {
         let p = &session.placements;
-        let key = (p.version, p.selected);
+        let key = (p.version, p.selected, self.highlight_um.map(|h| h.map(f32::to_bits)));
         if self.markers_key == Some(key) {
             return;
         }
@@ -273,6 +311,9 @@ impl View3d {
         }
         for s in &p.sites {
             add(s.at.position_um, s.color, p.selected == Some(Selection::Site(s.key)));
+        }
+        if let Some(h) = self.highlight_um {
+            add(h, Color32::WHITE, true);
         }
         self.markers = Arc::new(mesh);
         self.markers_colors = Arc::new(colors);

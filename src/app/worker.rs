@@ -7,7 +7,8 @@ use super::drives::{BackgroundSettings, Drive};
 use super::model::{IClamp, LiveModel, SynId, SynapseKind};
 use super::runner::{ClampSettings, Command, RasterSpike, RunnerSetup, SiteKey, Snapshot, Speed, SynKey};
 use super::twin_feed::TwinFeed;
-use std::collections::{BTreeMap, VecDeque};
+use super::whatif_engine::{EngineWhatIf, History};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -59,6 +60,11 @@ pub(super) struct Worker {
     background_scratch: Vec<(f64, usize)>,
     /// Forwards the input raster to the deep-network twin's thread, when one is connected.
     twin: Option<TwinFeed>,
+    /// Checkpoints and queued spikes for what-if re-runs.
+    history: History,
+    /// Cable node → dendritic segment (the twin's row of a placed synapse).
+    segment_of_node: HashMap<usize, usize>,
+    whatif: Option<Arc<Result<EngineWhatIf, String>>>,
 }
 
 impl Worker {
@@ -69,6 +75,7 @@ impl Worker {
         latest: Arc<Mutex<Arc<Snapshot>>>,
     ) -> Worker {
         let last_soma_v_mv = model.soma_v_mv();
+        let segment_of_node = setup.background_segments.as_ref().map_or_else(HashMap::new, |s| s.segments.iter().enumerate().map(|(i, g)| (g.node, i)).collect());
         Worker {
             model,
             setup,
@@ -92,7 +99,23 @@ impl Worker {
             achieved_rtf: 0.0,
             background_scratch: Vec::new(),
             twin: None,
+            history: History::default(),
+            segment_of_node,
+            whatif: None,
         }
+    }
+
+    /// The twin's input row of a synapse of `kind` on `node` (`None` off the dendritic segments).
+    fn twin_row(&self, node: usize, kind: SynapseKind) -> Option<u32> {
+        let seg = *self.segment_of_node.get(&node)?;
+        let n_seg = self.segment_of_node.len();
+        Some(if kind == SynapseKind::Excitatory { seg } else { n_seg + seg } as u32)
+    }
+
+    fn what_if(&mut self, deletion: &super::whatif_engine::Deletion, to_ms: f64) {
+        let to = to_ms.min(self.model.t_ms());
+        let steps_per_sample = ((SAMPLE_MS / self.model.dt_ms()).round() as usize).max(1);
+        self.whatif = Some(Arc::new(self.history.rerun(deletion, to, steps_per_sample, SPIKE_THRESHOLD_MV)));
     }
 
     fn n_background_rows(&self) -> u32 {
@@ -179,6 +202,8 @@ impl Worker {
                 self.sites.values_mut().for_each(|(_, t)| t.clear());
                 self.generated_until_ms = 0.0;
                 self.error = None;
+                self.history.clear();
+                self.whatif = None;
                 if let Some(t) = self.twin.as_mut() {
                     t.reset(self.last_soma_v_mv);
                 }
@@ -208,11 +233,13 @@ impl Worker {
                 }
             }
             Command::FireNow(key) => {
+                let twin_row = self.synapses.get(&key).and_then(|s| self.twin_row(s.node, s.kind));
                 if let Some(s) = self.synapses.get(&key) {
                     let t = self.model.t_ms();
                     match self.model.deliver_spike(s.id, t) {
                         Ok(()) => {
-                            self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind });
+                            self.history.queued(t, s.id, twin_row);
+                            self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind, node: s.node as u32 });
                             if let Some(twin) = self.twin.as_mut() {
                                 twin.add_synapse_input(t, s.node, s.kind);
                             }
@@ -233,6 +260,7 @@ impl Worker {
                 let delay_ms = self.model.t_ms();
                 self.set_clamp(Some(ClampSettings { amp_na, delay_ms, dur_ms }));
             }
+            Command::WhatIf { deletion, to_ms } => self.what_if(&deletion, to_ms),
             Command::SetTwin(link) => {
                 self.twin = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
             }
@@ -362,11 +390,13 @@ impl Worker {
         if let Some(t) = self.twin.as_mut() {
             t.flush();
         }
+        self.history.after_chunk(&*self.model, self.generated_until_ms, self.last_soma_v_mv);
     }
 
     fn generate_spikes(&mut self, t0: f64, t1: f64) {
         let mut failed = None;
-        for s in self.synapses.values() {
+        let rows: Vec<Option<u32>> = self.synapses.values().map(|s| self.twin_row(s.node, s.kind)).collect();
+        for (s, &twin_row) in self.synapses.values().zip(&rows) {
             match s.drive.spikes_in(t0, t1) {
                 Ok(spikes) => {
                     for t in spikes {
@@ -374,7 +404,8 @@ impl Worker {
                             failed = Some(format!("drive: {e:#}"));
                             break;
                         }
-                        self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind });
+                        self.history.queued(t, s.id, twin_row);
+                        self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind, node: s.node as u32 });
                         if let Some(twin) = self.twin.as_mut() {
                             twin.add_synapse_input(t, s.node, s.kind);
                         }
@@ -400,7 +431,9 @@ impl Worker {
                     failed = Some(format!("background protocol: {e:#}"));
                     break;
                 }
-                self.raster.push_back(RasterSpike { t_ms: t, row: row as u32, kind });
+                self.history.queued(t, syn, Some(row as u32));
+                let node = self.setup.background_segments.as_ref().and_then(|g| g.segments.get(row % n_seg)).map_or(0, |g| g.node as u32);
+                self.raster.push_back(RasterSpike { t_ms: t, row: row as u32, kind, node });
                 if let Some(twin) = self.twin.as_mut() {
                     twin.add_row(t, row as u32);
                 }
@@ -460,6 +493,7 @@ impl Worker {
             model_label: self.model.label(),
             error: self.error.clone(),
             no_model: None,
+            whatif: self.whatif.clone(),
         };
         let snapshot = Arc::new(snapshot);
         match self.latest.lock() {

@@ -5,8 +5,10 @@ pub mod files;
 pub mod synapses;
 pub mod traces;
 pub mod twin_panel;
+pub mod why_panel;
 
 pub use controls::ControlPanel;
 pub use files::{FileAction, FilesPanel};
 pub use synapses::SynapsePanel;
 pub use traces::TracePanel;
+pub use why_panel::WhyPanel;

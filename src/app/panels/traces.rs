@@ -32,12 +32,25 @@ pub struct TracePanel {
     /// Follow the newest samples (else the plots can be dragged and zoomed freely).
     pub follow: bool,
     raster_texture: Option<egui::TextureHandle>,
+    /// The time clicked on the voltage plot (snapped to a somatic spike within
+    /// [`SNAP_MS`]), for "Why did it spike?".
+    pub selected_t_ms: Option<f64>,
+    /// The receptive field shown before the selected time in the raster (ms).
+    pub selection_window_ms: f64,
 }
+
+/// A click this close to a somatic spike selects the spike (ms).
+pub const SNAP_MS: f64 = 3.0;
 
 impl Default for TracePanel {
     fn default() -> Self {
-        TracePanel { window_ms: 1000.0, follow: true, raster_texture: None }
+        TracePanel { window_ms: 1000.0, follow: true, raster_texture: None, selected_t_ms: None, selection_window_ms: 100.0 }
     }
+}
+
+/// `t_ms`, or the cell's spike nearest to it when one is within [`SNAP_MS`].
+pub fn snap_to_spike(t_ms: f64, spikes_ms: &[f64]) -> f64 {
+    spikes_ms.iter().copied().filter(|s| (s - t_ms).abs() <= SNAP_MS).min_by(|a, b| (a - t_ms).abs().total_cmp(&(b - t_ms).abs())).unwrap_or(t_ms)
 }
 
 /// The raster as an image over [t_start, t_end] × rows: a pixel is coloured when a spike falls in it.
@@ -96,9 +109,14 @@ impl TracePanel {
             v_plot = v_plot.default_x_bounds(t_start, t_end).auto_bounds([false, true]).allow_drag(false).allow_zoom(false).allow_scroll(false);
         }
         let follow = self.follow;
-        v_plot.show(ui, |p| {
+        let selected = self.selected_t_ms;
+        let sel_window = self.selection_window_ms;
+        let v_resp = v_plot.show(ui, |p| {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
+            }
+            if let Some(t) = selected {
+                p.vline(egui_plot::VLine::new("selected", t).color(Color32::WHITE).width(1.0));
             }
             p.line(Line::new("cell soma", snap.soma_v_mv.clone()).color(BIOPHYSICAL_CYAN).width(1.5));
             if !snap.soma_spikes_ms.is_empty() {
@@ -122,7 +140,13 @@ impl TracePanel {
                     p.line(Line::new(name, trace.clone()).color(site.color).width(1.2));
                 }
             }
+            p.pointer_coordinate()
         });
+        if v_resp.response.clicked() {
+            if let Some(c) = v_resp.inner {
+                self.selected_t_ms = Some(snap_to_spike(c.x, &snap.soma_spikes_ms));
+            }
+        }
 
         if let Some(t) = twin {
             self.probability_ui(ui, t, p_height, link, t_start, t_end);
@@ -158,6 +182,12 @@ impl TracePanel {
         r_plot.show(ui, |p| {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
+            }
+            if let Some(t) = selected {
+                // the receptive field before the selected time
+                let shade = Color32::from_rgba_unmultiplied(255, 255, 255, 28);
+                let poly = vec![[t - sel_window, 0.0], [t, 0.0], [t, rows], [t - sel_window, rows]];
+                p.polygon(egui_plot::Polygon::new("window", poly).fill_color(shade).stroke(egui::Stroke::new(1.0, Color32::from_gray(200))));
             }
             match texture {
                 Some(id) => p.image(PlotImage::new("input", id, PlotPoint::new(0.5 * (t_start + t_end), 0.5 * rows), [(t_end - t_start) as f32, rows as f32])),

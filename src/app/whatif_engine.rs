@@ -1,0 +1,148 @@
+//! What-if re-runs of the live engine: the worker keeps copies of the model every
+//! [`CHECKPOINT_EVERY_MS`] (the last [`KEEP_MS`]) and a log of every presynaptic spike it queued
+//! (with the twin's input row it belongs to). A re-run starts from the latest checkpoint whose
+//! queued spikes all precede the edited span, queues the logged spikes again (minus the deleted
+//! ones) and steps the copy exactly as the worker steps the model, sampling the soma at the same
+//! steps, so a re-run without edits reproduces the live trace bit for bit.
+//!
+//! Not replayed: commands given after the checkpoint (clamp, NMDA switch, synapses removed).
+
+use super::model::{LiveModel, SynId};
+use std::collections::VecDeque;
+
+/// A checkpoint is taken every this many ms of simulated time.
+pub const CHECKPOINT_EVERY_MS: f64 = 50.0;
+/// Checkpoints and spikes are kept this long (ms) behind the present.
+pub const KEEP_MS: f64 = 3000.0;
+
+struct Checkpoint {
+    t_ms: f64,
+    /// Spikes before this were already queued in the copy.
+    generated_until_ms: f64,
+    last_soma_v_mv: f64,
+    model: Box<dyn LiveModel>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    t_ms: f64,
+    syn: SynId,
+    /// The twin's input row of the synapse (`None`: not on a dendritic segment).
+    row: Option<u32>,
+}
+
+/// The result of one engine what-if.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineWhatIf {
+    pub checkpoint_ms: f64,
+    pub to_ms: f64,
+    /// Soma samples `[t_ms, v_mv]` without and with the edit.
+    pub original: Vec<[f64; 2]>,
+    pub edited: Vec<[f64; 2]>,
+    pub original_spikes_ms: Vec<f64>,
+    pub edited_spikes_ms: Vec<f64>,
+    /// Presynaptic spikes the edit removed.
+    pub deleted_spikes: usize,
+}
+
+/// Spikes to delete: those of `rows` with t in `[from_ms, to_ms]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Deletion {
+    pub rows: Vec<u32>,
+    pub from_ms: f64,
+    pub to_ms: f64,
+}
+
+impl Deletion {
+    fn matches(&self, q: &Queued) -> bool {
+        q.t_ms >= self.from_ms && q.t_ms <= self.to_ms && q.row.is_some_and(|r| self.rows.contains(&r))
+    }
+}
+
+#[derive(Default)]
+pub(super) struct History {
+    checkpoints: VecDeque<Checkpoint>,
+    log: VecDeque<Queued>,
+    next_checkpoint_ms: f64,
+}
+
+impl History {
+    pub(super) fn clear(&mut self) {
+        self.checkpoints.clear();
+        self.log.clear();
+        self.next_checkpoint_ms = 0.0;
+    }
+
+    /// A spike was queued in the live model.
+    pub(super) fn queued(&mut self, t_ms: f64, syn: SynId, row: Option<u32>) {
+        self.log.push_back(Queued { t_ms, syn, row });
+    }
+
+    /// After a chunk: keep a copy of the model when one is due.
+    pub(super) fn after_chunk(&mut self, model: &dyn LiveModel, generated_until_ms: f64, last_soma_v_mv: f64) {
+        let t = model.t_ms();
+        if t + 1e-9 < self.next_checkpoint_ms {
+            return;
+        }
+        if let Some(copy) = model.boxed_clone() {
+            self.checkpoints.push_back(Checkpoint { t_ms: t, generated_until_ms, last_soma_v_mv, model: copy });
+        }
+        self.next_checkpoint_ms = t + CHECKPOINT_EVERY_MS;
+        while self.checkpoints.len() > 1 && self.checkpoints.get(1).is_some_and(|c| c.t_ms < t - KEEP_MS) {
+            self.checkpoints.pop_front();
+        }
+        let oldest = self.checkpoints.front().map_or(t, |c| c.generated_until_ms);
+        while self.log.front().is_some_and(|q| q.t_ms < oldest) {
+            self.log.pop_front();
+        }
+    }
+
+    /// Re-run from the latest checkpoint before `deletion.from_ms` to `to_ms`, without and with
+    /// the deletion. `sample_every_steps` and `spike_threshold_mv` as the worker's.
+    pub(super) fn rerun(&self, deletion: &Deletion, to_ms: f64, sample_every_steps: usize, spike_threshold_mv: f64) -> Result<EngineWhatIf, String> {
+        let cp = self
+            .checkpoints
+            .iter()
+            .rev()
+            .find(|c| c.generated_until_ms <= deletion.from_ms)
+            .ok_or_else(|| format!("no checkpoint before {:.0} ms (the last {KEEP_MS:.0} ms are kept)", deletion.from_ms))?;
+        let run = |delete: Option<&Deletion>| -> Result<(Vec<[f64; 2]>, Vec<f64>, usize), String> {
+            let mut m = cp.model.boxed_clone().ok_or("the model cannot be copied")?;
+            let mut deleted = 0;
+            for q in self.log.iter().filter(|q| q.t_ms >= cp.generated_until_ms) {
+                if delete.is_some_and(|d| d.matches(q)) {
+                    deleted += 1;
+                    continue;
+                }
+                m.deliver_spike(q.syn, q.t_ms).map_err(|e| e.to_string())?;
+            }
+            let mut trace = vec![[m.t_ms(), m.soma_v_mv()]];
+            let mut spikes = Vec::new();
+            let mut last = cp.last_soma_v_mv;
+            let mut k = 0usize;
+            // whole 1-ms chunks, as the worker advances
+            let steps_per_ms = (1.0 / m.dt_ms()).round().max(1.0) as usize;
+            while m.t_ms() < to_ms - 1e-9 {
+                for j in 1..=steps_per_ms {
+                    m.step(1).map_err(|e| e.to_string())?;
+                    let v = m.soma_v_mv();
+                    if last < spike_threshold_mv && v >= spike_threshold_mv {
+                        spikes.push(m.t_ms());
+                    }
+                    last = v;
+                    if j % sample_every_steps == 0 || j == steps_per_ms {
+                        trace.push([m.t_ms(), v]);
+                    }
+                }
+                k += 1;
+                if k > 100_000 {
+                    return Err("what-if span too long".into());
+                }
+            }
+            Ok((trace, spikes, deleted))
+        };
+        let (original, original_spikes_ms, _) = run(None)?;
+        let (edited, edited_spikes_ms, deleted_spikes) = run(Some(deletion))?;
+        Ok(EngineWhatIf { checkpoint_ms: cp.t_ms, to_ms, original, edited, original_spikes_ms, edited_spikes_ms, deleted_spikes })
+    }
+}
