@@ -237,7 +237,7 @@ fn shipped_models_stream_natively_equal_to_full_sequence() {
                 (0..400u32)
                     .filter(|_| {
                         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                        (state >> 33) % 100 == 0
+                        (state >> 33).is_multiple_of(100)
                     })
                     .collect()
             })

@@ -59,6 +59,9 @@ impl Deletion {
     }
 }
 
+/// Soma samples `[t_ms, v_mv]`, spike times (ms), and spikes deleted, of one re-run.
+type Rerun = (Vec<[f64; 2]>, Vec<f64>, usize);
+
 #[derive(Default)]
 pub(super) struct History {
     checkpoints: VecDeque<Checkpoint>,
@@ -106,7 +109,7 @@ impl History {
             .rev()
             .find(|c| c.generated_until_ms <= deletion.from_ms)
             .ok_or_else(|| format!("no checkpoint before {:.0} ms (the last {KEEP_MS:.0} ms are kept)", deletion.from_ms))?;
-        let run = |delete: Option<&Deletion>| -> Result<(Vec<[f64; 2]>, Vec<f64>, usize), String> {
+        let run = |delete: Option<&Deletion>| -> Result<Rerun, String> {
             let mut m = cp.model.boxed_clone().ok_or("the model cannot be copied")?;
             let mut deleted = 0;
             for q in self.log.iter().filter(|q| q.t_ms >= cp.generated_until_ms) {

@@ -56,7 +56,7 @@ fn pseudo_random_input(rows: usize, ms: usize) -> Array2<f32> {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        if x % 100 == 0 {
+        if x.is_multiple_of(100) {
             1.0
         } else {
             0.0

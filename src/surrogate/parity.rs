@@ -16,6 +16,9 @@ pub struct ParityCheck {
     pub n_ms: usize,
 }
 
+/// A parity vector: input `[rows × T]` and expected raw output `[2 × T]`.
+pub type ParityArrays = (Array2<f32>, Array2<f32>);
+
 fn read_2d(path: &Path, rows: usize) -> Result<Array2<f32>, SurrogateError> {
     let a = read_npy(path)?;
     let NpyData::F32(v) = a.data else {
@@ -30,7 +33,7 @@ fn read_2d(path: &Path, rows: usize) -> Result<Array2<f32>, SurrogateError> {
 impl SurrogateModel {
     /// The parity input `[rows × T]` and expected raw output `[2 × T]`; `None` when the metadata
     /// names none.
-    pub fn parity_arrays(&self) -> Result<Option<(Array2<f32>, Array2<f32>)>, SurrogateError> {
+    pub fn parity_arrays(&self) -> Result<Option<ParityArrays>, SurrogateError> {
         let Some(parity) = self.metadata().parity.clone() else {
             return Ok(None);
         };
