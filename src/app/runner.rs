@@ -64,9 +64,9 @@ pub enum Command {
     SetNmda(bool),
     /// Forward the input raster to the deep-network twin (or stop: `None`).
     SetTwin(Option<super::twin_feed::TwinLink>),
-    /// Re-run the engine from the latest checkpoint before the deletion's span to `to_ms`,
-    /// without and with the deletion (the result comes in [`Snapshot::whatif`]).
-    WhatIf { deletion: super::whatif_engine::Deletion, to_ms: f64 },
+    /// Re-run the engine from the latest checkpoint before the edit to `to_ms`,
+    /// without and with the edit (the result comes in [`Snapshot::whatif`]).
+    WhatIf { edit: super::whatif_engine::Edit, to_ms: f64 },
 }
 
 /// A presynaptic spike shown in the input raster.

@@ -1,4 +1,4 @@
-//! What-if re-runs of the live engine: the worker keeps copies of the model every
+//! What-if re-runs of the live engine (input spikes deleted or added): the worker keeps copies of the model every
 //! [`CHECKPOINT_EVERY_MS`] (the last [`KEEP_MS`]) and a log of every presynaptic spike it queued
 //! (with the twin's input row it belongs to). A re-run starts from the latest checkpoint whose
 //! queued spikes all precede the edited span, queues the logged spikes again (minus the deleted
@@ -41,21 +41,29 @@ pub struct EngineWhatIf {
     pub edited: Vec<[f64; 2]>,
     pub original_spikes_ms: Vec<f64>,
     pub edited_spikes_ms: Vec<f64>,
-    /// Presynaptic spikes the edit removed.
+    /// Presynaptic spikes the edit removed and added.
     pub deleted_spikes: usize,
+    pub added_spikes: usize,
 }
 
-/// Spikes to delete: those of `rows` with t in `[from_ms, to_ms]`.
+/// A what-if edit of the input: delete the spikes of `rows` with t in `[from_ms, to_ms]`, and add
+/// spikes `(row, t_ms)` (at or after `from_ms`).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Deletion {
+pub struct Edit {
     pub rows: Vec<u32>,
     pub from_ms: f64,
     pub to_ms: f64,
+    pub add: Vec<(u32, f64)>,
 }
 
-impl Deletion {
-    fn matches(&self, q: &Queued) -> bool {
+impl Edit {
+    fn deletes(&self, q: &Queued) -> bool {
         q.t_ms >= self.from_ms && q.t_ms <= self.to_ms && q.row.is_some_and(|r| self.rows.contains(&r))
+    }
+
+    /// The earliest time the edit touches (ms).
+    fn start_ms(&self) -> f64 {
+        self.add.iter().map(|a| a.1).fold(self.from_ms, f64::min)
     }
 }
 
@@ -100,24 +108,42 @@ impl History {
         }
     }
 
-    /// Re-run from the latest checkpoint before `deletion.from_ms` to `to_ms`, without and with
-    /// the deletion. `sample_every_steps` and `spike_threshold_mv` as the worker's.
-    pub(super) fn rerun(&self, deletion: &Deletion, to_ms: f64, sample_every_steps: usize, spike_threshold_mv: f64) -> Result<EngineWhatIf, String> {
+    /// The synapse that receives row `row`'s spikes (the latest one logged).
+    fn synapse_of_row(&self, row: u32) -> Option<SynId> {
+        self.log.iter().rev().find(|q| q.row == Some(row)).map(|q| q.syn)
+    }
+
+    /// Re-run from the latest checkpoint before the edit to `to_ms`, without and with the edit.
+    /// `sample_every_steps` and `spike_threshold_mv` as the worker's.
+    pub(super) fn rerun(&self, edit: &Edit, to_ms: f64, sample_every_steps: usize, spike_threshold_mv: f64) -> Result<EngineWhatIf, String> {
+        let start = edit.start_ms();
         let cp = self
             .checkpoints
             .iter()
             .rev()
-            .find(|c| c.generated_until_ms <= deletion.from_ms)
-            .ok_or_else(|| format!("no checkpoint before {:.0} ms (the last {KEEP_MS:.0} ms are kept)", deletion.from_ms))?;
-        let run = |delete: Option<&Deletion>| -> Result<Rerun, String> {
+            .find(|c| c.generated_until_ms <= start)
+            .ok_or_else(|| format!("no checkpoint before {start:.0} ms (the last {KEEP_MS:.0} ms are kept)"))?;
+        let added: Vec<(SynId, f64)> = edit
+            .add
+            .iter()
+            .map(|&(row, t)| {
+                self.synapse_of_row(row).map(|s| (s, t)).ok_or_else(|| format!("input row {row} has no synapse in the engine (switch the background protocol on, or place a synapse there)"))
+            })
+            .collect::<Result<_, _>>()?;
+        let run = |with_edit: bool| -> Result<Rerun, String> {
             let mut m = cp.model.boxed_clone().ok_or("the model cannot be copied")?;
             let mut deleted = 0;
             for q in self.log.iter().filter(|q| q.t_ms >= cp.generated_until_ms) {
-                if delete.is_some_and(|d| d.matches(q)) {
+                if with_edit && edit.deletes(q) {
                     deleted += 1;
                     continue;
                 }
                 m.deliver_spike(q.syn, q.t_ms).map_err(|e| e.to_string())?;
+            }
+            if with_edit {
+                for &(syn, t) in &added {
+                    m.deliver_spike(syn, t).map_err(|e| e.to_string())?;
+                }
             }
             let mut trace = vec![[m.t_ms(), m.soma_v_mv()]];
             let mut spikes = Vec::new();
@@ -144,8 +170,8 @@ impl History {
             }
             Ok((trace, spikes, deleted))
         };
-        let (original, original_spikes_ms, _) = run(None)?;
-        let (edited, edited_spikes_ms, deleted_spikes) = run(Some(deletion))?;
-        Ok(EngineWhatIf { checkpoint_ms: cp.t_ms, to_ms, original, edited, original_spikes_ms, edited_spikes_ms, deleted_spikes })
+        let (original, original_spikes_ms, _) = run(false)?;
+        let (edited, edited_spikes_ms, deleted_spikes) = run(true)?;
+        Ok(EngineWhatIf { checkpoint_ms: cp.t_ms, to_ms, original, edited, original_spikes_ms, edited_spikes_ms, deleted_spikes, added_spikes: added.len() })
     }
 }

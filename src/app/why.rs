@@ -18,9 +18,9 @@ pub const HISTORY_MS: usize = 4000;
 pub enum WhyRequest {
     /// Attribute the spike probability at this bin.
     Explain { t_bin: usize },
-    /// The twin's outputs over `[show_from_bin, until_bin]` with and without the spikes of
-    /// `rows` in `[from_bin, to_bin]`.
-    WhatIf { rows: Vec<usize>, from_bin: usize, to_bin: usize, show_from_bin: usize, until_bin: usize },
+    /// The twin's outputs over `[show_from_bin, until_bin]` with and without the edit: the
+    /// spikes of `rows` in `[from_bin, to_bin]` deleted, and spikes `(row, bin)` added.
+    WhatIf { rows: Vec<usize>, from_bin: usize, to_bin: usize, show_from_bin: usize, until_bin: usize, add: Vec<(usize, usize)> },
 }
 
 /// The twin's side of a what-if.
@@ -117,13 +117,19 @@ impl InputHistory {
 
     /// The twin's outputs with and without the deletion.
     pub fn what_if(&self, tcn: &NativeTcn, meta: &ModelMetadata, n_segments: usize, req: &WhyRequest) -> Result<TwinWhatIf, String> {
-        let WhyRequest::WhatIf { rows, from_bin, to_bin, show_from_bin, until_bin } = req else {
+        let WhyRequest::WhatIf { rows, from_bin, to_bin, show_from_bin, until_bin, add } = req else {
             return Err("not a what-if".into());
         };
         let until = (*until_bin).min(self.end_bin().saturating_sub(1));
         let base = self.base_for(*show_from_bin, tcn.window_ms())?;
         let raster = self.raster(n_segments, base, until + 1)?;
-        let edited = delete_spikes(&raster, rows, from_bin.saturating_sub(base), to_bin.saturating_sub(base)).map_err(|e| e.to_string())?;
+        let mut edited = delete_spikes(&raster, rows, from_bin.saturating_sub(base), to_bin.saturating_sub(base)).map_err(|e| e.to_string())?;
+        for &(row, bin) in add {
+            if bin < base || bin > until {
+                return Err(format!("an added spike at {bin} ms is outside {base}–{until} ms"));
+            }
+            edited.add_spike(row, (bin - base) as u32).map_err(|e| e.to_string())?;
+        }
         let n = until + 1 - base;
         let run = |r: &InputRaster| -> Result<Prediction, String> {
             let raw = tcn.run(&active_rows(r.rows(), 0, n))?;

@@ -8,7 +8,7 @@ use super::runner::{Command, Snapshot};
 use super::session::{MorphologySource, Session};
 use super::shell::{AppOptions, NeuroTwinApp};
 use super::twin::{TwinSnapshot, TwinState};
-use super::whatif_engine::Deletion;
+use super::whatif_engine::Edit;
 use super::why::WhyRequest;
 use crate::attribution::attribute;
 use crate::stimulus::{DendriticSegments, InputRaster};
@@ -55,7 +55,7 @@ fn engine_what_if_without_edits_reproduces_the_live_trace_and_edits_act_after_th
     let live = run_background(&mut s, 400.0);
     assert!(live.raster.len() > 1000);
     let all_exc: Vec<u32> = (0..live.raster_rows / 2).collect();
-    s.runner.send(Command::WhatIf { deletion: Deletion { rows: all_exc, from_ms: 250.0, to_ms: 349.999 }, to_ms: 380.0 });
+    s.runner.send(Command::WhatIf { edit: Edit { rows: all_exc, from_ms: 250.0, to_ms: 349.999, add: Vec::new() }, to_ms: 380.0 });
     let w = wait("the what-if", || s.runner.snapshot().whatif.clone());
     let w = w.as_ref().as_ref().expect("what-if ran");
     assert!(w.checkpoint_ms <= 250.0 && w.checkpoint_ms > 150.0, "checkpoint at {} ms", w.checkpoint_ms);
@@ -77,9 +77,19 @@ fn engine_what_if_without_edits_reproduces_the_live_trace_and_edits_act_after_th
     }
     let late = w.original.iter().zip(&w.edited).filter(|(a, _)| a[0] > 300.0).map(|(a, b)| (a[1] - b[1]).abs()).fold(0.0, f64::max);
     assert!(late > 2.0, "removing all excitation for 100 ms moved the soma by only {late} mV");
+    // adding a burst of 10 spikes on each of 20 basal rows at 300–309 ms depolarises the soma after 300 ms only
+    let add: Vec<(u32, f64)> = (0..20u32).flat_map(|r| (0..10).map(move |k| (r, 300.0 + f64::from(k)))).collect();
+    s.runner.send(Command::WhatIf { edit: Edit { rows: Vec::new(), from_ms: 300.0, to_ms: 300.0, add }, to_ms: 360.0 });
+    let w = wait("the added burst", || s.runner.snapshot().whatif.clone().filter(|w| w.as_ref().as_ref().is_ok_and(|w| w.added_spikes == 200)));
+    let w = w.as_ref().as_ref().expect("what-if ran");
+    for (a, b) in w.original.iter().zip(&w.edited).filter(|(a, _)| a[0] <= 300.0) {
+        assert_eq!(a[1].to_bits(), b[1].to_bits(), "changed before the burst at {} ms", a[0]);
+    }
+    let gain = w.original.iter().zip(&w.edited).filter(|(a, _)| a[0] > 300.0).map(|(a, b)| b[1] - a[1]).fold(f64::MIN, f64::max);
+    assert!(gain > 1.0, "the added burst depolarised the soma by only {gain} mV");
     // a span older than the kept checkpoints is a clear error, not a panic
     s.runner.send(Command::Reset);
-    s.runner.send(Command::WhatIf { deletion: Deletion { rows: vec![1], from_ms: 50.0, to_ms: 60.0 }, to_ms: 70.0 });
+    s.runner.send(Command::WhatIf { edit: Edit { rows: vec![1], from_ms: 50.0, to_ms: 60.0, add: Vec::new() }, to_ms: 70.0 });
     let e = wait("the error", || s.runner.snapshot().whatif.clone().filter(|r| r.is_err()));
     assert!(e.as_ref().as_ref().unwrap_err().contains("checkpoint"));
 }
@@ -118,13 +128,28 @@ fn twin_attribution_and_what_if_equal_the_library_on_the_same_input() {
     // deleting the top row in the twin's what-if gives its occlusion probability
     let top = a.ranking[0].clone();
     let from_bin = a.window_from_ms;
-    s.twin.as_ref().expect("twin").twin.ask(WhyRequest::WhatIf { rows: vec![top.row], from_bin, to_bin: t_bin, show_from_bin: from_bin, until_bin: t_bin + 30 });
+    s.twin.as_ref().expect("twin").twin.ask(WhyRequest::WhatIf { rows: vec![top.row], from_bin, to_bin: t_bin, show_from_bin: from_bin, until_bin: t_bin + 30, add: Vec::new() });
     let w = wait("the twin what-if", || twin_snap(&s).what_if.clone());
     let w = w.as_ref().as_ref().expect("twin what-if");
     assert!((w.p_original - a.probability).abs() < 1e-5, "{} vs {}", w.p_original, a.probability);
     assert!((w.p_edited - top.probability_without).abs() < 1e-5, "{} vs {}", w.p_edited, top.probability_without);
     // before the edited span the twin's outputs are the same
     assert_eq!(w.original.soma_v_mv.first(), w.edited.soma_v_mv.first());
+}
+
+#[test]
+fn a_branch_is_the_section_and_everything_beyond_it() {
+    let s = synthetic_session(false);
+    let segs = DendriticSegments::new(&s.morph, &s.cable).expect("segments");
+    // the first apical section: its branch is the whole apical tree
+    let apic0 = s.morph.sections.iter().position(|x| x.name == "apic[0]").expect("apic[0]");
+    let rows = super::panels::why_panel::branch_rows(&s.morph, &segs, apic0);
+    let n_apical = segs.segments.iter().filter(|g| g.tree == crate::stimulus::Tree::Apical).count();
+    assert_eq!(rows.len(), 2 * n_apical);
+    // a terminal section's branch is its own segments
+    let leaf = (0..s.morph.sections.len()).rev().find(|&i| s.morph.sections.iter().all(|x| x.parent != Some(i))).expect("a leaf");
+    let own = segs.segments.iter().filter(|g| g.section == leaf).count();
+    assert_eq!(super::panels::why_panel::branch_rows(&s.morph, &segs, leaf).len(), 2 * own);
 }
 
 #[test]

@@ -112,10 +112,10 @@ impl Worker {
         Some(if kind == SynapseKind::Excitatory { seg } else { n_seg + seg } as u32)
     }
 
-    fn what_if(&mut self, deletion: &super::whatif_engine::Deletion, to_ms: f64) {
+    fn what_if(&mut self, edit: &super::whatif_engine::Edit, to_ms: f64) {
         let to = to_ms.min(self.model.t_ms());
         let steps_per_sample = ((SAMPLE_MS / self.model.dt_ms()).round() as usize).max(1);
-        self.whatif = Some(Arc::new(self.history.rerun(deletion, to, steps_per_sample, SPIKE_THRESHOLD_MV)));
+        self.whatif = Some(Arc::new(self.history.rerun(edit, to, steps_per_sample, SPIKE_THRESHOLD_MV)));
     }
 
     fn n_background_rows(&self) -> u32 {
@@ -260,7 +260,7 @@ impl Worker {
                 let delay_ms = self.model.t_ms();
                 self.set_clamp(Some(ClampSettings { amp_na, delay_ms, dur_ms }));
             }
-            Command::WhatIf { deletion, to_ms } => self.what_if(&deletion, to_ms),
+            Command::WhatIf { edit, to_ms } => self.what_if(&edit, to_ms),
             Command::SetTwin(link) => {
                 self.twin = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
             }

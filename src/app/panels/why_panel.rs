@@ -13,7 +13,7 @@ use crate::app::runner::{Command, Snapshot};
 use crate::app::session::Session;
 use crate::app::twin::TwinSnapshot;
 use crate::app::view3d::{NodeOverlay, View3d};
-use crate::app::whatif_engine::Deletion;
+use crate::app::whatif_engine::Edit;
 use crate::app::why::WhyRequest;
 use crate::attribution::{spike_bin, Attribution};
 use crate::stimulus::{DendriticSegments, SynKind};
@@ -47,6 +47,11 @@ pub struct WhyPanel {
     /// Recency weighting of the spike-triggered view: exp(−Δt / τ).
     pub recency_tau_ms: f64,
     pub delete_top: usize,
+    /// The deletion span (ms, inclusive); `None`: the twin's window before the selected time.
+    pub span_ms: Option<(f64, f64)>,
+    /// Burst added on the picked input: this many spikes, the last this long before t.
+    pub add_spikes: usize,
+    pub add_before_ms: usize,
     pub filter_channel: usize,
     pub filter_lag_ms: usize,
     pub filter_kind: SynapseKind,
@@ -65,6 +70,9 @@ impl Default for WhyPanel {
             paint: Paint::RecentInputs,
             recency_tau_ms: 20.0,
             delete_top: 20,
+            span_ms: None,
+            add_spikes: 3,
+            add_before_ms: 5,
             filter_channel: 0,
             filter_lag_ms: 0,
             filter_kind: SynapseKind::Excitatory,
@@ -74,6 +82,22 @@ impl Default for WhyPanel {
             segments: None,
         }
     }
+}
+
+/// Input rows (exc and inh) of every segment on `section` and the sections beyond it.
+pub fn branch_rows(morph: &crate::Morphology, segs: &DendriticSegments, section: usize) -> Vec<u32> {
+    let in_branch = |mut s: usize| loop {
+        if s == section {
+            return true;
+        }
+        match morph.sections.get(s).and_then(|x| x.parent) {
+            Some(p) => s = p,
+            None => return false,
+        }
+    };
+    let n = segs.len() as u32;
+    let exc: Vec<u32> = segs.segments.iter().enumerate().filter(|(_, g)| in_branch(g.section)).map(|(i, _)| i as u32).collect();
+    exc.iter().copied().chain(exc.iter().map(|r| r + n)).collect()
 }
 
 /// Per-node values (NaN where no dendritic segment) accumulated from (segment, value) pairs.
@@ -212,7 +236,7 @@ impl WhyPanel {
                 if let Some(Ok(a)) = twin.and_then(|tw| tw.explain.clone()).as_deref() {
                     if a.t_ms == t_bin {
                         let rows: Vec<u32> = a.top_rows(self.delete_top).iter().map(|&r| r as u32).collect();
-                        self.request_what_if(session, rows, t, window_ms);
+                        self.request_what_if(session, rows, t, window_ms, Vec::new());
                         // hold still so the selected spike stays in the traces
                         session.runner.send(Command::Pause);
                         self.auto_stage = 3;
@@ -223,14 +247,26 @@ impl WhyPanel {
         }
     }
 
-    fn request_what_if(&mut self, session: &mut Session, rows: Vec<u32>, t_ms: f64, window_ms: usize) {
+    /// Send one edit to the engine and the twin. `span_ms`: the deletion span (default the window
+    /// before t); `add`: spikes (row, bin) to add.
+    fn request_what_if(&mut self, session: &mut Session, rows: Vec<u32>, t_ms: f64, window_ms: usize, add: Vec<(u32, usize)>) {
         let t_bin = spike_bin(t_ms);
-        let from_bin = (t_bin + 1).saturating_sub(window_ms);
-        let deletion = Deletion { rows: rows.clone(), from_ms: from_bin as f64, to_ms: t_bin as f64 + 0.999 };
-        session.runner.send(Command::WhatIf { deletion, to_ms: t_ms + AFTER_MS });
+        let (from_bin, to_bin) = self.span(t_bin, window_ms);
+        let show_from_bin = add.iter().map(|a| a.1).chain([from_bin]).min().unwrap_or(from_bin);
+        let edit = Edit { rows: rows.clone(), from_ms: from_bin as f64, to_ms: to_bin as f64 + 0.999, add: add.iter().map(|&(r, b)| (r, b as f64)).collect() };
+        session.runner.send(Command::WhatIf { edit, to_ms: t_ms + AFTER_MS });
         if let Some(t) = session.twin.as_ref() {
             let rows = rows.into_iter().map(|r| r as usize).collect();
-            t.twin.ask(WhyRequest::WhatIf { rows, from_bin, to_bin: t_bin, show_from_bin: from_bin, until_bin: t_bin + AFTER_MS as usize });
+            let add = add.into_iter().map(|(r, b)| (r as usize, b)).collect();
+            t.twin.ask(WhyRequest::WhatIf { rows, from_bin, to_bin, show_from_bin, until_bin: t_bin + AFTER_MS as usize, add });
+        }
+    }
+
+    /// The deletion span `[from, to]` (bins): the user's, or the window before t.
+    fn span(&self, t_bin: usize, window_ms: usize) -> (usize, usize) {
+        match self.span_ms {
+            Some((a, b)) if a <= b => (a.max(0.0) as usize, b.max(0.0) as usize),
+            _ => ((t_bin + 1).saturating_sub(window_ms), t_bin),
         }
     }
 
@@ -313,21 +349,67 @@ impl WhyPanel {
         ui.label(RichText::new("What if… (engine re-run from a checkpoint, and the twin)").strong());
         let t_bin = spike_bin(t_ms);
         let explain: Option<Attribution> = twin.and_then(|t| t.explain.as_ref()).and_then(|r| r.as_ref().as_ref().ok().cloned()).filter(|a| a.t_ms == t_bin);
-        let mut request: Option<Vec<u32>> = None;
+        let picked = explain.as_ref().zip(self.picked_rank).and_then(|(a, i)| a.ranking.get(i).cloned());
+        let (from_bin, to_bin) = self.span(t_bin, window_ms);
         ui.horizontal(|ui| {
-            ui.add(egui::DragValue::new(&mut self.delete_top).range(1..=500));
-            if ui.add_enabled(explain.is_some(), egui::Button::new("delete the top inputs")).on_disabled_hover_text("explain this time first").clicked() {
-                request = explain.as_ref().map(|a| a.top_rows(self.delete_top).iter().map(|&r| r as u32).collect());
+            ui.label("delete in");
+            let mut custom = self.span_ms.is_some();
+            let (mut a, mut b) = self.span_ms.unwrap_or((from_bin as f64, to_bin as f64));
+            ui.add(egui::DragValue::new(&mut a).speed(1.0).suffix(" ms"));
+            ui.label("to");
+            ui.add(egui::DragValue::new(&mut b).speed(1.0).suffix(" ms"));
+            if (a, b) != (from_bin as f64, to_bin as f64) {
+                custom = true;
             }
-            if ui.button("delete all inhibition").clicked() {
-                request = Some((segs.len() as u32..2 * segs.len() as u32).collect());
-            }
-            if ui.button("re-run unedited").clicked() {
-                request = Some(Vec::new());
+            if custom {
+                self.span_ms = Some((a.floor(), b.floor()));
+                if ui.small_button("the window").clicked() {
+                    self.span_ms = None;
+                }
             }
         });
-        if let Some(rows) = request {
-            self.request_what_if(session, rows, t_ms, window_ms);
+        let n_seg = segs.len() as u32;
+        let mut request: Option<(Vec<u32>, Vec<(u32, usize)>)> = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.add(egui::DragValue::new(&mut self.delete_top).range(1..=500));
+            if ui.add_enabled(explain.is_some(), egui::Button::new("top inputs")).on_disabled_hover_text("explain this time first").clicked() {
+                request = explain.as_ref().map(|a| (a.top_rows(self.delete_top).iter().map(|&r| r as u32).collect(), Vec::new()));
+            }
+            let picked_hint = "pick an input in the list first";
+            if ui.add_enabled(picked.is_some(), egui::Button::new("the picked input")).on_disabled_hover_text(picked_hint).clicked() {
+                request = picked.as_ref().map(|p| (vec![p.row as u32], Vec::new()));
+            }
+            if ui.add_enabled(picked.is_some(), egui::Button::new("its branch")).on_disabled_hover_text(picked_hint).on_hover_text("every input on the picked input's section and the sections beyond it").clicked() {
+                if let Some(p) = &picked {
+                    let rows = branch_rows(&session.morph, segs, segs.segments[p.segment].section);
+                    request = Some((rows, Vec::new()));
+                }
+            }
+            if ui.button("all inhibition").clicked() {
+                request = Some(((n_seg..2 * n_seg).collect(), Vec::new()));
+            }
+            if ui.button("all excitation").clicked() {
+                request = Some(((0..n_seg).collect(), Vec::new()));
+            }
+            if ui.button("nothing (re-run)").clicked() {
+                request = Some((Vec::new(), Vec::new()));
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("add");
+            ui.add(egui::DragValue::new(&mut self.add_spikes).range(1..=20));
+            ui.label("spikes, 1 ms apart, ending");
+            ui.add(egui::DragValue::new(&mut self.add_before_ms).range(0..=window_ms.saturating_sub(20)).suffix(" ms before t"));
+            if ui.add_enabled(picked.is_some(), egui::Button::new("on the picked input")).on_disabled_hover_text("pick an input in the list first").clicked() {
+                if let Some(p) = &picked {
+                    let end = t_bin.saturating_sub(self.add_before_ms);
+                    let add = (0..self.add_spikes).filter_map(|k| end.checked_sub(k)).map(|b| (p.row as u32, b)).collect();
+                    request = Some((Vec::new(), add));
+                }
+            }
+        });
+        if let Some((rows, add)) = request {
+            self.request_what_if(session, rows, t_ms, window_ms, add);
         }
         let engine = snap.whatif.clone();
         let twin_w = twin.and_then(|t| t.what_if.clone());
@@ -344,7 +426,7 @@ impl WhyPanel {
                         (false, true) => "a spike appears",
                         (false, false) => "no spike either way",
                     };
-                    ui.label(RichText::new(format!("engine: {verdict} ({} input spikes deleted; re-run from {:.0} ms)", w.deleted_spikes, w.checkpoint_ms)).color(BIOPHYSICAL_CYAN));
+                    ui.label(RichText::new(format!("engine: {verdict} ({} input spikes deleted, {} added; re-run from {:.0} ms)", w.deleted_spikes, w.added_spikes, w.checkpoint_ms)).color(BIOPHYSICAL_CYAN));
                 }
                 Err(e) => {
                     ui.colored_label(Color32::from_rgb(255, 170, 60), format!("engine: {e}"));
