@@ -41,6 +41,9 @@ struct Cli {
     /// explain it with the twin, delete the top inputs in the engine and the twin.
     #[arg(long)]
     why: bool,
+    /// With --why: what to paint on the cell at the end (voltage, recent-inputs, attribution, filter).
+    #[arg(long, value_enum, requires = "why")]
+    why_paint: Option<neurotwin::app::panels::why_panel::Paint>,
     /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI.
     #[arg(long, value_name = "DIR", default_value = "models")]
     models: PathBuf,
@@ -263,6 +266,7 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 models_dir: Some(cli.models),
                 why_auto: cli.why,
+                why_paint: cli.why_paint,
             };
             let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
             neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))

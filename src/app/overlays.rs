@@ -42,7 +42,8 @@ pub fn diverging_bar(painter: &Painter, rect: Rect, o: &super::view3d::NodeOverl
     }
     painter.text(Pos2::new(bar.center().x, bar.top() - 8.0), Align2::CENTER_BOTTOM, &o.pos_label, font.clone(), TEXT);
     painter.text(Pos2::new(bar.center().x, bar.bottom() + 8.0), Align2::CENTER_TOP, &o.neg_label, font.clone(), TEXT);
-    painter.text(Pos2::new(bar.center().x, bar.top() - 24.0), Align2::CENTER_BOTTOM, &o.label, FontId::proportional(13.0), TEXT);
+    // right-aligned so long titles stay inside the view
+    painter.text(Pos2::new(rect.right() - 8.0, bar.top() - 24.0), Align2::RIGHT_BOTTOM, &o.label, FontId::proportional(13.0), TEXT);
 }
 
 pub fn color_bar(painter: &Painter, rect: Rect, colors: &VoltageColors) {

@@ -30,6 +30,8 @@ pub struct AppOptions {
     /// Open "Why did it spike?" and walk it by itself: select the first somatic spike, explain
     /// it with the twin, delete the top inputs (for screenshots and demos).
     pub why_auto: bool,
+    /// What the walk-through paints at its end (default the attribution).
+    pub why_paint: Option<super::panels::why_panel::Paint>,
 }
 
 pub struct NeuroTwinApp {
@@ -63,7 +65,7 @@ impl NeuroTwinApp {
             synapses: SynapsePanel::default(),
             traces: TracePanel::default(),
             files: FilesPanel::default(),
-            why: WhyPanel::new(options.why_auto),
+            why: WhyPanel::new(options.why_auto, options.why_paint),
             show_help: false,
             message: None,
             automation: AutomationState::new(options.automation),

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 /// What the 3-D view paints while the window is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(clap::ValueEnum)]
 pub enum Paint {
     Voltage,
     RecentInputs,
@@ -42,6 +43,8 @@ pub struct WhyPanel {
     pub open: bool,
     /// Walk by itself: pick the first somatic spike, explain it, delete its top inputs.
     pub auto: bool,
+    /// What the walk paints at its end (default the attribution).
+    pub auto_paint: Option<Paint>,
     auto_stage: u8,
     pub paint: Paint,
     /// Recency weighting of the spike-triggered view: exp(−Δt / τ).
@@ -66,6 +69,7 @@ impl Default for WhyPanel {
         WhyPanel {
             open: false,
             auto: false,
+            auto_paint: None,
             auto_stage: 0,
             paint: Paint::RecentInputs,
             recency_tau_ms: 20.0,
@@ -135,9 +139,9 @@ pub fn recent_inputs(snap: &Snapshot, n_nodes: usize, t_ms: f64, window_ms: f64,
 }
 
 impl WhyPanel {
-    /// Closed, or open and walking by itself (`auto`).
-    pub fn new(auto: bool) -> WhyPanel {
-        WhyPanel { open: auto, auto, ..WhyPanel::default() }
+    /// Closed, or open and walking by itself (`auto`), ending on `paint`.
+    pub fn new(auto: bool, paint: Option<Paint>) -> WhyPanel {
+        WhyPanel { open: auto, auto, auto_paint: paint, ..WhyPanel::default() }
     }
 
     fn segments(&mut self, session: &Session) -> Option<Arc<DendriticSegments>> {
@@ -239,6 +243,9 @@ impl WhyPanel {
                         self.request_what_if(session, rows, t, window_ms, Vec::new());
                         // hold still so the selected spike stays in the traces
                         session.runner.send(Command::Pause);
+                        if let Some(p) = self.auto_paint {
+                            self.paint = p;
+                        }
                         self.auto_stage = 3;
                     }
                 }
