@@ -36,6 +36,7 @@ def cmd_train(a) -> int:
     ds = Dataset(a.data)
     mcfg = ModelConfig.build(ds.n_rows, depth, width, kernels)
     mcfg.n_dend = a.dend_pcs
+    mcfg.first_rank = a.first_rank
     cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs or 50, steps_per_epoch=a.steps_per_epoch,
                       batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
                       first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction)
@@ -122,6 +123,8 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--dend-pcs", type=int, default=0,
                    help="add the dendritic head: predict this many PCA components of the dendritic voltages (paper: 20; needs dend_v.npy)")
+    p.add_argument("--first-rank", type=int, default=0,
+                   help="factorise the first layer through this many spatial channels (0: full; exported as the equivalent dense Conv)")
     p.add_argument("--first-layer", choices=["auto", "sparse", "dense"], default="auto",
                    help="first-layer implementation for training (auto: sparse on CPU, dense on CUDA; same maths)")
     p.add_argument("--epochs", type=int, help="epochs in the whole run (default 50; with --resume: the run's own)")

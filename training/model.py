@@ -42,12 +42,17 @@ class ModelConfig:
     bn_momentum: float = 0.01  # PyTorch convention (= 1 − Keras' 0.99)
     bn_eps: float = 1e-3  # Keras default
     n_dend: int = 0  # dendritic-voltage PCA components predicted by a third head (0: none)
+    # > 0: the first layer is factorised as rows → first_rank spatial channels → causal conv
+    # (`LowRankCausalConv1d`); it exports as the equivalent dense Conv. 0: a full first layer.
+    first_rank: int = 0
 
     def __post_init__(self):
         if len(self.kernels) != len(self.widths) or not self.kernels:
             raise ValueError("kernels and widths need one entry per layer (≥ 1 layer)")
         if any(k < 1 for k in self.kernels) or any(w < 1 for w in self.widths):
             raise ValueError("kernels and widths must be ≥ 1")
+        if self.first_rank < 0:
+            raise ValueError("first_rank must be ≥ 0")
 
     @property
     def depth(self) -> int:
@@ -62,7 +67,8 @@ class ModelConfig:
     def name(self) -> str:
         """The paper's naming: FCN/TCN_DxWxT."""
         kind = "FCN" if self.depth == 1 or all(k == 1 for k in self.kernels[1:]) else "TCN"
-        return f"{kind}_{self.depth}x{round(np.mean(self.widths))}x{self.window_ms}"
+        rank = f"_r{self.first_rank}" if self.first_rank else ""
+        return f"{kind}_{self.depth}x{round(np.mean(self.widths))}x{self.window_ms}{rank}"
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -110,6 +116,41 @@ class CausalConv1d(nn.Conv1d):
         z = z.view(x.batch, x.length, k, c)
         y = _DiagonalTapSum.apply(z) + self.bias
         return y.transpose(1, 2)  # [B, c, T]
+
+
+class LowRankCausalConv1d(nn.Module):
+    """A first layer whose kernel is factorised, W[c, r, j] = Σ_m T[c, m, j] · S[m, r]: every
+    input row is projected onto `rank` spatial channels (S, rows × rank), then a causal
+    convolution (T, rank → out, kernel k) runs over them. rows·rank + rank·out·k parameters
+    instead of rows·out·k: with ~10² training simulations the full layer memorises its inputs,
+    the factorised one generalises (the summed excitation and inhibition alone already predict
+    most spikes). `weight` is the equivalent dense kernel, which is what the ONNX export writes,
+    so the exported graph (and neurotwin's native evaluation) is the ordinary TCN."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, rank: int):
+        super().__init__()
+        self.spatial = nn.Parameter(torch.empty(rank, in_ch))
+        self.temporal = CausalConv1d(rank, out_ch, kernel)
+        self.kernel_size = (kernel,)
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The equivalent dense kernel [out, rows, k]."""
+        return torch.einsum("cmj,mr->crj", self.temporal.weight, self.spatial)
+
+    @property
+    def bias(self) -> torch.Tensor:
+        return self.temporal.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.temporal(torch.einsum("mr,brt->bmt", self.spatial, x))
+
+    def forward_sparse(self, x: "SparseBatch") -> torch.Tensor:
+        """Same result as ``forward(x.to_dense())``: the projection is an embedding-bag sum of
+        the active rows' spatial vectors per ms."""
+        z = F.embedding_bag(x.rows, self.spatial.t(), x.offsets, mode="sum")  # [B·T, rank]
+        z = z.view(x.batch, x.length, -1).transpose(1, 2)
+        return self.temporal(z)
 
 
 class _DiagonalTapSum(torch.autograd.Function):
@@ -166,10 +207,18 @@ class TCN(nn.Module):
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()
         ch = cfg.n_rows
-        for k, w in zip(cfg.kernels, cfg.widths):
-            conv = CausalConv1d(ch, w, k)
-            _trunc_normal_(conv.weight, cfg.init_std)
-            nn.init.zeros_(conv.bias)
+        for i, (k, w) in enumerate(zip(cfg.kernels, cfg.widths)):
+            if i == 0 and cfg.first_rank:
+                conv = LowRankCausalConv1d(ch, w, k, cfg.first_rank)
+                # the product's spread equals init_std, like a full first layer's
+                s_std = 0.1
+                _trunc_normal_(conv.spatial, s_std)
+                _trunc_normal_(conv.temporal.weight, cfg.init_std / (s_std * np.sqrt(cfg.first_rank)))
+                nn.init.zeros_(conv.temporal.bias)
+            else:
+                conv = CausalConv1d(ch, w, k)
+                _trunc_normal_(conv.weight, cfg.init_std)
+                nn.init.zeros_(conv.bias)
             self.convs.append(conv)
             self.norms.append(nn.BatchNorm1d(w, eps=cfg.bn_eps, momentum=cfg.bn_momentum))
             ch = w
@@ -201,7 +250,8 @@ class TCN(nn.Module):
     def kernel_parameters(self) -> list[nn.Parameter]:
         """Convolution kernels (get the paper's L2 penalty)."""
         heads = [self.spike_head, self.soma_head] + ([self.dend_head] if self.dend_head is not None else [])
-        return [c.weight for c in self.convs] + [h.weight for h in heads]
+        convs = [p for c in self.convs for p in ((c.spatial, c.temporal.weight) if isinstance(c, LowRankCausalConv1d) else (c.weight,))]
+        return convs + [h.weight for h in heads]
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from training.bench import random_sparse
-from training.model import PAPER_BEST_KERNELS, TCN, CausalConv1d, ModelConfig, SparseBatch
+from training.model import PAPER_BEST_KERNELS, TCN, CausalConv1d, LowRankCausalConv1d, ModelConfig, SparseBatch
 
 
 def _random_model(kernels, widths, rows=6, seed=0):
@@ -82,3 +82,46 @@ def test_paper_init():
     m = TCN(ModelConfig.build(40, 2, 8, [5, 3]))
     assert torch.all(m.spike_head.bias == -2.0)
     assert m.convs[0].weight.abs().max() <= 0.004 + 1e-9  # truncated at 2σ, σ = 0.002
+
+
+def test_low_rank_first_layer_sparse_equals_dense_and_its_weight_is_the_product():
+    torch.manual_seed(3)
+    rng = np.random.default_rng(3)
+    conv = LowRankCausalConv1d(30, 7, 9, rank=4)
+    with torch.no_grad():
+        conv.spatial.normal_()
+        conv.temporal.weight.normal_()
+        conv.temporal.bias.normal_()
+    xs = random_sparse(rng, 3, 30, 50, 0.05)
+    xd = torch.from_numpy(xs.to_dense())
+    yd = conv(xd)
+    torch.testing.assert_close(conv.forward_sparse(SparseBatch.from_numpy(xs)), yd, rtol=1e-5, atol=1e-4)
+    # the equivalent dense kernel gives the same layer (this is what the ONNX export writes)
+    dense = CausalConv1d(30, 7, 9)
+    with torch.no_grad():
+        dense.weight.copy_(conv.weight)
+        dense.bias.copy_(conv.bias)
+    torch.testing.assert_close(dense(xd), yd, rtol=1e-5, atol=1e-4)
+    # gradients flow to both factors through the sparse path
+    gy = torch.randn_like(yd)
+    gd = torch.autograd.grad((yd * gy).sum(), [conv.spatial, conv.temporal.weight])
+    gs = torch.autograd.grad((conv.forward_sparse(SparseBatch.from_numpy(xs)) * gy).sum(), [conv.spatial, conv.temporal.weight])
+    for a, b in zip(gs, gd):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-3)
+        assert a.abs().sum() > 0
+
+
+def test_low_rank_model_trains_few_first_layer_parameters_and_exports_a_dense_conv():
+    from training.export import build_onnx
+
+    full = TCN(ModelConfig(n_rows=200, kernels=[20, 5], widths=[16, 16]))
+    low = TCN(ModelConfig(n_rows=200, kernels=[20, 5], widths=[16, 16], first_rank=4))
+    assert low.cfg.name.endswith("_r4")
+    assert low.n_parameters() < full.n_parameters() / 4
+    assert {id(low.convs[0].spatial), id(low.convs[0].temporal.weight)} <= {id(p) for p in low.kernel_parameters()}
+    g = build_onnx(low.eval()).graph
+    w0 = next(t for t in g.initializer if t.name == "conv0.weight")
+    assert list(w0.dims) == [16, 200, 20]
+    assert ModelConfig.from_json({"n_rows": 5, "kernels": [3], "widths": [2]}).first_rank == 0  # older configs
+    with pytest.raises(ValueError):
+        ModelConfig(n_rows=5, kernels=[3], widths=[2], first_rank=-1)
