@@ -112,6 +112,14 @@ def _arch_args(p):
     p.add_argument("--kernels", type=_kernels, help="kernel sizes (ms): one per layer, or 'FIRST,REST'")
 
 
+def _merge(a) -> int:
+    from .merge import merge_datasets
+
+    m = merge_datasets(a.sources, a.out)
+    print(f"{a.out}: {m['definition']['count']} simulations in {len(m['shards'])} shards from {len(a.sources)} datasets")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training", description="Train, evaluate and export the DNN twin of the L5PC (Beniaguev et al. 2021).")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -164,6 +172,11 @@ def main(argv=None) -> int:
     p.add_argument("--duration-ms", type=int, default=700)
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(fn=cmd_synth)
+
+    p = sub.add_parser("merge", help="merge dataset folders of the same cell and protocol (a manifest that points at their shards)")
+    p.add_argument("sources", nargs="+", help="dataset folders, in the order their simulations are numbered")
+    p.add_argument("--out", required=True, help="new folder (gets only manifest.json)")
+    p.set_defaults(fn=_merge)
 
     p = sub.add_parser("bench", help="time training steps on random inputs (dense vs sparse first layer)")
     _arch_args(p)

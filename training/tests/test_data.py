@@ -80,3 +80,24 @@ def test_reader_rejects_other_formats(tmp_path):
     json.dump(m, open(os.path.join(root, "manifest.json"), "w"))
     with pytest.raises(DatasetFormatError):
         Dataset(root)
+
+
+def test_merge_two_datasets_renumbers_and_reads_every_simulation(tmp_path):
+    from training.merge import merge_datasets
+    from training.synthetic import write_synthetic_dataset
+    from training.data import Dataset, DatasetFormatError
+
+    a = write_synthetic_dataset(str(tmp_path / "a"), n_sims=6, n_segments=4, duration_ms=300, sims_per_shard=4, seed=1)
+    b = write_synthetic_dataset(str(tmp_path / "b"), n_sims=5, n_segments=4, duration_ms=300, sims_per_shard=4, seed=2)
+    m = merge_datasets([a, b], str(tmp_path / "ab"))
+    ds = Dataset(str(tmp_path / "ab"))
+    assert ds.sim_indices == list(range(11)) and m["definition"]["count"] == 11
+    merged = ds.load_sims()
+    da, db = Dataset(a).load_sims(), Dataset(b).load_sims()
+    # simulation 6 of the merge is simulation 0 of b
+    assert (merged[6].rows == db[0].rows).all() and (merged[6].soma_v == db[0].soma_v).all()
+    assert (merged[5].ms == da[5].ms).all()
+    # a different cell cannot be merged
+    c = write_synthetic_dataset(str(tmp_path / "c"), n_sims=2, n_segments=5, duration_ms=300, sims_per_shard=4, seed=3)
+    with pytest.raises(DatasetFormatError):
+        merge_datasets([a, c], str(tmp_path / "ac"))
