@@ -64,6 +64,9 @@ pub struct EvaluateArgs {
     /// Threads per inference.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Predict with the ONNX backend even when the model's native evaluation is available.
+    #[arg(long)]
+    onnx: bool,
     /// Write the metrics as JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -269,6 +272,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         first_sim: args.first_sim,
         max_sims: args.max_sims,
         predict: PredictOptions { chunk_ms: args.chunk_ms },
+        native: !args.onnx,
         ..EvalOptions::default()
     };
     let ev = evaluate_dataset(&mut model, &ds, &opts)?;
