@@ -44,6 +44,9 @@ struct Cli {
     /// With --why: what to paint on the cell at the end (voltage, recent-inputs, attribution, filter).
     #[arg(long, value_enum, requires = "why")]
     why_paint: Option<neurotwin::app::panels::why_panel::Paint>,
+    /// Start a teaching demo: epsp, nmda, bac, veto, background or ampa.
+    #[arg(long, value_name = "NAME")]
+    demo: Option<String>,
     /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI.
     #[arg(long, value_name = "DIR", default_value = "models")]
     models: PathBuf,
@@ -250,6 +253,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             let mut screenshots: Vec<(f64, PathBuf)> = cli.screenshot_after_s.into_iter().zip(cli.screenshot).collect();
             screenshots.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let demo = cli.demo.as_deref().map(neurotwin::app::demos::Demo::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
             let morphology = match cli.morphology {
                 Some(path) => MorphologySource::File(path),
                 None => MorphologySource::default_for(&std::env::current_dir().context("reading the working directory")?),
@@ -267,6 +271,7 @@ fn run(cli: Cli) -> Result<()> {
                 models_dir: Some(cli.models),
                 why_auto: cli.why,
                 why_paint: cli.why_paint,
+                demo,
             };
             let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
             neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))

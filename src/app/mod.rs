@@ -11,6 +11,7 @@ pub mod automation;
 pub mod background;
 pub mod camera;
 pub mod colormap;
+pub mod demos;
 pub mod drives;
 pub mod engine_model;
 pub mod export;
@@ -28,6 +29,7 @@ pub mod scenario;
 pub mod session;
 mod shortcuts;
 pub mod shell;
+mod teaching;
 #[cfg(test)]
 mod tests;
 pub mod twin;

@@ -2,7 +2,7 @@
 //! handle that talks to it.
 //!
 //! Commands go in over a bounded channel (`try_send`: the UI never waits; if the worker has
-//! fallen 256 commands behind, the command is dropped and the UI says so). Snapshots come out
+//! fallen 4096 commands behind, the command is dropped and the UI says so). Snapshots come out
 //! latest-wins through a `Mutex<Arc<Snapshot>>` that is held only to swap or clone a pointer, so
 //! neither side ever waits on the other's work.
 
@@ -131,7 +131,8 @@ pub struct Runner {
     pub send_error: Option<String>,
 }
 
-const COMMAND_CAPACITY: usize = 256;
+// Roomy enough for a scenario (or demo) of a few hundred synapses sent in one frame.
+const COMMAND_CAPACITY: usize = 4096;
 
 impl Runner {
     /// Start a worker thread that owns `model`.

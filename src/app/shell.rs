@@ -4,7 +4,9 @@
 
 use super::automation::{Automation, AutomationState};
 use super::export::{write_traces, ScreenRegions};
+use super::demos::Demo;
 use super::model::ModelFactory;
+use super::panels::demo_panel::{demo_list_ui, demo_text_ui, ActiveDemo};
 use super::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel, WhyPanel};
 use super::runner::Command;
 use super::scenario::Scenario;
@@ -32,6 +34,8 @@ pub struct AppOptions {
     pub why_auto: bool,
     /// What the walk-through paints at its end (default the attribution).
     pub why_paint: Option<super::panels::why_panel::Paint>,
+    /// Demo to start once the morphology is open (after any scenario).
+    pub demo: Option<Demo>,
 }
 
 pub struct NeuroTwinApp {
@@ -48,6 +52,8 @@ pub struct NeuroTwinApp {
     /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
     pub message: Option<Result<String, String>>,
     pub automation: AutomationState,
+    /// The demo whose text is shown.
+    pub demo: Option<ActiveDemo>,
     factory: Option<ModelFactory>,
     models_dir: Option<PathBuf>,
     path_text: String,
@@ -69,6 +75,7 @@ impl NeuroTwinApp {
             show_help: false,
             message: None,
             automation: AutomationState::new(options.automation),
+            demo: None,
             factory: options.model_factory,
             models_dir: options.models_dir,
             path_text: String::new(),
@@ -87,6 +94,9 @@ impl NeuroTwinApp {
                 s.runner.send(Command::SetSpeed(app.controls.speed()));
                 s.runner.send(Command::Play);
             }
+        }
+        if let Some(demo) = options.demo {
+            app.start_demo(demo);
         }
         app
     }
@@ -171,8 +181,11 @@ impl NeuroTwinApp {
         };
         let snap = session.runner.snapshot();
         let mut action = None;
+        let mut demo_action = None;
         egui::Panel::right("controls").default_size(380.0).size_range(280.0..=700.0).resizable(true).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.add_enabled_ui(session.runner.has_model(), |ui| demo_action = demo_list_ui(ui));
+                ui.separator();
                 // Without a model the simulation controls would do nothing: show them greyed out.
                 ui.add_enabled_ui(session.runner.has_model(), |ui| self.controls.ui(ui, &mut session.runner));
                 ui.separator();
@@ -189,6 +202,15 @@ impl NeuroTwinApp {
             let twin = session.twin.as_ref().map(|t| t.twin.snapshot()).filter(|t| matches!(t.state, super::twin::TwinState::Running(_)));
             self.traces.ui(ui, &snap, twin.as_deref(), &session.placements);
         });
+        if let Some(active) = &self.demo {
+            let twin_line = self.demo_twin_line();
+            egui::Panel::left("demo_text").default_size(320.0).size_range(220.0..=600.0).resizable(true).show(ui, |ui| {
+                if let Some(a) = demo_text_ui(ui, active, twin_line.as_deref()) {
+                    demo_action = Some(a);
+                }
+            });
+        }
+        let Some(session) = self.session.as_mut() else { return };
         self.why.ui(&ctx, session, &mut self.traces, &mut self.view);
         let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             self.view.ui(ui, session);
@@ -197,6 +219,10 @@ impl NeuroTwinApp {
         if let Some(action) = action {
             self.file_action(&ctx, action);
         }
+        if let Some(a) = demo_action {
+            self.demo_action(a);
+        }
+        self.demo_frame(&snap);
         if snap.playing {
             ctx.request_repaint();
         } else {

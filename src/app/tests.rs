@@ -322,3 +322,49 @@ fn keyboard_shortcuts_play_help_and_delete() {
     h.run_steps(1);
     wait_for(&h.state().session.as_ref().expect("session").runner, |s| !s.playing);
 }
+
+#[test]
+fn a_demo_button_sets_up_plays_pauses_at_its_end_and_closes() {
+    let app = NeuroTwinApp::new(AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(super::engine_model::factory()), ..AppOptions::default() });
+    first_snapshot(&app.session.as_ref().expect("session").runner);
+    let mut h = Harness::builder().with_size([1400.0, 900.0]).build_ui_state(|ui, app: &mut NeuroTwinApp| app.app_ui(ui), app);
+    h.run_steps(2);
+    h.get_by_label(super::demos::Demo::NmdaSpike.title()).click();
+    h.run_steps(2);
+    {
+        let app = h.state();
+        assert_eq!(app.demo.as_ref().map(|d| d.demo), Some(super::demos::Demo::NmdaSpike));
+        let s = app.session.as_ref().expect("session");
+        assert_eq!(s.placements.synapses.len(), super::demos::NMDA_CLUSTER_SIZE);
+        assert_eq!(s.placements.sites.len(), 1);
+        assert_eq!(app.traces.window_ms, 300.0);
+    }
+    assert!(h.query_by_label_contains("Mg2+ block").is_some(), "the demo's text is shown");
+    // the demo plays (0.1× real time) and pauses by itself at 300 ms: go there at full speed
+    h.state_mut().session.as_mut().expect("session").runner.send(super::runner::Command::SetSpeed(super::runner::Speed::Max));
+    let start = Instant::now();
+    loop {
+        h.run_steps(1);
+        let snap = h.state().session.as_ref().expect("session").runner.snapshot();
+        if !snap.playing && snap.t_ms >= 300.0 {
+            assert!(snap.t_ms < 400.0, "paused near the end of the demo: {} ms", snap.t_ms);
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the demo did not pause (t = {} ms)", snap.t_ms);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // the spike-triggered view ("Why did it spike?") on the demo's input: the cluster, all excitatory
+    h.state_mut().traces.selected_t_ms = Some(60.0);
+    h.state_mut().why.open = true;
+    h.state_mut().why.paint = super::panels::why_panel::Paint::RecentInputs;
+    h.run_steps(3);
+    let o = h.state().view.overlay.clone().expect("the 3-D view paints the inputs");
+    assert!(o.values.iter().any(|v| *v > 0.0), "excitatory inputs painted");
+    assert!(!o.values.iter().any(|v| *v < 0.0), "no inhibition in the NMDA demo");
+    h.state_mut().why.open = false;
+    h.run_steps(2);
+    assert!(h.state().view.overlay.is_none(), "back to the voltage colours");
+    h.get_by_label("Close demo").click();
+    h.run_steps(2);
+    assert!(h.state().demo.is_none());
+}

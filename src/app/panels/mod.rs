@@ -1,6 +1,7 @@
 //! Side and bottom panels: small structs with a `ui` method each.
 
 pub mod controls;
+pub mod demo_panel;
 pub mod files;
 pub mod synapses;
 pub mod traces;
