@@ -30,7 +30,7 @@ from onnx import TensorProto, helper, numpy_helper
 from .data import SPIKE_BINNING, Dataset, WindowSource
 from .evaluate import paper_metrics, predict_sims
 from .metrics import jsonable
-from .model import TCN
+from .model import TCN, LowRankCausalConv1d
 from .train import hardware_description, load_model
 
 OPSET = 17
@@ -50,7 +50,14 @@ def build_onnx(model: TCN) -> onnx.ModelProto:
     x = "input"
     for i, (conv, bn) in enumerate(zip(model.convs, model.norms)):
         k = conv.kernel_size[0]
-        w, b = const(f"conv{i}.weight", conv.weight), const(f"conv{i}.bias", conv.bias)
+        if isinstance(conv, LowRankCausalConv1d):
+            # the factorised first layer as two Convs: rows → rank (1×1, no bias), then the causal one
+            s = const(f"conv{i}.spatial", conv.spatial.unsqueeze(-1))
+            nodes.append(helper.make_node("Conv", [x, s], [f"proj{i}"], name=f"proj{i}", kernel_shape=[1]))
+            x = f"proj{i}"
+            w, b = const(f"conv{i}.weight", conv.temporal.weight), const(f"conv{i}.bias", conv.temporal.bias)
+        else:
+            w, b = const(f"conv{i}.weight", conv.weight), const(f"conv{i}.bias", conv.bias)
         nodes.append(helper.make_node("Conv", [x, w, b], [f"conv{i}"], name=f"conv{i}", kernel_shape=[k],
                                       pads=[k - 1, 0], strides=[1], dilations=[1]))
         nodes.append(helper.make_node("Relu", [f"conv{i}"], [f"relu{i}"], name=f"relu{i}"))
@@ -135,6 +142,9 @@ def build_metadata(name: str, model: TCN, run_cfg, ckpt: dict, ds: Dataset, eval
                            "note": "trained as an auxiliary target only; the ONNX model has the spike and soma channels"},
         "architecture": {"name": mcfg.name, "depth": mcfg.depth, "kernels": mcfg.kernels, "widths": mcfg.widths,
                          "layer": "causal Conv1d (left zero padding, stride 1, no dilation) -> ReLU -> BatchNorm",
+                         "first_rank": mcfg.first_rank,
+                         "first_layer": (f"factorised: 1x1 Conv rows -> {mcfg.first_rank} channels (no bias), then the causal Conv"
+                                         if mcfg.first_rank else "dense causal Conv"),
                          "heads": "1x1 conv: spike logit (sigmoid), soma (linear)",
                          "parameters": model.n_parameters()},
         "target_transforms": {"soma": run_cfg.transform().to_json(), "spike_binning": SPIKE_BINNING},

@@ -14,8 +14,8 @@ import os
 
 from .data import Dataset, DatasetFormatError
 
-#: Definition fields allowed to differ between merged datasets.
-VARYING = ("count", "base_seed", "seed_rule")
+#: Definition fields allowed to differ between merged datasets (each shard entry keeps its own size).
+VARYING = ("count", "base_seed", "seed_rule", "sims_per_shard")
 
 
 def merge_datasets(sources: list[str], out: str) -> dict:

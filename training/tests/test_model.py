@@ -111,7 +111,7 @@ def test_low_rank_first_layer_sparse_equals_dense_and_its_weight_is_the_product(
         assert a.abs().sum() > 0
 
 
-def test_low_rank_model_trains_few_first_layer_parameters_and_exports_a_dense_conv():
+def test_low_rank_model_trains_few_first_layer_parameters_and_exports_two_convs():
     from training.export import build_onnx
 
     full = TCN(ModelConfig(n_rows=200, kernels=[20, 5], widths=[16, 16]))
@@ -120,8 +120,35 @@ def test_low_rank_model_trains_few_first_layer_parameters_and_exports_a_dense_co
     assert low.n_parameters() < full.n_parameters() / 4
     assert {id(low.convs[0].spatial), id(low.convs[0].temporal.weight)} <= {id(p) for p in low.kernel_parameters()}
     g = build_onnx(low.eval()).graph
+    # the factorised layer stays factorised in ONNX: a 1×1 Conv to 4 channels, then the causal Conv
+    s0 = next(t for t in g.initializer if t.name == "conv0.spatial")
     w0 = next(t for t in g.initializer if t.name == "conv0.weight")
-    assert list(w0.dims) == [16, 200, 20]
+    assert list(s0.dims) == [4, 200, 1] and list(w0.dims) == [16, 4, 20]
+    assert [n.op_type for n in g.node[:3]] == ["Conv", "Conv", "Relu"]
     assert ModelConfig.from_json({"n_rows": 5, "kernels": [3], "widths": [2]}).first_rank == 0  # older configs
     with pytest.raises(ValueError):
         ModelConfig(n_rows=5, kernels=[3], widths=[2], first_rank=-1)
+
+
+
+def test_low_rank_onnx_equals_torch(tmp_path):
+    import onnxruntime as ort
+    from training.export import build_onnx
+
+    torch.manual_seed(5)
+    m = TCN(ModelConfig(n_rows=30, kernels=[9, 4], widths=[6, 6], first_rank=3))
+    with torch.no_grad():
+        for p in m.parameters():
+            p.normal_(0, 0.5)
+        for bn in m.norms:
+            bn.running_var.uniform_(0.5, 2.0)
+            bn.running_mean.normal_()
+    m.eval()
+    path = tmp_path / "low.onnx"
+    path.write_bytes(build_onnx(m).SerializeToString())
+    x = random_sparse(np.random.default_rng(5), 1, 30, 60, 0.1).to_dense()
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    with torch.no_grad():
+        logit, soma = m(torch.from_numpy(x))
+    expected = np.stack([torch.sigmoid(logit).numpy(), soma.numpy()], axis=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)

@@ -2,9 +2,11 @@
 //! training package exports (`training/export.py`): `input` → [Conv (causal: pads = [k − 1, 0],
 //! stride 1, dilation 1, group 1) → Relu → BatchNormalization] × depth → two 1×1 Conv heads
 //! (spike, soma) → optional Sigmoid on the spike head → Concat(spike, soma, …) along channels.
+//! The first block's Conv may be preceded by a 1×1 projection Conv without bias (the training
+//! package's factorised first layer: rows → rank channels → causal Conv).
 //! Anything else is reported as unsupported, and callers keep using the ONNX backend.
 
-use super::{Affine, HiddenLayer, NativeTcn};
+use super::{Affine, HiddenLayer, LowRankFirst, NativeTcn};
 use ndarray::Array2;
 use prost::Message;
 use std::collections::HashMap;
@@ -82,6 +84,34 @@ fn single_consumer<'a>(g: &Graph<'a>, value: &str, op: &str) -> Result<&'a NodeP
 }
 
 /// A Conv node's weight [c_out, c_in, k] and bias [c_out], after checking it is causal.
+/// The Conv a 1×1 Conv feeds directly, when it does (the factorised first layer).
+fn projection_target<'a>(g: &Graph<'a>, node: &NodeProto) -> Option<&'a NodeProto> {
+    let k1 = ints(node, "kernel_shape").is_some_and(|k| k == [1]);
+    match g.consumers(&node.output[0]).as_slice() {
+        [next] if k1 && next.op_type == "Conv" => Some(next),
+        _ => None,
+    }
+}
+
+/// The weights `[rank, rows, 1]` of the 1×1 projection Conv; it must have no (or a zero) bias.
+fn projection_weights(g: &Graph<'_>, node: &NodeProto) -> Result<Tensor, String> {
+    let w = g.tensor(node.input.get(1).ok_or("projection Conv without weights")?)?;
+    if w.dims.len() != 3 || w.dims[2] != 1 {
+        return Err(format!("projection Conv {} has weight shape {:?}, expected [rank, rows, 1]", node.name, w.dims));
+    }
+    if let Some(b) = node.input.get(2).filter(|b| !b.is_empty()) {
+        if g.tensor(b)?.data.iter().any(|&x| x != 0.0) {
+            return Err(format!("projection Conv {} has a bias (not supported: it would not commute with the causal padding)", node.name));
+        }
+    }
+    let one = |attr: &str| ints(node, attr).is_none_or(|v| v.iter().all(|&x| x == 1));
+    let no_pads = ints(node, "pads").is_none_or(|v| v.iter().all(|&x| x == 0));
+    if !one("strides") || !one("dilations") || !one("group") || !no_pads {
+        return Err(format!("projection Conv {} uses strides, dilations, groups or pads", node.name));
+    }
+    Ok(w)
+}
+
 fn conv_weights(g: &Graph<'_>, node: &NodeProto) -> Result<(Tensor, Vec<f32>), String> {
     let [_, w, rest @ ..] = node.input.as_slice() else {
         return Err(format!("Conv {} has no weight input", node.name));
@@ -142,11 +172,19 @@ fn from_graph(graph: &GraphProto) -> Result<NativeTcn, String> {
     };
     let mut value = (*input).to_string();
     let mut blocks: Vec<(Tensor, Vec<f32>, Affine)> = Vec::new();
+    // a factorised first layer: a 1×1 Conv (rows → rank, no bias) straight into the causal Conv
+    let mut spatial: Option<Tensor> = None;
     loop {
         let consumers = g.consumers(&value);
-        let [conv] = consumers.as_slice() else { break };
+        let [mut conv] = consumers.as_slice() else { break };
         if conv.op_type != "Conv" {
             return Err(format!("{value} feeds {}, expected Conv", conv.op_type));
+        }
+        if blocks.is_empty() && spatial.is_none() {
+            if let Some(next) = projection_target(&g, conv) {
+                spatial = Some(projection_weights(&g, conv)?);
+                conv = next;
+            }
         }
         let (w, bias) = conv_weights(&g, conv)?;
         let relu = single_consumer(&g, &conv.output[0], "Relu")?;
@@ -188,18 +226,42 @@ fn from_graph(graph: &GraphProto) -> Result<NativeTcn, String> {
 
     let mut blocks = blocks.into_iter();
     let (w0, bias0, act0) = blocks.next().ok_or("no first layer")?;
-    let &[c0, n_rows, k0] = w0.dims.as_slice() else {
+    let &[c0, w0_in, k0] = w0.dims.as_slice() else {
         return Err("first layer weight is not 3-D".into());
     };
     // [row][j][c]: one spike adds a contiguous k·c block
-    let mut first_w = vec![0.0f32; n_rows * k0 * c0];
-    for c in 0..c0 {
-        for r in 0..n_rows {
-            for j in 0..k0 {
-                first_w[(r * k0 + j) * c0 + c] = w0.data[(c * n_rows + r) * k0 + j];
+    let (n_rows, first_w, low_rank) = match spatial {
+        None => {
+            let mut first_w = vec![0.0f32; w0_in * k0 * c0];
+            for c in 0..c0 {
+                for r in 0..w0_in {
+                    for j in 0..k0 {
+                        first_w[(r * k0 + j) * c0 + c] = w0.data[(c * w0_in + r) * k0 + j];
+                    }
+                }
             }
+            (w0_in, first_w, None)
         }
-    }
+        Some(sp) => {
+            let (m, rows) = (sp.dims[0], sp.dims[1]);
+            if w0_in != m {
+                return Err(format!("the projection gives {m} channels but the causal Conv takes {w0_in}"));
+            }
+            // the equivalent dense kernel, for occlusion and the filter view: W[r][j][c] = Σ_m T[c, m, j]·S[m, r]
+            let mut first_w = vec![0.0f32; rows * k0 * c0];
+            for r in 0..rows {
+                for j in 0..k0 {
+                    for c in 0..c0 {
+                        first_w[(r * k0 + j) * c0 + c] = (0..m).map(|q| w0.data[(c * m + q) * k0 + j] * sp.data[q * rows + r]).sum();
+                    }
+                }
+            }
+            let spatial_rows = (0..rows).flat_map(|r| (0..m).map(move |q| (r, q))).map(|(r, q)| sp.data[q * rows + r]).collect();
+            let weights = Array2::from_shape_fn((k0 * m, c0), |(ji, o)| w0.data[(o * m + ji % m) * k0 + ji / m]);
+            let temporal = HiddenLayer { k: k0, c_in: m, weights, bias: bias0.clone(), act: act0.clone() };
+            (rows, first_w, Some(LowRankFirst { rank: m, spatial: spatial_rows, temporal }))
+        }
+    };
     let mut hidden = Vec::new();
     let mut c_in = c0;
     for (w, bias, act) in blocks {
@@ -209,8 +271,9 @@ fn from_graph(graph: &GraphProto) -> Result<NativeTcn, String> {
         if ci != c_in {
             return Err(format!("a hidden Conv takes {ci} channels but the previous layer gives {c_in}"));
         }
-        let taps = (0..k).map(|j| Array2::from_shape_fn((c_in, c_out), |(i, o)| w.data[(o * c_in + i) * k + j])).collect();
-        hidden.push(HiddenLayer { k, taps, bias, act });
+        // row j·c_in + i: the weight of input channel i at tap j
+        let weights = Array2::from_shape_fn((k * c_in, c_out), |(ji, o)| w.data[(o * c_in + ji % c_in) * k + ji / c_in]);
+        hidden.push(HiddenLayer { k, c_in, weights, bias, act });
         c_in = c_out;
     }
     Ok(NativeTcn {
@@ -218,6 +281,7 @@ fn from_graph(graph: &GraphProto) -> Result<NativeTcn, String> {
         k0,
         c0,
         first_w,
+        low_rank,
         first_bias: bias0,
         first_act: act0,
         hidden,

@@ -29,15 +29,18 @@ pub(crate) struct Affine {
 #[derive(Debug, Clone)]
 pub(crate) struct HiddenLayer {
     pub k: usize,
-    /// `taps[j]`: `[c_in × c_out]`, the weights applied to the input at t − (k − 1) + j.
-    pub taps: Vec<Array2<f32>>,
+    pub c_in: usize,
+    /// `[(k·c_in) × c_out]`: row `j·c_in + i` holds the weights of input channel i at
+    /// t − (k − 1) + j, so that k consecutive input rows, laid end to end, times this matrix is
+    /// the convolution (one GEMM per chunk instead of k small ones).
+    pub weights: Array2<f32>,
     pub bias: Vec<f32>,
     pub act: Affine,
 }
 
 impl HiddenLayer {
     fn c_in(&self) -> usize {
-        self.taps.first().map_or(0, |t| t.nrows())
+        self.c_in
     }
 
     fn c_out(&self) -> usize {
@@ -48,11 +51,20 @@ impl HiddenLayer {
     /// `[(m − k + 1) × c_out]` after ReLU and the affine norm.
     fn forward_valid(&self, p: ArrayView2<'_, f32>) -> Array2<f32> {
         let n = p.nrows() + 1 - self.k;
-        // bias first, then the taps
-        let mut out = Array2::from_shape_fn((n, self.c_out()), |(_, o)| self.bias[o]);
-        for (j, w) in self.taps.iter().enumerate() {
-            ndarray::linalg::general_mat_mul(1.0, &p.slice(s![j..j + n, ..]), w, 1.0, &mut out);
+        let (k, c) = (self.k, self.c_in);
+        // the k input rows of each output, end to end (`p` is copied to standard layout once)
+        let p = p.as_standard_layout();
+        let mut u = Array2::<f32>::zeros((n, k * c));
+        if let Some(flat) = p.as_slice() {
+            for (t, mut row) in u.rows_mut().into_iter().enumerate() {
+                if let Some(dst) = row.as_slice_mut() {
+                    dst.copy_from_slice(&flat[t * c..(t + k) * c]);
+                }
+            }
         }
+        // bias first, then one GEMM
+        let mut out = Array2::from_shape_fn((n, self.c_out()), |(_, o)| self.bias[o]);
+        ndarray::linalg::general_mat_mul(1.0, &u, &self.weights, 1.0, &mut out);
         activate(&mut out, &self.act);
         out
     }
@@ -71,6 +83,16 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
+/// A factorised first layer: each input row projects onto `rank` channels, then a causal Conv
+/// (with the first block's ReLU and norm) runs over them.
+#[derive(Debug, Clone)]
+pub(crate) struct LowRankFirst {
+    pub rank: usize,
+    /// `[row][rank]`.
+    pub spatial: Vec<f32>,
+    pub temporal: HiddenLayer,
+}
+
 /// A TCN (causal Conv → ReLU → BatchNorm blocks, 1×1 spike and soma heads) ready to run.
 #[derive(Debug, Clone)]
 pub struct NativeTcn {
@@ -78,8 +100,12 @@ pub struct NativeTcn {
     /// First-layer kernel (ms) and width.
     pub(crate) k0: usize,
     pub(crate) c0: usize,
-    /// `[row][j][c]`: tap j of row r applies to the input at t − (k0 − 1) + j.
+    /// `[row][j][c]`: tap j of row r applies to the input at t − (k0 − 1) + j (the equivalent
+    /// dense kernel when the first layer is factorised).
     pub(crate) first_w: Vec<f32>,
+    /// The factorised first layer, which streaming uses instead of `first_w` (far less memory
+    /// traffic per input spike).
+    pub(crate) low_rank: Option<LowRankFirst>,
     pub(crate) first_bias: Vec<f32>,
     pub(crate) first_act: Affine,
     pub(crate) hidden: Vec<HiddenLayer>,
@@ -99,6 +125,8 @@ pub struct TcnState {
     pending: Vec<f32>,
     /// Per hidden layer, its last k − 1 input rows (zeros before t = 0: the graph's padding).
     history: Vec<Array2<f32>>,
+    /// A factorised first layer's last k0 − 1 projected input rows.
+    projected: Array2<f32>,
 }
 
 impl TcnState {
@@ -180,6 +208,7 @@ impl NativeTcn {
             t_ms: 0,
             pending: vec![0.0; self.k0 * self.c0],
             history: self.hidden.iter().map(|l| Array2::zeros((l.k - 1, l.c_in()))).collect(),
+            projected: Array2::zeros((self.k0 - 1, self.low_rank.as_ref().map_or(0, |l| l.rank))),
         }
     }
 
@@ -213,8 +242,25 @@ impl NativeTcn {
     pub fn push(&self, state: &mut TcnState, active: &[Vec<u32>]) -> Result<Array2<f32>, String> {
         self.check_rows(active)?;
         let n = active.len();
+        let mut h = match &self.low_rank {
+            Some(lr) => self.push_low_rank(lr, state, active)?,
+            None => self.push_dense(state, active),
+        };
+        for (layer, hist) in self.hidden.iter().zip(state.history.iter_mut()) {
+            let p = ndarray::concatenate(Axis(0), &[hist.view(), h.view()]).map_err(|e| e.to_string())?;
+            let keep = layer.k - 1;
+            *hist = p.slice(s![p.nrows() - keep.., ..]).to_owned();
+            h = layer.forward_valid(p.view());
+        }
+        state.t_ms += n;
+        Ok(self.heads(h.view()))
+    }
+
+    /// The dense first layer over the next ms, spike by spike into the pending sums. Returns the
+    /// first block's output `[n × c0]` (after ReLU and norm).
+    fn push_dense(&self, state: &mut TcnState, active: &[Vec<u32>]) -> Array2<f32> {
         let (k, c) = (self.k0, self.c0);
-        let mut h = Array2::<f32>::zeros((n, c));
+        let mut h = Array2::<f32>::zeros((active.len(), c));
         for (i, rows) in active.iter().enumerate() {
             let t = state.t_ms + i;
             for &r in rows {
@@ -236,14 +282,27 @@ impl NativeTcn {
             z.fill(0.0);
         }
         activate(&mut h, &self.first_act);
-        for (layer, hist) in self.hidden.iter().zip(state.history.iter_mut()) {
-            let p = ndarray::concatenate(Axis(0), &[hist.view(), h.view()]).map_err(|e| e.to_string())?;
-            let keep = layer.k - 1;
-            *hist = p.slice(s![p.nrows() - keep.., ..]).to_owned();
-            h = layer.forward_valid(p.view());
+        h
+    }
+
+    /// The factorised first layer over the next ms: project each ms's active rows, then the causal
+    /// Conv over the projections with k0 − 1 ms of carried history. Returns the first block's
+    /// output `[n × c0]` (after ReLU and norm).
+    fn push_low_rank(&self, lr: &LowRankFirst, state: &mut TcnState, active: &[Vec<u32>]) -> Result<Array2<f32>, String> {
+        let m = lr.rank;
+        let mut proj = Array2::<f32>::zeros((active.len(), m));
+        for (mut row, rows) in proj.rows_mut().into_iter().zip(active) {
+            if let Some(dst) = row.as_slice_mut() {
+                for &r in rows {
+                    for (o, w) in dst.iter_mut().zip(&lr.spatial[r as usize * m..(r as usize + 1) * m]) {
+                        *o += w;
+                    }
+                }
+            }
         }
-        state.t_ms += n;
-        Ok(self.heads(h.view()))
+        let p = ndarray::concatenate(Axis(0), &[state.projected.view(), proj.view()]).map_err(|e| e.to_string())?;
+        state.projected = p.slice(s![p.nrows() - (self.k0 - 1).., ..]).to_owned();
+        Ok(lr.temporal.forward_valid(p.view()))
     }
 
     /// Evaluate a whole sequence from t = 0.

@@ -113,3 +113,18 @@ fn bad_inputs_are_errors() {
     assert!(e.path.ends_with("junk.onnx"), "{e}");
     assert!(NativeTcn::load(&dir.path().join("missing.onnx")).is_err());
 }
+
+#[test]
+fn the_factorised_first_layer_streams_like_its_dense_equivalent() {
+    let tcn = shipped();
+    let lr = tcn.low_rank.as_ref().expect("the shipped twin has a factorised first layer");
+    assert!(lr.rank < tcn.c0);
+    let mut dense = tcn.clone();
+    dense.low_rank = None;
+    let rows = raster(tcn.n_rows(), 500, 13);
+    let all = active_rows(&rows, 0, 500);
+    let a = tcn.run(&all).expect("low-rank");
+    let b = dense.run(&all).expect("dense");
+    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "factorised vs dense first layer: {worst}");
+}
