@@ -11,16 +11,13 @@ const TEXT: Color32 = Color32::from_gray(220);
 const PANEL_FILL: Color32 = Color32::from_rgba_premultiplied(10, 12, 16, 210);
 
 /// A vertical colour bar at the right edge with ticks every 30 mV (or a nicer step for other ranges).
-/// Legend of a [`super::view3d::NodeOverlay`]: the diverging map from −scale to +scale.
-pub fn diverging_bar(painter: &Painter, rect: Rect, o: &super::view3d::NodeOverlay) {
-    let height = (rect.height() * 0.45).clamp(80.0, 320.0);
-    let bar = Rect::from_min_size(Pos2::new(rect.right() - 62.0, rect.center().y - 0.5 * height), Vec2::new(16.0, height));
-    painter.rect_filled(bar.expand2(Vec2::new(56.0, 44.0)).translate(Vec2::new(-26.0, 4.0)), 6.0, PANEL_FILL);
+/// A vertical colour gradient in `bar`, bottom (t = 0) to top (t = 1), with a frame.
+fn gradient_bar(painter: &Painter, bar: Rect, rgb: impl Fn(f32) -> [u8; 3]) {
     let mut mesh = Mesh::default();
     const STEPS: usize = 48;
     for i in 0..=STEPS {
         let t = i as f32 / STEPS as f32;
-        let [r, g, b] = super::colormap::diverging_rgb(2.0 * t - 1.0);
+        let [r, g, b] = rgb(t);
         let y = bar.bottom() - t * bar.height();
         let c = Color32::from_rgb(r, g, b);
         mesh.colored_vertex(Pos2::new(bar.left(), y), c);
@@ -33,6 +30,14 @@ pub fn diverging_bar(painter: &Painter, rect: Rect, o: &super::view3d::NodeOverl
     }
     painter.add(egui::Shape::mesh(mesh));
     painter.rect_stroke(bar, 0.0, Stroke::new(1.0, Color32::from_gray(160)), StrokeKind::Outside);
+}
+
+/// Legend of a [`super::view3d::NodeOverlay`]: the diverging map from −scale to +scale.
+pub fn diverging_bar(painter: &Painter, rect: Rect, o: &super::view3d::NodeOverlay) {
+    let height = (rect.height() * 0.45).clamp(80.0, 320.0);
+    let bar = Rect::from_min_size(Pos2::new(rect.right() - 62.0, rect.center().y - 0.5 * height), Vec2::new(16.0, height));
+    painter.rect_filled(bar.expand2(Vec2::new(56.0, 44.0)).translate(Vec2::new(-26.0, 4.0)), 6.0, PANEL_FILL);
+    gradient_bar(painter, bar, |t| super::colormap::diverging_rgb(2.0 * t - 1.0));
     let font = FontId::proportional(12.0);
     for (frac, v) in [(0.0, -o.scale), (0.5, 0.0), (1.0, o.scale)] {
         let y = bar.bottom() - frac * bar.height();
@@ -50,23 +55,7 @@ pub fn color_bar(painter: &Painter, rect: Rect, colors: &VoltageColors) {
     let height = (rect.height() * 0.45).clamp(80.0, 320.0);
     let bar = Rect::from_min_size(Pos2::new(rect.right() - 62.0, rect.center().y - 0.5 * height), Vec2::new(16.0, height));
     painter.rect_filled(bar.expand2(Vec2::new(44.0, 30.0)).translate(Vec2::new(-14.0, 4.0)), 6.0, PANEL_FILL);
-    let mut mesh = Mesh::default();
-    const STEPS: usize = 48;
-    for i in 0..=STEPS {
-        let t = i as f32 / STEPS as f32;
-        let [r, g, b] = colors.map.rgb(t);
-        let y = bar.bottom() - t * bar.height();
-        let c = Color32::from_rgb(r, g, b);
-        mesh.colored_vertex(Pos2::new(bar.left(), y), c);
-        mesh.colored_vertex(Pos2::new(bar.right(), y), c);
-        if i > 0 {
-            let k = 2 * i as u32;
-            mesh.add_triangle(k - 2, k - 1, k);
-            mesh.add_triangle(k - 1, k + 1, k);
-        }
-    }
-    painter.add(egui::Shape::mesh(mesh));
-    painter.rect_stroke(bar, 0.0, Stroke::new(1.0, Color32::from_gray(160)), StrokeKind::Outside);
+    gradient_bar(painter, bar, |t| colors.map.rgb(t));
     let span = colors.max_mv - colors.min_mv;
     let step = nice_step(span.abs() / 4.0);
     if step > 0.0 {
