@@ -157,6 +157,7 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
     });
     let spikes = pred.spike_times_ms(threshold);
     println!("model: {} ({} rows, window {} ms), loaded in {load_ms:.1} ms", model.metadata().name, model.n_rows(), model.window_ms());
+    println!("streaming: {}", model.native_status());
     println!(
         "case {}: {duration_ms} ms, {} input spikes; predicted in {predict_ms:.1} ms ({:.0} simulated ms per s)",
         case.name,
