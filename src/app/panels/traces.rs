@@ -6,7 +6,7 @@
 use crate::app::model::SynapseKind;
 use crate::app::placements::{Placements, EXC_COLOR, INH_COLOR};
 use crate::app::runner::Snapshot;
-use crate::app::twin::TwinSnapshot;
+use crate::app::twin::{TwinSnapshot, SPIKE_FPR};
 use super::twin_panel::DNN_MAGENTA;
 use eframe::egui::{self, Color32, Id};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
@@ -224,7 +224,7 @@ impl TracePanel {
             }
             p.line(Line::new("twin spike probability", pts).color(DNN_MAGENTA).width(1.2));
             if let Ok(th) = t.threshold {
-                p.line(Line::new("threshold (FPR 1 %)", vec![[t_start, th], [t_end, th]]).color(DNN_MAGENTA.gamma_multiply(0.5)).style(egui_plot::LineStyle::dashed_loose()));
+                p.line(Line::new(format!("threshold (FPR {} %)", SPIKE_FPR * 100.0), vec![[t_start, th], [t_end, th]]).color(DNN_MAGENTA.gamma_multiply(0.5)).style(egui_plot::LineStyle::dashed_loose()));
             }
         });
     }

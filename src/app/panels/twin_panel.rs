@@ -112,7 +112,7 @@ fn status_ui(ui: &mut egui::Ui, t: &TwinSnapshot, snap: &Snapshot) {
         ui.colored_label(warn, w.as_str());
     }
     match &t.threshold {
-        Ok(th) => ui.label(RichText::new(format!("spike threshold p ≥ {th:.3} (FPR {:.0} %)", SPIKE_FPR * 100.0)).small().weak()),
+        Ok(th) => ui.label(RichText::new(format!("spike threshold p ≥ {th:.3} (FPR {} %)", SPIKE_FPR * 100.0)).small().weak()),
         Err(e) => ui.colored_label(warn, format!("no predicted spikes: {e}")),
     };
 }
