@@ -31,6 +31,10 @@ pub enum Paint {
     Filter,
 }
 
+/// A what-if asked for in the window: input rows whose spikes are deleted in the span, and
+/// spikes (row, bin) added.
+type EditRequest = (Vec<u32>, Vec<(u32, usize)>);
+
 /// The what-if re-runs continue this long after the selected time (ms).
 const AFTER_MS: f64 = 30.0;
 /// Outside [p, 1 − p] the sigmoid is too flat for probability drops: attribution is painted as
@@ -376,7 +380,7 @@ impl WhyPanel {
             }
         });
         let n_seg = segs.len() as u32;
-        let mut request: Option<(Vec<u32>, Vec<(u32, usize)>)> = None;
+        let mut request: Option<EditRequest> = None;
         ui.horizontal_wrapped(|ui| {
             ui.add(egui::DragValue::new(&mut self.delete_top).range(1..=500));
             if ui.add_enabled(explain.is_some(), egui::Button::new("top inputs")).on_disabled_hover_text("explain this time first").clicked() {
