@@ -5,20 +5,22 @@
 //! (click one to mark it in 3-D); and runs what-ifs that delete inputs in both the engine (re-run
 //! from a checkpoint) and the twin, drawn over ghosts of the original traces.
 
-use super::traces::{TracePanel, BIOPHYSICAL_CYAN};
-use super::twin_panel::DNN_MAGENTA;
+mod paint;
+mod whatif;
+
+pub use paint::{branch_rows, recent_inputs};
+
+use super::traces::TracePanel;
 use crate::app::model::SynapseKind;
 use crate::app::placements::{Location, EXC_COLOR, INH_COLOR};
 use crate::app::runner::{Command, Snapshot};
 use crate::app::session::Session;
 use crate::app::twin::TwinSnapshot;
-use crate::app::view3d::{NodeOverlay, View3d};
-use crate::app::whatif_engine::Edit;
+use crate::app::view3d::View3d;
 use crate::app::why::WhyRequest;
-use crate::attribution::{spike_bin, Attribution};
+use crate::attribution::spike_bin;
 use crate::stimulus::{DendriticSegments, SynKind};
 use eframe::egui::{self, Color32, RichText};
-use egui_plot::{Legend, Line, Plot};
 use std::sync::Arc;
 
 /// What the 3-D view paints while the window is open.
@@ -90,56 +92,6 @@ impl Default for WhyPanel {
             segments: None,
         }
     }
-}
-
-/// Input rows (exc and inh) of every segment on `section` and the sections beyond it.
-pub fn branch_rows(morph: &crate::Morphology, segs: &DendriticSegments, section: usize) -> Vec<u32> {
-    let in_branch = |mut s: usize| loop {
-        if s == section {
-            return true;
-        }
-        match morph.sections.get(s).and_then(|x| x.parent) {
-            Some(p) => s = p,
-            None => return false,
-        }
-    };
-    let n = segs.len() as u32;
-    let exc: Vec<u32> = segs.segments.iter().enumerate().filter(|(_, g)| in_branch(g.section)).map(|(i, _)| i as u32).collect();
-    exc.iter().copied().chain(exc.iter().map(|r| r + n)).collect()
-}
-
-/// Per-node values (NaN where no dendritic segment) accumulated from (segment, value) pairs.
-fn node_values(n_nodes: usize, segs: &DendriticSegments, items: impl Iterator<Item = (usize, f32)>) -> Vec<f32> {
-    let mut v = vec![f32::NAN; n_nodes];
-    for s in &segs.segments {
-        if let Some(x) = v.get_mut(s.node) {
-            *x = 0.0;
-        }
-    }
-    for (seg, val) in items {
-        if let Some(x) = segs.segments.get(seg).and_then(|s| v.get_mut(s.node)) {
-            *x += val;
-        }
-    }
-    v
-}
-
-fn max_abs(v: &[f32]) -> f32 {
-    v.iter().filter(|x| x.is_finite()).fold(0.0f32, |m, x| m.max(x.abs()))
-}
-
-/// The spike-triggered view: every input spike in `[t − window, t]` adds exp(−(t − t_s)/τ) to its
-/// node, positive for excitation and negative for inhibition.
-pub fn recent_inputs(snap: &Snapshot, n_nodes: usize, t_ms: f64, window_ms: f64, tau_ms: f64) -> Vec<f32> {
-    let mut v = vec![f32::NAN; n_nodes];
-    for s in snap.raster.iter().filter(|s| s.t_ms <= t_ms && s.t_ms > t_ms - window_ms) {
-        let w = (-(t_ms - s.t_ms) / tau_ms.max(1e-3)).exp() as f32;
-        if let Some(x) = v.get_mut(s.node as usize) {
-            let signed = if s.kind == SynapseKind::Excitatory { w } else { -w };
-            *x = if x.is_nan() { signed } else { *x + signed };
-        }
-    }
-    v
 }
 
 impl WhyPanel {
@@ -258,29 +210,6 @@ impl WhyPanel {
         }
     }
 
-    /// Send one edit to the engine and the twin. `span_ms`: the deletion span (default the window
-    /// before t); `add`: spikes (row, bin) to add.
-    fn request_what_if(&mut self, session: &mut Session, rows: Vec<u32>, t_ms: f64, window_ms: usize, add: Vec<(u32, usize)>) {
-        let t_bin = spike_bin(t_ms);
-        let (from_bin, to_bin) = self.span(t_bin, window_ms);
-        let show_from_bin = add.iter().map(|a| a.1).chain([from_bin]).min().unwrap_or(from_bin);
-        let edit = Edit { rows: rows.clone(), from_ms: from_bin as f64, to_ms: to_bin as f64 + 0.999, add: add.iter().map(|&(r, b)| (r, b as f64)).collect() };
-        session.runner.send(Command::WhatIf { edit, to_ms: t_ms + AFTER_MS });
-        if let Some(t) = session.twin.as_ref() {
-            let rows = rows.into_iter().map(|r| r as usize).collect();
-            let add = add.into_iter().map(|(r, b)| (r as usize, b)).collect();
-            t.twin.ask(WhyRequest::WhatIf { rows, from_bin, to_bin, show_from_bin, until_bin: t_bin + AFTER_MS as usize, add });
-        }
-    }
-
-    /// The deletion span `[from, to]` (bins): the user's, or the window before t.
-    fn span(&self, t_bin: usize, window_ms: usize) -> (usize, usize) {
-        match self.span_ms {
-            Some((a, b)) if a <= b => (a.max(0.0) as usize, b.max(0.0) as usize),
-            _ => ((t_bin + 1).saturating_sub(window_ms), t_bin),
-        }
-    }
-
     fn selection_ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, traces: &mut TracePanel, window_ms: usize) {
         ui.horizontal(|ui| {
             ui.label("time");
@@ -353,171 +282,6 @@ impl WhyPanel {
                 });
             }
         }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn what_if_ui(&mut self, ui: &mut egui::Ui, session: &mut Session, twin: Option<&TwinSnapshot>, snap: &Snapshot, segs: &DendriticSegments, t_ms: f64, window_ms: usize) {
-        ui.label(RichText::new("What if… (engine re-run from a checkpoint, and the twin)").strong());
-        let t_bin = spike_bin(t_ms);
-        let explain: Option<Attribution> = twin.and_then(|t| t.explain.as_ref()).and_then(|r| r.as_ref().as_ref().ok().cloned()).filter(|a| a.t_ms == t_bin);
-        let picked = explain.as_ref().zip(self.picked_rank).and_then(|(a, i)| a.ranking.get(i).cloned());
-        let (from_bin, to_bin) = self.span(t_bin, window_ms);
-        ui.horizontal(|ui| {
-            ui.label("delete in");
-            let mut custom = self.span_ms.is_some();
-            let (mut a, mut b) = self.span_ms.unwrap_or((from_bin as f64, to_bin as f64));
-            ui.add(egui::DragValue::new(&mut a).speed(1.0).suffix(" ms"));
-            ui.label("to");
-            ui.add(egui::DragValue::new(&mut b).speed(1.0).suffix(" ms"));
-            if (a, b) != (from_bin as f64, to_bin as f64) {
-                custom = true;
-            }
-            if custom {
-                self.span_ms = Some((a.floor(), b.floor()));
-                if ui.small_button("the window").clicked() {
-                    self.span_ms = None;
-                }
-            }
-        });
-        let n_seg = segs.len() as u32;
-        let mut request: Option<EditRequest> = None;
-        ui.horizontal_wrapped(|ui| {
-            ui.add(egui::DragValue::new(&mut self.delete_top).range(1..=500));
-            if ui.add_enabled(explain.is_some(), egui::Button::new("top inputs")).on_disabled_hover_text("explain this time first").clicked() {
-                request = explain.as_ref().map(|a| (a.top_rows(self.delete_top).iter().map(|&r| r as u32).collect(), Vec::new()));
-            }
-            let picked_hint = "pick an input in the list first";
-            if ui.add_enabled(picked.is_some(), egui::Button::new("the picked input")).on_disabled_hover_text(picked_hint).clicked() {
-                request = picked.as_ref().map(|p| (vec![p.row as u32], Vec::new()));
-            }
-            if ui.add_enabled(picked.is_some(), egui::Button::new("its branch")).on_disabled_hover_text(picked_hint).on_hover_text("every input on the picked input's section and the sections beyond it").clicked() {
-                if let Some(p) = &picked {
-                    let rows = branch_rows(&session.morph, segs, segs.segments[p.segment].section);
-                    request = Some((rows, Vec::new()));
-                }
-            }
-            if ui.button("all inhibition").clicked() {
-                request = Some(((n_seg..2 * n_seg).collect(), Vec::new()));
-            }
-            if ui.button("all excitation").clicked() {
-                request = Some(((0..n_seg).collect(), Vec::new()));
-            }
-            if ui.button("nothing (re-run)").clicked() {
-                request = Some((Vec::new(), Vec::new()));
-            }
-        });
-        ui.horizontal(|ui| {
-            ui.label("add");
-            ui.add(egui::DragValue::new(&mut self.add_spikes).range(1..=20));
-            ui.label("spikes, 1 ms apart, ending");
-            ui.add(egui::DragValue::new(&mut self.add_before_ms).range(0..=window_ms.saturating_sub(20)).suffix(" ms before t"));
-            if ui.add_enabled(picked.is_some(), egui::Button::new("on the picked input")).on_disabled_hover_text("pick an input in the list first").clicked() {
-                if let Some(p) = &picked {
-                    let end = t_bin.saturating_sub(self.add_before_ms);
-                    let add = (0..self.add_spikes).filter_map(|k| end.checked_sub(k)).map(|b| (p.row as u32, b)).collect();
-                    request = Some((Vec::new(), add));
-                }
-            }
-        });
-        if let Some((rows, add)) = request {
-            self.request_what_if(session, rows, t_ms, window_ms, add);
-        }
-        let engine = snap.whatif.clone();
-        let twin_w = twin.and_then(|t| t.what_if.clone());
-        if engine.is_none() && twin_w.is_none() {
-            return;
-        }
-        if let Some(e) = engine.as_deref() {
-            match e {
-                Ok(w) => {
-                    let near = |s: &[f64]| s.iter().any(|x| (x - t_ms).abs() <= 5.0);
-                    let verdict = match (near(&w.original_spikes_ms), near(&w.edited_spikes_ms)) {
-                        (true, true) => "the spike survives",
-                        (true, false) => "the spike is abolished",
-                        (false, true) => "a spike appears",
-                        (false, false) => "no spike either way",
-                    };
-                    ui.label(RichText::new(format!("engine: {verdict} ({} input spikes deleted, {} added; re-run from {:.0} ms)", w.deleted_spikes, w.added_spikes, w.checkpoint_ms)).color(BIOPHYSICAL_CYAN));
-                }
-                Err(e) => {
-                    ui.colored_label(Color32::from_rgb(255, 170, 60), format!("engine: {e}"));
-                }
-            }
-        }
-        if let Some(w) = twin_w.as_deref() {
-            match w {
-                Ok(w) => {
-                    ui.label(RichText::new(format!("twin: p(spike) at {} ms {:.3} -> {:.3}", w.t_bin, w.p_original, w.p_edited)).color(DNN_MAGENTA));
-                }
-                Err(e) => {
-                    ui.colored_label(Color32::from_rgb(255, 170, 60), format!("twin: {e}"));
-                }
-            }
-        }
-        Plot::new("whatif_plot").height(150.0).legend(Legend::default()).y_axis_label("V (mV)").include_y(-80.0).include_y(0.0).show(ui, |p| {
-            if let Some(Ok(w)) = engine.as_deref() {
-                p.line(Line::new("cell (original)", w.original.clone()).color(BIOPHYSICAL_CYAN.gamma_multiply(0.35)).width(3.0));
-                p.line(Line::new("cell (edited)", w.edited.clone()).color(BIOPHYSICAL_CYAN).width(1.3));
-            }
-            if let Some(Ok(w)) = twin_w.as_deref() {
-                let pts = |v: &[f32]| v.iter().enumerate().map(|(k, &y)| [(w.first_bin + k) as f64, f64::from(y)]).collect::<Vec<_>>();
-                p.line(Line::new("twin (original)", pts(&w.original.soma_v_mv)).color(DNN_MAGENTA.gamma_multiply(0.35)).width(3.0));
-                p.line(Line::new("twin (edited)", pts(&w.edited.soma_v_mv)).color(DNN_MAGENTA).width(1.3));
-            }
-            p.vline(egui_plot::VLine::new("t", t_ms).color(Color32::WHITE).width(0.8));
-        });
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn update_overlay(&mut self, session: &Session, snap: &Snapshot, twin: Option<&TwinSnapshot>, segs: &DendriticSegments, t_ms: Option<f64>, window_ms: usize, view: &mut View3d) {
-        let Some(t_ms) = t_ms.filter(|_| self.paint != Paint::Voltage) else {
-            view.overlay = None;
-            self.overlay_key = None;
-            return;
-        };
-        let n_nodes = session.cable.nodes.len();
-        let explain_id = twin.and_then(|t| t.explain.as_ref()).map_or(0, |e| Arc::as_ptr(e) as u64);
-        let inputs_id = if self.paint == Paint::RecentInputs { snap.seq ^ t_ms.to_bits() ^ self.recency_tau_ms.to_bits() } else { t_ms.to_bits() };
-        let key = (self.paint, inputs_id, explain_id, self.filter_channel, self.filter_lag_ms, self.filter_kind == SynapseKind::Excitatory);
-        if self.overlay_key == Some(key) && view.overlay.is_some() {
-            return;
-        }
-        self.overlay_key = Some(key);
-        self.overlay_version += 1;
-        let n_seg = segs.len();
-        let overlay = match self.paint {
-            Paint::Voltage => None,
-            Paint::RecentInputs => {
-                let values = recent_inputs(snap, n_nodes, t_ms, window_ms as f64, self.recency_tau_ms);
-                let scale = max_abs(&values).max(1e-6);
-                Some((values, scale, format!("inputs before t (τ {:.0} ms)", self.recency_tau_ms), "inh", "exc"))
-            }
-            Paint::Attribution => match twin.and_then(|t| t.explain.clone()).as_deref() {
-                Some(Ok(a)) => {
-                    // probability drops vanish where the sigmoid saturates: then paint the logit drops
-                    let saturated = !(SATURATION_P..=1.0 - SATURATION_P).contains(&a.probability);
-                    let values = node_values(n_nodes, segs, a.ranking.iter().map(|r| (r.segment, if saturated { r.logit_drop } else { r.score })));
-                    let scale = max_abs(&values).max(1e-6);
-                    let label = if saturated { format!("Δ logit (p = {:.3})", a.probability) } else { "Δ p(spike)".to_string() };
-                    Some((values, scale, label, "opposes", "supports"))
-                }
-                _ => None,
-            },
-            Paint::Filter => twin.and_then(|t| t.native.clone()).map(|n| {
-                let offset = if self.filter_kind == SynapseKind::Excitatory { 0 } else { n_seg };
-                let ch = self.filter_channel.min(n.first_layer_channels() - 1);
-                let lag = self.filter_lag_ms.min(n.first_layer_kernel_ms() - 1);
-                let w = |seg: usize, lag: usize| n.first_layer_weight(ch, offset + seg, lag).unwrap_or(0.0);
-                let values = node_values(n_nodes, segs, (0..n_seg).map(|s| (s, w(s, lag))));
-                // one scale over all lags, so the slider shows the kernel's time course
-                let scale = (0..n_seg).flat_map(|s| (0..n.first_layer_kernel_ms()).map(move |l| (s, l))).fold(0.0f32, |m, (s, l)| m.max(w(s, l).abs())).max(1e-9);
-                let kind = if offset == 0 { "exc" } else { "inh" };
-                (values, scale, format!("filter {ch}, {kind} rows, lag {lag} ms"), "-", "+")
-            }),
-        };
-        view.overlay = overlay.map(|(values, scale, label, neg, pos)| {
-            Arc::new(NodeOverlay { version: self.overlay_version, values, scale, label, neg_label: neg.to_string(), pos_label: pos.to_string() })
-        });
     }
 }
 
