@@ -81,10 +81,10 @@ pub struct Mechanisms {
     pub ica_ma_cm2: Vec<f64>,
     /// RT/2F (mV) at the simulation temperature.
     pub nernst_factor_mv: f64,
-    /// Current density (mA/cm²) and conductance (S/cm²) per node at `v_cache`.
+    /// Current density (mA/cm²) and conductance (S/cm²) per node at the v of the last
+    /// [`Mechanisms::update_currents`] (or `advance`) and the present states.
     i_cache: Vec<f64>,
     g_cache: Vec<f64>,
-    v_cache: Vec<f64>,
 }
 
 impl Mechanisms {
@@ -129,7 +129,6 @@ impl Mechanisms {
             nernst_factor_mv,
             i_cache: vec![0.0; n],
             g_cache: vec![0.0; n],
-            v_cache: vec![f64::NAN; n],
         };
         for (i, mem) in cell.membrane.iter().enumerate() {
             if cell.cable.nodes[i].area_um2 > 0.0 {
@@ -235,17 +234,12 @@ impl Mechanisms {
         }
     }
 
-    /// Spec §7.2 step 2: add current densities (mA/cm²) and conductances (S/cm²) with all states
-    /// held fixed (eca from the current cai). `i` and `g` must be zeroed by the caller.
+    /// Spec §7.2 step 2: current density (mA/cm²) and conductance (S/cm²) per node, with all
+    /// states held fixed, at the v of the last `update_currents` or `advance` (the caller calls
+    /// [`Mechanisms::update_currents`] again if v changed since).
     #[inline]
-    pub fn currents(&mut self, v: &[f64], i: &mut [f64], g: &mut [f64]) {
-        if self.v_cache != v {
-            self.update_currents(v);
-        }
-        for ((i, g), (ic, gc)) in i.iter_mut().zip(g.iter_mut()).zip(self.i_cache.iter().zip(&self.g_cache)) {
-            *i += ic;
-            *g += gc;
-        }
+    pub fn currents(&self) -> (&[f64], &[f64]) {
+        (&self.i_cache, &self.g_cache)
     }
 
     /// Spec §7.2 step 5: state updates at the new v in registration order (CaDynamics_E2 first,
@@ -335,9 +329,10 @@ impl Mechanisms {
     }
 
     /// Current density, conductance and ica of every node at `v` with the present states, summed
-    /// per node in registration order (pas first) exactly as NEURON's current loop does.
+    /// per node in registration order (pas first) exactly as NEURON's current loop does (eca
+    /// from the current cai).
     #[inline(always)]
-    fn update_currents(&mut self, v: &[f64]) {
+    pub fn update_currents(&mut self, v: &[f64]) {
         for (node, (i, g)) in self.i_cache.iter_mut().zip(self.g_cache.iter_mut()).enumerate() {
             // 0 + g·(v − e) is exact, so starting from pas gives the same sums as from zero
             (*i, *g) = if self.has_pas[node] { (self.pas_g[node] * (v[node] - self.pas_e[node]), self.pas_g[node]) } else { (0.0, 0.0) };
@@ -362,7 +357,6 @@ impl Mechanisms {
                 Channel::SkE2 => sums.add::<SkZ>(pop, &self.sk_z),
             }
         }
-        self.v_cache.copy_from_slice(v);
     }
 
     /// The first mechanism state that is not finite: (node, mechanism name, state name).

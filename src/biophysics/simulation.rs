@@ -14,7 +14,7 @@ use super::point_current::{EpscCurrent, IClamp};
 use super::profile::{NoClock, Phase, PhaseClock};
 use super::recording::Recorder;
 use super::solver::TreeSolver;
-use super::synapse::{AmpaNmdaSynapses, DoubleExpSynapses, Event, EventQueue, SynapseKind, Target, AMPA, E_EXC_MV, E_INH_MV, GABA_A, GMAX_EXC_US, GMAX_INH_US};
+use super::synapse::{Event, EventQueue, Population, SynapseKind, SynapseSites, Target};
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
@@ -70,25 +70,27 @@ pub struct Simulation {
     /// Node voltages (mV).
     pub v_mv: Vec<f64>,
     pub mechanisms: Mechanisms,
-    exc: AmpaNmdaSynapses,
-    exc_ampa_only: DoubleExpSynapses,
-    inh: DoubleExpSynapses,
+    synapses: SynapseSites,
     queue: EventQueue,
     iclamps: Vec<IClamp>,
     epscs: Vec<EpscCurrent>,
     solver: TreeSolver,
     /// A·1e-2: density (mA/cm²) → current (nA) per node.
     area_factor: Vec<f64>,
-    /// 1e-5·cm·A/dt (µS) per node.
-    cap_over_dt: Vec<f64>,
-    i_density: Vec<f64>,
-    g_density: Vec<f64>,
-    i_point_na: Vec<f64>,
-    g_point_us: Vec<f64>,
+    /// 1e-5·cm·A/dt + Σ axial conductances (µS) per node: the constant part of the diagonal.
+    diag_const_us: Vec<f64>,
+    /// v (mV) at which the mechanism and synaptic currents were last evaluated.
+    v_currents: Vec<f64>,
     rhs: Vec<f64>,
     diag: Vec<f64>,
     node_location: Vec<(usize, f64)>,
     section_names: Vec<String>,
+}
+
+/// Bitwise equality of two voltage vectors (NaN equals itself; a cheap "has v changed?").
+#[inline]
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 fn check_finite(name: &str, value: f64) -> Result<(), SimError> {
@@ -127,25 +129,21 @@ impl Simulation {
             g_axial[i] = 1.0 / node.ri_mohm;
         }
         let area_factor: Vec<f64> = nodes.iter().map(|nd| nd.area_um2 * 1e-2).collect();
-        let cap_over_dt = nodes.iter().zip(&cell.membrane).map(|(nd, m)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms).collect();
+        let solver = TreeSolver::new(parent, g_axial);
+        let diag_const_us = nodes.iter().zip(&cell.membrane).zip(&solver.g_axial_sum_us).map(|((nd, m), g)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms + g).collect();
         let mut sim = Simulation {
             settings,
             step_index: 0,
             v_mv: vec![settings.v_init_mv; n],
             mechanisms: Mechanisms::from_cell(cell, super::calcium::nernst_factor_mv(settings.celsius)),
-            exc: AmpaNmdaSynapses::default(),
-            exc_ampa_only: DoubleExpSynapses::new(AMPA, GMAX_EXC_US, E_EXC_MV),
-            inh: DoubleExpSynapses::new(GABA_A, GMAX_INH_US, E_INH_MV),
+            synapses: SynapseSites::default(),
             queue: EventQueue::default(),
             iclamps: vec![],
             epscs: vec![],
-            solver: TreeSolver::new(parent, g_axial),
+            solver,
             area_factor,
-            cap_over_dt,
-            i_density: vec![0.0; n],
-            g_density: vec![0.0; n],
-            i_point_na: vec![0.0; n],
-            g_point_us: vec![0.0; n],
+            diag_const_us,
+            v_currents: vec![f64::NAN; n],
             rhs: vec![0.0; n],
             diag: vec![0.0; n],
             node_location: nodes.iter().map(|nd| (nd.section, nd.x)).collect(),
@@ -158,8 +156,9 @@ impl Simulation {
 
     fn add_stimulus(&mut self, stimulus: &Stimulus) -> Result<(), SimError> {
         let n = self.v_mv.len();
+        let area_factor = self.area_factor.clone();
         let check_node = |node: usize, what: &str| {
-            if node < n && self.area_factor[node] > 0.0 {
+            if node < n && area_factor[node] > 0.0 {
                 Ok(())
             } else {
                 Err(SimError::Stimulus(format!("{what} on node {node}, which is not a membrane node")))
@@ -191,11 +190,7 @@ impl Simulation {
             if let Some(bad) = s.spikes_ms.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
                 return Err(SimError::Stimulus(format!("spike time {bad} ms is negative or not finite")));
             }
-            let target = match (s.kind, self.settings.ampa_only) {
-                (SynapseKind::Exc, false) => Target::AmpaNmda(self.exc.push(s.node) as u32),
-                (SynapseKind::Exc, true) => Target::Exp2(self.exc_ampa_only.push(s.node) as u32),
-                (SynapseKind::Inh, _) => Target::Inh(self.inh.push(s.node) as u32),
-            };
+            let target = self.push_synapse(s.kind, s.node);
             let first = s.spikes_ms.iter().copied().fold(f64::INFINITY, f64::min);
             if self.settings.silence_synapses_with_t0_event && first == 0.0 {
                 continue;
@@ -206,6 +201,15 @@ impl Simulation {
         Ok(())
     }
 
+    /// Add a synapse of `kind` on `node` (checked by the caller) to its population.
+    fn push_synapse(&mut self, kind: SynapseKind, node: usize) -> Target {
+        match (kind, self.settings.ampa_only) {
+            (SynapseKind::Exc, false) => Target::AmpaNmda(self.synapses.push(Population::AmpaNmda, node) as u32),
+            (SynapseKind::Exc, true) => Target::Exp2(self.synapses.push(Population::AmpaOnly, node) as u32),
+            (SynapseKind::Inh, _) => Target::Inh(self.synapses.push(Population::Inh, node) as u32),
+        }
+    }
+
     /// NEURON's finitialize(v_init): t = 0, v = v_init, gates at steady state, cai = 5e-5 mM,
     /// synaptic states zero, events rewound.
     pub fn initialize(&mut self) {
@@ -213,12 +217,10 @@ impl Simulation {
         let dt = self.settings.dt_ms;
         self.v_mv.iter_mut().for_each(|v| *v = self.settings.v_init_mv);
         self.mechanisms.init(&self.v_mv, dt);
-        self.exc.set_dt(dt);
-        self.exc.reset();
-        self.exc_ampa_only.set_dt(dt);
-        self.exc_ampa_only.reset();
-        self.inh.set_dt(dt);
-        self.inh.reset();
+        self.synapses.set_dt(dt);
+        self.synapses.reset();
+        self.synapses.update_currents(&self.v_mv);
+        self.v_currents.copy_from_slice(&self.v_mv);
         self.queue.rewind();
     }
 
@@ -255,61 +257,51 @@ impl Simulation {
     pub fn step_with<C: PhaseClock>(&mut self, clock: &mut C) -> Result<(), SimError> {
         let dt = self.settings.dt_ms;
         let t = self.t_ms();
-        // (1) events due at the start of this step
+        // (1) events due at the start of this step (A and B jump equally: currents unchanged)
         let limit = t + 0.5 * dt;
         while let Some(e) = self.queue.pop_due(limit) {
-            match e.target {
-                Target::AmpaNmda(k) => self.exc.receive(k as usize, 1.0),
-                Target::Exp2(k) => self.exc_ampa_only.receive(k as usize, 1.0),
-                Target::Inh(k) => self.inh.receive(k as usize, 1.0),
-            }
+            self.synapses.receive(e.target, 1.0);
         }
-        // (2) currents at the old states
-        self.i_density.iter_mut().for_each(|x| *x = 0.0);
-        self.g_density.iter_mut().for_each(|x| *x = 0.0);
-        self.i_point_na.iter_mut().for_each(|x| *x = 0.0);
-        self.g_point_us.iter_mut().for_each(|x| *x = 0.0);
-        clock.lap(Phase::Synapses);
-        self.mechanisms.currents(&self.v_mv, &mut self.i_density, &mut self.g_density);
+        // (2) currents at the old states: computed at the end of the previous step unless v
+        // was changed since
+        if !same_bits(&self.v_currents, &self.v_mv) {
+            self.mechanisms.update_currents(&self.v_mv);
+            self.synapses.update_currents(&self.v_mv);
+            self.v_currents.copy_from_slice(&self.v_mv);
+        }
+        let (i_density, g_density) = self.mechanisms.currents();
+        let node = self.area_factor.iter().zip(&self.diag_const_us);
+        for (((rhs, diag), (i, g)), (af, d0)) in self.rhs.iter_mut().zip(self.diag.iter_mut()).zip(i_density.iter().zip(g_density)).zip(node) {
+            *rhs = -(i * af);
+            *diag = d0 + g * af;
+        }
         clock.lap(Phase::Channels);
-        self.exc.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
-        self.exc_ampa_only.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
-        self.inh.current(&self.v_mv, &mut self.i_point_na, &mut self.g_point_us);
+        let syn = &self.synapses;
+        for ((&node, i), g) in syn.site_node.iter().zip(&syn.i_na).zip(&syn.g_us) {
+            self.rhs[node as usize] -= i;
+            self.diag[node as usize] += g;
+        }
         let t_mid = t + 0.5 * dt;
         for c in &self.iclamps {
-            self.i_point_na[c.node] -= c.current_na(t_mid);
+            self.rhs[c.node] += c.current_na(t_mid);
         }
         for e in &self.epscs {
-            self.i_point_na[e.node] -= e.current_na(t_mid);
+            self.rhs[e.node] += e.current_na(t_mid);
         }
         clock.lap(Phase::Synapses);
-        // (3) tree solve for ΔV
-        let density = self.i_density.iter().zip(&self.g_density);
-        let point = self.i_point_na.iter().zip(&self.g_point_us);
-        let node = self.area_factor.iter().zip(&self.cap_over_dt);
-        for (((rhs, diag), ((i, g), (ip, gp))), (af, cap)) in self.rhs.iter_mut().zip(self.diag.iter_mut()).zip(density.zip(point)).zip(node) {
-            *rhs = -(i * af + ip);
-            *diag = cap + g * af + gp;
-        }
-        self.solver.add_axial_current(&self.v_mv, &mut self.rhs);
-        self.solver.solve(&self.diag, &mut self.rhs);
-        let mut sum = 0.0;
-        for (v, dv) in self.v_mv.iter_mut().zip(&self.rhs) {
-            *v += dv;
-            sum += *v;
-        }
+        // (3) tree solve, V += ΔV
+        let sum = self.solver.step(&mut self.v_mv, &mut self.rhs, &mut self.diag);
         // (4)
         self.step_index += 1;
         if !sum.is_finite() {
             return Err(self.non_finite_error());
         }
         clock.lap(Phase::Solver);
-        // (5) states at the new v
+        // (5) states at the new v, and the next step's currents
         self.mechanisms.advance(&self.v_mv, dt);
         clock.lap(Phase::Channels);
-        self.exc.advance();
-        self.exc_ampa_only.advance();
-        self.inh.advance();
+        self.synapses.advance(&self.v_mv);
+        self.v_currents.copy_from_slice(&self.v_mv);
         clock.lap(Phase::Synapses);
         Ok(())
     }

@@ -64,6 +64,49 @@ impl TreeSolver {
         TreeSolver { parent, g_axial_us, g_axial_sum_us, diag: vec![0.0; n], factor: vec![0.0; n], children, child_start, up, down }
     }
 
+    /// One backward-Euler voltage step: add the axial currents Σ_k g_ik (V_k − V_i) to `rhs`,
+    /// eliminate, back-substitute and add ΔV to `v_mv`. Returns Σ V (for the caller's finiteness
+    /// check).
+    ///
+    /// On entry `rhs` holds −I (nA) per node and `diag` the membrane part of the diagonal plus the
+    /// axial sum (C/dt + G + Σ_k g_ik, µS, see [`TreeSolver::g_axial_sum_us`]); both are used as
+    /// scratch. One sweep leaves→root (by height, so independent branches overlap) adds each
+    /// node's axial current and eliminates it into its parent, keeping 1/d; one sweep root→leaves
+    /// (by depth) back-substitutes and updates v.
+    #[inline]
+    pub fn step(&mut self, v_mv: &mut [f64], rhs: &mut [f64], diag: &mut [f64]) -> f64 {
+        let n = self.parent.len();
+        if n == 0 || v_mv.len() < n || rhs.len() < n || diag.len() < n {
+            return f64::NAN;
+        }
+        let (parent, g_axial, inv_d) = (&self.parent, &self.g_axial_us, &mut self.factor);
+        for &c in &self.up[..n - 1] {
+            let c = c as usize;
+            let p = parent[c];
+            let g = g_axial[c];
+            let e = g * (v_mv[p] - v_mv[c]);
+            let r = rhs[c] + e;
+            let inv = 1.0 / diag[c];
+            let f = g * inv;
+            diag[p] -= f * g;
+            rhs[p] += f * r - e;
+            rhs[c] = r;
+            inv_d[c] = inv;
+        }
+        let dv0 = rhs[0] / diag[0];
+        rhs[0] = dv0;
+        v_mv[0] += dv0;
+        let mut sum = v_mv[0];
+        for &c in &self.down {
+            let c = c as usize;
+            let dv = (rhs[c] + g_axial[c] * rhs[parent[c]]) * inv_d[c];
+            rhs[c] = dv;
+            v_mv[c] += dv;
+            sum += v_mv[c];
+        }
+        sum
+    }
+
     /// Add the axial currents Σ_k g_ik (V_k − V_i) (nA) to `rhs`.
     #[inline]
     pub fn add_axial_current(&self, v_mv: &[f64], rhs: &mut [f64]) {
@@ -127,5 +170,19 @@ mod tests {
         for i in 0..4 {
             assert!((b[i] - x[i]).abs() < 1e-12, "{i}: {} vs {}", b[i], x[i]);
         }
+        // the fused step: the same system written as a voltage update
+        let v0 = [-70.0, -65.0, -60.0, -72.0];
+        let mut v = v0;
+        // its rhs excludes the axial currents at v0, which it adds itself
+        let mut axial = vec![0.0; 4];
+        s.add_axial_current(&v0, &mut axial);
+        let b: Vec<f64> = a.iter().map(|row| row.iter().zip(&x).map(|(r, xi)| r * xi).sum()).collect();
+        let mut rhs_in: Vec<f64> = b.iter().zip(&axial).map(|(b, a)| b - a).collect();
+        let mut diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
+        let sum = s.step(&mut v, &mut rhs_in, &mut diag);
+        for i in 0..4 {
+            assert!((v[i] - v0[i] - x[i]).abs() < 1e-12, "{i}: ΔV {} vs {}", v[i] - v0[i], x[i]);
+        }
+        assert!((sum - v.iter().sum::<f64>()).abs() < 1e-9);
     }
 }

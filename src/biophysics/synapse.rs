@@ -51,156 +51,157 @@ pub fn mg_block(v_mv: f64) -> (f64, f64) {
     (b, 0.08 * e * b * b)
 }
 
-/// A population of single double-exponential synapses (GABA_A, or AMPA-only exc).
+/// Every synapse of a cell, summed per node ("site"): synapses of one kind on one node share
+/// their kinetics, and their currents are linear in the conductance states A and B, so one
+/// summed pair per kind and node gives the same currents as one pair per synapse (up to the
+/// order of floating-point sums) at a fraction of the cost. Each synapse keeps its own index
+/// (the events' [`Target`]), mapped to its site.
+///
+/// - exc (ProbAMPANMDA2): AMPA pair + NMDA pair with the Mg block, gmax 0.4 nS each, e = 0;
+/// - AMPA-only exc (ProbUDFsyn2, 0.3/3 ms, 0.4 nS, e = 0): the same kinetics, gmax and reversal as
+///   the AMPA pair, so it drives the site's AMPA pair;
+/// - inh (ProbUDFsyn2 GABA_A, 0.2/8 ms, 1 nS, e = −80 mV).
 #[derive(Debug, Clone)]
-pub struct DoubleExpSynapses {
-    pub kinetics: DoubleExp,
-    pub gmax_us: f64,
-    pub e_mv: f64,
-    pub factor: f64,
-    pub nodes: Vec<usize>,
-    pub a: Vec<f64>,
-    pub b: Vec<f64>,
-    decay_a: f64,
-    decay_b: f64,
-}
-
-impl DoubleExpSynapses {
-    pub fn new(kinetics: DoubleExp, gmax_us: f64, e_mv: f64) -> Self {
-        DoubleExpSynapses { kinetics, gmax_us, e_mv, factor: kinetics.factor(), nodes: vec![], a: vec![], b: vec![], decay_a: 1.0, decay_b: 1.0 }
-    }
-
-    pub fn push(&mut self, node: usize) -> usize {
-        self.nodes.push(node);
-        self.a.push(0.0);
-        self.b.push(0.0);
-        self.nodes.len() - 1
-    }
-
-    pub fn set_dt(&mut self, dt_ms: f64) {
-        self.decay_a = (-dt_ms / self.kinetics.tau_rise_ms).exp();
-        self.decay_b = (-dt_ms / self.kinetics.tau_decay_ms).exp();
-    }
-
-    pub fn reset(&mut self) {
-        self.a.iter_mut().for_each(|x| *x = 0.0);
-        self.b.iter_mut().for_each(|x| *x = 0.0);
-    }
-
-    #[inline]
-    pub fn receive(&mut self, k: usize, weight: f64) {
-        self.a[k] += weight * self.factor;
-        self.b[k] += weight * self.factor;
-    }
-
-    /// Add the synaptic currents (nA) and conductances (µS) to per-node sums.
-    #[inline]
-    pub fn current(&self, v_mv: &[f64], i_na: &mut [f64], g_us: &mut [f64]) {
-        for (&node, (&a, &b)) in self.nodes.iter().zip(self.a.iter().zip(&self.b)) {
-            let g = self.gmax_us * (b - a);
-            i_na[node] += g * (v_mv[node] - self.e_mv);
-            g_us[node] += g;
-        }
-    }
-
-    #[inline]
-    pub fn advance(&mut self) {
-        for k in 0..self.nodes.len() {
-            self.a[k] *= self.decay_a;
-            self.b[k] *= self.decay_b;
-        }
-    }
-}
-
-/// A population of AMPA+NMDA synapses (ProbAMPANMDA2).
-#[derive(Debug, Clone)]
-pub struct AmpaNmdaSynapses {
-    pub nodes: Vec<usize>,
-    pub a_ampa: Vec<f64>,
-    pub b_ampa: Vec<f64>,
-    pub a_nmda: Vec<f64>,
-    pub b_nmda: Vec<f64>,
-    f_ampa: f64,
-    f_nmda: f64,
-    decay: [f64; 4],
+pub struct SynapseSites {
+    /// Node of each site, in order of first use.
+    pub site_node: Vec<u32>,
+    /// Site of each node (`u32::MAX` where none), grown on demand.
+    node_site: Vec<u32>,
+    /// Site of each synapse, per population, by the index in its [`Target`].
+    exc_site: Vec<u32>,
+    exp2_site: Vec<u32>,
+    inh_site: Vec<u32>,
+    /// Summed states per site: AMPA A, B; NMDA A, B; GABA_A A, B.
+    pub states: [Vec<f64>; 6],
+    /// exp(−dt/τ) of each state.
+    decay: [f64; 6],
+    /// Peak normalisation of AMPA, NMDA, GABA_A.
+    factor: [f64; 3],
     /// 1 with NMDA, 0 for the AMPA-only model switched live (the app's NMDA toggle).
     pub nmda_scale: f64,
+    /// Current (nA) and slope dI/dv (µS) of each site at the states and v of the last update.
+    pub i_na: Vec<f64>,
+    pub g_us: Vec<f64>,
 }
 
-impl Default for AmpaNmdaSynapses {
+impl Default for SynapseSites {
     fn default() -> Self {
-        AmpaNmdaSynapses {
-            nodes: vec![],
-            a_ampa: vec![],
-            b_ampa: vec![],
-            a_nmda: vec![],
-            b_nmda: vec![],
-            f_ampa: AMPA.factor(),
-            f_nmda: NMDA.factor(),
-            decay: [1.0; 4],
+        SynapseSites {
+            site_node: vec![],
+            node_site: vec![],
+            exc_site: vec![],
+            exp2_site: vec![],
+            inh_site: vec![],
+            states: Default::default(),
+            decay: [1.0; 6],
+            factor: [AMPA.factor(), NMDA.factor(), GABA_A.factor()],
             nmda_scale: 1.0,
+            i_na: vec![],
+            g_us: vec![],
         }
     }
 }
 
-impl AmpaNmdaSynapses {
-    pub fn push(&mut self, node: usize) -> usize {
-        self.nodes.push(node);
-        self.a_ampa.push(0.0);
-        self.b_ampa.push(0.0);
-        self.a_nmda.push(0.0);
-        self.b_nmda.push(0.0);
-        self.nodes.len() - 1
+/// Synapse populations (the three kinds of [`Target`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Population {
+    AmpaNmda,
+    AmpaOnly,
+    Inh,
+}
+
+impl SynapseSites {
+    fn site_of(&mut self, node: usize) -> u32 {
+        if node >= self.node_site.len() {
+            self.node_site.resize(node + 1, u32::MAX);
+        }
+        if self.node_site[node] == u32::MAX {
+            self.node_site[node] = self.site_node.len() as u32;
+            self.site_node.push(node as u32);
+            for s in &mut self.states {
+                s.push(0.0);
+            }
+            self.i_na.push(0.0);
+            self.g_us.push(0.0);
+        }
+        self.node_site[node]
+    }
+
+    /// Add a synapse of `population` on `node`; returns its index within the population.
+    pub fn push(&mut self, population: Population, node: usize) -> usize {
+        let site = self.site_of(node);
+        let list = match population {
+            Population::AmpaNmda => &mut self.exc_site,
+            Population::AmpaOnly => &mut self.exp2_site,
+            Population::Inh => &mut self.inh_site,
+        };
+        list.push(site);
+        list.len() - 1
+    }
+
+    /// Number of synapses of each population.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (self.exc_site.len(), self.exp2_site.len(), self.inh_site.len())
     }
 
     pub fn set_dt(&mut self, dt_ms: f64) {
-        self.decay = [
-            (-dt_ms / AMPA.tau_rise_ms).exp(),
-            (-dt_ms / AMPA.tau_decay_ms).exp(),
-            (-dt_ms / NMDA.tau_rise_ms).exp(),
-            (-dt_ms / NMDA.tau_decay_ms).exp(),
-        ];
+        let taus = [AMPA.tau_rise_ms, AMPA.tau_decay_ms, NMDA.tau_rise_ms, NMDA.tau_decay_ms, GABA_A.tau_rise_ms, GABA_A.tau_decay_ms];
+        for (d, tau) in self.decay.iter_mut().zip(taus) {
+            *d = (-dt_ms / tau).exp();
+        }
     }
 
     pub fn reset(&mut self) {
-        for v in [&mut self.a_ampa, &mut self.b_ampa, &mut self.a_nmda, &mut self.b_nmda] {
-            v.iter_mut().for_each(|x| *x = 0.0);
+        for s in &mut self.states {
+            s.iter_mut().for_each(|x| *x = 0.0);
         }
     }
 
+    /// Deliver one event of weight `weight` to `target`: A and B jump by weight·factor, so the
+    /// conductance B − A is unchanged in the step of delivery (spec §7.2 step 1).
     #[inline]
-    pub fn receive(&mut self, k: usize, weight: f64) {
-        self.a_ampa[k] += weight * self.f_ampa;
-        self.b_ampa[k] += weight * self.f_ampa;
-        self.a_nmda[k] += weight * self.f_nmda;
-        self.b_nmda[k] += weight * self.f_nmda;
+    pub fn receive(&mut self, target: Target, weight: f64) {
+        let (site, first, f) = match target {
+            Target::AmpaNmda(k) => {
+                let site = self.exc_site[k as usize] as usize;
+                let f = weight * self.factor[1];
+                self.states[2][site] += f;
+                self.states[3][site] += f;
+                (site, 0, self.factor[0])
+            }
+            Target::Exp2(k) => (self.exp2_site[k as usize] as usize, 0, self.factor[0]),
+            Target::Inh(k) => (self.inh_site[k as usize] as usize, 4, self.factor[2]),
+        };
+        let w = weight * f;
+        self.states[first][site] += w;
+        self.states[first + 1][site] += w;
     }
 
-    /// Currents (nA) and slopes dI/dv (µS) including the Mg-block derivative.
+    /// Currents (nA) and slopes (µS, including the Mg-block derivative) of every site at `v_mv`.
     #[inline]
-    pub fn current(&self, v_mv: &[f64], i_na: &mut [f64], g_us: &mut [f64]) {
+    pub fn update_currents(&mut self, v_mv: &[f64]) {
         let mg = super::rates_table::MgTable::get();
-        let ampa = self.a_ampa.iter().zip(&self.b_ampa);
-        let nmda = self.a_nmda.iter().zip(&self.b_nmda);
-        for ((&node, (&a_ampa, &b_ampa)), (&a_nmda, &b_nmda)) in self.nodes.iter().zip(ampa).zip(nmda) {
-            let v = v_mv[node];
-            let g_ampa = GMAX_EXC_US * (b_ampa - a_ampa);
-            let g_nmda_open = self.nmda_scale * GMAX_EXC_US * (b_nmda - a_nmda);
+        let [aa, ba, an, bn, ag, bg] = &self.states;
+        for k in 0..self.site_node.len() {
+            let v = v_mv[self.site_node[k] as usize];
+            let g_ampa = GMAX_EXC_US * (ba[k] - aa[k]);
+            let g_nmda_open = self.nmda_scale * GMAX_EXC_US * (bn[k] - an[k]);
+            let g_inh = GMAX_INH_US * (bg[k] - ag[k]);
             let (block, dblock) = mg.block(v);
             let drive = v - E_EXC_MV;
-            i_na[node] += (g_ampa + g_nmda_open * block) * drive;
-            g_us[node] += g_ampa + g_nmda_open * (block + dblock * drive);
+            self.i_na[k] = (g_ampa + g_nmda_open * block) * drive + g_inh * (v - E_INH_MV);
+            self.g_us[k] = g_ampa + g_nmda_open * (block + dblock * drive) + g_inh;
         }
     }
 
+    /// Decay every state by one step (spec §7.2 step 5), then the currents at `v_mv` for the
+    /// next step.
     #[inline]
-    pub fn advance(&mut self) {
-        for k in 0..self.nodes.len() {
-            self.a_ampa[k] *= self.decay[0];
-            self.b_ampa[k] *= self.decay[1];
-            self.a_nmda[k] *= self.decay[2];
-            self.b_nmda[k] *= self.decay[3];
+    pub fn advance(&mut self, v_mv: &[f64]) {
+        for (s, d) in self.states.iter_mut().zip(self.decay) {
+            s.iter_mut().for_each(|x| *x *= d);
         }
+        self.update_currents(v_mv);
     }
 }
 

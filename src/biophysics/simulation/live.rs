@@ -20,11 +20,9 @@ impl Simulation {
         if node >= self.v_mv.len() || self.area_factor[node] <= 0.0 {
             return Err(SimError::Stimulus(format!("synapse on node {node}, which is not a membrane node")));
         }
-        let target = match (kind, self.settings.ampa_only) {
-            (SynapseKind::Exc, false) => Target::AmpaNmda(self.exc.push(node) as u32),
-            (SynapseKind::Exc, true) => Target::Exp2(self.exc_ampa_only.push(node) as u32),
-            (SynapseKind::Inh, _) => Target::Inh(self.inh.push(node) as u32),
-        };
+        let target = self.push_synapse(kind, node);
+        // the new site's currents (zero) must be part of the next step's sums
+        self.v_currents.iter_mut().for_each(|v| *v = f64::NAN);
         Ok(LiveSynapse { target })
     }
 
@@ -67,11 +65,13 @@ impl Simulation {
     /// Switch the NMDA component of every AMPA+NMDA synapse on or off. Off is exactly the paper's
     /// AMPA-only model: its exc synapse is the AMPA pair alone with the same kinetics and gmax.
     pub fn set_nmda_enabled(&mut self, enabled: bool) {
-        self.exc.nmda_scale = if enabled { 1.0 } else { 0.0 };
+        self.synapses.nmda_scale = if enabled { 1.0 } else { 0.0 };
+        // the next step's synaptic currents were computed with the old scale
+        self.v_currents.iter_mut().for_each(|v| *v = f64::NAN);
     }
 
     pub fn nmda_enabled(&self) -> bool {
-        self.exc.nmda_scale != 0.0
+        self.synapses.nmda_scale != 0.0
     }
 
     /// Back to t = 0 at rest (finitialize), with every pending spike forgotten. Synapses,
