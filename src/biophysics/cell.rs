@@ -37,7 +37,7 @@ impl Channel {
     ];
 
     /// Index into per-node arrays of channel densities.
-    pub fn index(self) -> usize {
+    pub const fn index(self) -> usize {
         match self {
             Channel::CaHva => 0,
             Channel::CaLvast => 1,

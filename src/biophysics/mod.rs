@@ -4,7 +4,6 @@
 pub mod calcium;
 pub mod cell;
 pub mod channels;
-mod current_sums;
 pub mod mechanisms;
 pub mod point_current;
 pub mod profile;

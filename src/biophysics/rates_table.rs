@@ -2,12 +2,13 @@
 //! §4 calcium, §6.2 Mg block): the transcendental functions of the gate, calcium and NMDA
 //! kinetics are evaluated once on a fine grid and linearly interpolated in the step.
 //!
-//! - [`GateTable`]: y∞(v) and the cnexp factor exp(−dt/τ(v)) of every gate slot, on a 1/64-mV grid
-//!   over [−120, 80) mV, in chunks of [`CHUNK`] slots so a node updates its gates with short
-//!   fixed-length (SIMD-friendly) loops. Outside the range the caller computes the rates exactly.
+//! - [`GateTable`]: y∞(v) and the cnexp factor exp(−dt/τ(v)) of every gate slot, and the NMDA
+//!   Mg block and its slope, on a 1/256-mV grid over [−120, 80) mV, in chunks of [`CHUNK`] slots
+//!   so a node updates its gates with short fixed-length (SIMD-friendly) loops. Outside the range
+//!   the caller computes the rates exactly.
 //! - [`ca_lookup`]: ln(cao/cai) (for eca, §4.2) and SK_E2's z∞(cai) (§3.4), indexed by the bits of
 //!   cai (a piecewise-linear table in log-spaced segments of relative width 2⁻¹¹).
-//! - [`mg_block_fast`]: the NMDA Mg block and its slope on the same voltage grid as the gates.
+//! - [`mg_block_fast`]: the Mg block alone on the same grid (for code outside the step kernel).
 //!
 //! Interpolation error is ~δ²/8·|f''| (δ the grid step): ≤ ~1e-7 on the gates, far below what the
 //! golden tests resolve (their voltages are stored to 0.01 mV). `engine_checks` compares a run with
@@ -42,8 +43,13 @@ fn grid_rows() -> usize {
     ((V_MAX_MV - V_MIN_MV) * STEPS_PER_MV) as usize
 }
 
-/// One gate: which channel and whether it is the h (inactivation) gate.
-pub type Slot = (Channel, bool);
+/// One lane of a table row: a gate (channel, and whether it is the h gate), or the NMDA Mg
+/// block (y∞ = block, "factor" = d block/dv), which shares the voltage lookup of the gates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Gate(Channel, bool),
+    MgBlock,
+}
 
 /// y∞ and exp(−dt/τ) for a list of gate slots, chunk by chunk: for chunk c and grid row i,
 /// `data[c·(rows+1) + i]` holds [y∞ of the chunk's slots, exp(−dt/τ) of the chunk's slots].
@@ -68,11 +74,12 @@ impl GateTable {
                 let entry = &mut data[c * (rows + 1) + i];
                 for s in 0..CHUNK {
                     let (inf, factor) = match slots.get(c * CHUNK + s) {
-                        Some(&(ch, is_h)) => {
+                        Some(&Slot::Gate(ch, is_h)) => {
                             let r = dispatch::rates(ch, v);
                             let (inf, tau) = if is_h { (r.h_inf, r.h_tau_ms) } else { (r.m_inf, r.m_tau_ms) };
                             (inf, (-dt_ms / tau).exp())
                         }
+                        Some(Slot::MgBlock) => mg_block(v),
                         None => (0.0, 1.0),
                     };
                     entry[s] = inf;
@@ -103,7 +110,7 @@ impl GateTable {
     /// cnexp step y ← y∞ + (y − y∞)·exp(−dt/τ) (spec §7.2 step 5) of the first `states.len()`
     /// chunks at grid position (i, f), with y∞ and the factor interpolated linearly.
     #[inline(always)]
-    pub fn advance(&self, i: usize, f: f64, states: &mut [[f64; CHUNK]]) {
+    pub fn advance<A: Arith>(&self, i: usize, f: f64, states: &mut [[f64; CHUNK]]) {
         let stride = self.rows + 1;
         for (c, y) in states.iter_mut().enumerate() {
             let base = c * stride + i;
@@ -111,14 +118,51 @@ impl GateTable {
                 let mut inf = [0.0; CHUNK];
                 let mut factor = [0.0; CHUNK];
                 for s in 0..CHUNK {
-                    inf[s] = lo[s] + f * (hi[s] - lo[s]);
-                    factor[s] = lo[CHUNK + s] + f * (hi[CHUNK + s] - lo[CHUNK + s]);
+                    inf[s] = A::mul_add(f, hi[s] - lo[s], lo[s]);
+                    factor[s] = A::mul_add(f, hi[CHUNK + s] - lo[CHUNK + s], lo[CHUNK + s]);
                 }
                 for s in 0..CHUNK {
-                    y[s] = inf[s] + (y[s] - inf[s]) * factor[s];
+                    y[s] = A::mul_add(y[s] - inf[s], factor[s], inf[s]);
                 }
             }
         }
+    }
+
+    /// The interpolated (y∞, factor) of slot `s` of chunk `c` at grid position (i, f) (for the
+    /// Mg block: block and d block/dv).
+    #[inline(always)]
+    pub fn lane<A: Arith>(&self, c: usize, s: usize, i: usize, f: f64) -> (f64, f64) {
+        let base = c * (self.rows + 1) + i;
+        match &self.data[base..base + 2] {
+            [lo, hi] => (A::mul_add(f, hi[s] - lo[s], lo[s]), A::mul_add(f, hi[CHUNK + s] - lo[CHUNK + s], lo[CHUNK + s])),
+            _ => (f64::NAN, f64::NAN),
+        }
+    }
+}
+
+/// How a kernel evaluates a·b + c: fused (one rounding, one instruction where the CPU has FMA and
+/// the code is compiled for it) or as a product and a sum. The engine picks one per process.
+pub trait Arith {
+    fn mul_add(a: f64, b: f64, c: f64) -> f64;
+}
+
+/// a·b + c with one rounding (hardware FMA; only used in code compiled with the `fma` feature).
+pub struct Fused;
+
+impl Arith for Fused {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+}
+
+/// a·b + c as a product and a sum (two roundings): the portable path.
+pub struct Plain;
+
+impl Arith for Plain {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
     }
 }
 
@@ -232,7 +276,7 @@ mod tests {
 
     #[test]
     fn gate_table_matches_exact_cnexp() {
-        let slots = [(Channel::NaTs2T, false), (Channel::NaTs2T, true), (Channel::CaHva, false), (Channel::Ih, false), (Channel::KTst, false)];
+        let slots = [Slot::Gate(Channel::NaTs2T, false), Slot::Gate(Channel::NaTs2T, true), Slot::Gate(Channel::CaHva, false), Slot::Gate(Channel::Ih, false), Slot::Gate(Channel::KTst, false), Slot::MgBlock];
         let dt = 0.025;
         let t = GateTable::shared(&slots, dt);
         assert_eq!(t.n_chunks, 2);
@@ -241,14 +285,21 @@ mod tests {
             let v = -90.0 + k as f64 * 0.0271;
             let (i, f) = grid_position(v, t.rows_f).expect("in range");
             let mut y = [[0.3; CHUNK]; 2];
-            t.advance(i, f, &mut y);
-            for (n, &(ch, is_h)) in slots.iter().enumerate() {
+            t.advance::<Plain>(i, f, &mut y);
+            let (block, dblock) = t.lane::<Plain>(1, 1, i, f);
+            let (eb, edb) = mg_block(v);
+            worst = worst.max((block - eb).abs()).max((dblock - edb).abs());
+            for (n, slot) in slots.iter().enumerate() {
+                let Slot::Gate(ch, is_h) = *slot else { continue };
                 let r = dispatch::rates(ch, v);
                 let (inf, tau) = if is_h { (r.h_inf, r.h_tau_ms) } else { (r.m_inf, r.m_tau_ms) };
                 let exact = inf + (0.3 - inf) * (-dt / tau).exp();
                 worst = worst.max((y[n / CHUNK][n % CHUNK] - exact).abs());
             }
             assert_eq!(y[1][3], 0.3, "unused slots keep their state exactly");
+            let mut fused = [[0.3; CHUNK]; 2];
+            t.advance::<Fused>(i, f, &mut fused);
+            worst = worst.max((fused[0][0] - y[0][0]).abs());
         }
         assert!(worst < 2e-7, "worst gate error {worst}");
         assert!(grid_position(V_MAX_MV, t.rows_f).is_none() && grid_position(f64::NAN, t.rows_f).is_none());

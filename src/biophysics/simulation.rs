@@ -9,7 +9,7 @@ mod live;
 pub use live::LiveSynapse;
 
 use super::cell::Cell;
-use super::mechanisms::Mechanisms;
+use super::mechanisms::{Mechanisms, Rows};
 use super::point_current::{EpscCurrent, IClamp};
 use super::profile::{NoClock, Phase, PhaseClock};
 use super::recording::Recorder;
@@ -77,10 +77,13 @@ pub struct Simulation {
     solver: TreeSolver,
     /// A·1e-2: density (mA/cm²) → current (nA) per node.
     area_factor: Vec<f64>,
-    /// 1e-5·cm·A/dt + Σ axial conductances (µS) per node: the constant part of the diagonal.
-    diag_const_us: Vec<f64>,
     /// v (mV) at which the mechanism and synaptic currents were last evaluated.
     v_currents: Vec<f64>,
+    /// The linear system of the next step without point currents: −I (nA) and the diagonal
+    /// (µS) per node, at `v_currents` (written by the mechanism kernel; zero-area nodes keep
+    /// 0 and their constant diagonal, the axial sum).
+    rhs_base: Vec<f64>,
+    diag_base: Vec<f64>,
     rhs: Vec<f64>,
     diag: Vec<f64>,
     node_location: Vec<(usize, f64)>,
@@ -130,20 +133,21 @@ impl Simulation {
         }
         let area_factor: Vec<f64> = nodes.iter().map(|nd| nd.area_um2 * 1e-2).collect();
         let solver = TreeSolver::new(parent, g_axial);
-        let diag_const_us = nodes.iter().zip(&cell.membrane).zip(&solver.g_axial_sum_us).map(|((nd, m), g)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms + g).collect();
+        let diag_const_us: Vec<f64> = nodes.iter().zip(&cell.membrane).zip(&solver.g_axial_sum_us).map(|((nd, m), g)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms + g).collect();
         let mut sim = Simulation {
             settings,
             step_index: 0,
             v_mv: vec![settings.v_init_mv; n],
-            mechanisms: Mechanisms::from_cell(cell, super::calcium::nernst_factor_mv(settings.celsius)),
-            synapses: SynapseSites::default(),
+            mechanisms: Mechanisms::from_cell(cell, super::calcium::nernst_factor_mv(settings.celsius), &diag_const_us),
+            synapses: SynapseSites::new(n),
             queue: EventQueue::default(),
             iclamps: vec![],
             epscs: vec![],
             solver,
             area_factor,
-            diag_const_us,
             v_currents: vec![f64::NAN; n],
+            rhs_base: vec![0.0; n],
+            diag_base: diag_const_us,
             rhs: vec![0.0; n],
             diag: vec![0.0; n],
             node_location: nodes.iter().map(|nd| (nd.section, nd.x)).collect(),
@@ -216,10 +220,10 @@ impl Simulation {
         self.step_index = 0;
         let dt = self.settings.dt_ms;
         self.v_mv.iter_mut().for_each(|v| *v = self.settings.v_init_mv);
-        self.mechanisms.init(&self.v_mv, dt);
         self.synapses.set_dt(dt);
         self.synapses.reset();
-        self.synapses.update_currents(&self.v_mv);
+        let rows = Rows { v_mv: &self.v_mv, synapses: &mut self.synapses, rhs_na: &mut self.rhs_base, diag_us: &mut self.diag_base };
+        self.mechanisms.init(dt, rows);
         self.v_currents.copy_from_slice(&self.v_mv);
         self.queue.rewind();
     }
@@ -265,22 +269,12 @@ impl Simulation {
         // (2) currents at the old states: computed at the end of the previous step unless v
         // was changed since
         if !same_bits(&self.v_currents, &self.v_mv) {
-            self.mechanisms.update_currents(&self.v_mv);
-            self.synapses.update_currents(&self.v_mv);
+            let rows = Rows { v_mv: &self.v_mv, synapses: &mut self.synapses, rhs_na: &mut self.rhs_base, diag_us: &mut self.diag_base };
+            self.mechanisms.update(dt, false, rows);
             self.v_currents.copy_from_slice(&self.v_mv);
         }
-        let (i_density, g_density) = self.mechanisms.currents();
-        let node = self.area_factor.iter().zip(&self.diag_const_us);
-        for (((rhs, diag), (i, g)), (af, d0)) in self.rhs.iter_mut().zip(self.diag.iter_mut()).zip(i_density.iter().zip(g_density)).zip(node) {
-            *rhs = -(i * af);
-            *diag = d0 + g * af;
-        }
-        clock.lap(Phase::Channels);
-        let syn = &self.synapses;
-        for ((&node, i), g) in syn.site_node.iter().zip(&syn.i_na).zip(&syn.g_us) {
-            self.rhs[node as usize] -= i;
-            self.diag[node as usize] += g;
-        }
+        self.rhs.copy_from_slice(&self.rhs_base);
+        self.diag.copy_from_slice(&self.diag_base);
         let t_mid = t + 0.5 * dt;
         for c in &self.iclamps {
             self.rhs[c.node] += c.current_na(t_mid);
@@ -297,12 +291,11 @@ impl Simulation {
             return Err(self.non_finite_error());
         }
         clock.lap(Phase::Solver);
-        // (5) states at the new v, and the next step's currents
-        self.mechanisms.advance(&self.v_mv, dt);
-        clock.lap(Phase::Channels);
-        self.synapses.advance(&self.v_mv);
+        // (5) states at the new v (mechanisms, then synapses), and the next step's currents
+        let rows = Rows { v_mv: &self.v_mv, synapses: &mut self.synapses, rhs_na: &mut self.rhs_base, diag_us: &mut self.diag_base };
+        self.mechanisms.update(dt, true, rows);
         self.v_currents.copy_from_slice(&self.v_mv);
-        clock.lap(Phase::Synapses);
+        clock.lap(Phase::Channels);
         Ok(())
     }
 

@@ -51,55 +51,31 @@ pub fn mg_block(v_mv: f64) -> (f64, f64) {
     (b, 0.08 * e * b * b)
 }
 
-/// Every synapse of a cell, summed per node ("site"): synapses of one kind on one node share
-/// their kinetics, and their currents are linear in the conductance states A and B, so one
-/// summed pair per kind and node gives the same currents as one pair per synapse (up to the
-/// order of floating-point sums) at a fraction of the cost. Each synapse keeps its own index
-/// (the events' [`Target`]), mapped to its site.
+/// Every synapse of a cell, summed per node: synapses of one kind on one node share their
+/// kinetics, and their currents are linear in the conductance states A and B, so one summed pair
+/// per kind and node gives the same currents as one pair per synapse (up to the order of
+/// floating-point sums) at a fraction of the cost. Each synapse keeps its own index (the events'
+/// [`Target`]), mapped to its node. The states decay and give their currents inside the
+/// engine's per-node kernel (`mechanisms.rs`), which shares the Mg-block lookup with the gates.
 ///
 /// - exc (ProbAMPANMDA2): AMPA pair + NMDA pair with the Mg block, gmax 0.4 nS each, e = 0;
 /// - AMPA-only exc (ProbUDFsyn2, 0.3/3 ms, 0.4 nS, e = 0): the same kinetics, gmax and reversal as
-///   the AMPA pair, so it drives the site's AMPA pair;
+///   the AMPA pair, so it drives the node's AMPA pair;
 /// - inh (ProbUDFsyn2 GABA_A, 0.2/8 ms, 1 nS, e = −80 mV).
 #[derive(Debug, Clone)]
 pub struct SynapseSites {
-    /// Node of each site, in order of first use.
-    pub site_node: Vec<u32>,
-    /// Site of each node (`u32::MAX` where none), grown on demand.
-    node_site: Vec<u32>,
-    /// Site of each synapse, per population, by the index in its [`Target`].
-    exc_site: Vec<u32>,
-    exp2_site: Vec<u32>,
-    inh_site: Vec<u32>,
-    /// Summed states per site: AMPA A, B; NMDA A, B; GABA_A A, B.
-    pub states: [Vec<f64>; 6],
-    /// exp(−dt/τ) of each state.
-    decay: [f64; 6],
+    /// Node of each synapse, per population, by the index in its [`Target`].
+    exc_node: Vec<u32>,
+    exp2_node: Vec<u32>,
+    inh_node: Vec<u32>,
+    /// Summed states per node: AMPA A, B; NMDA A, B; GABA_A A, B; two unused lanes (0).
+    pub states: Vec<[f64; 8]>,
+    /// exp(−dt/τ) of each state (1 on the unused lanes).
+    pub decay: [f64; 8],
     /// Peak normalisation of AMPA, NMDA, GABA_A.
     factor: [f64; 3],
     /// 1 with NMDA, 0 for the AMPA-only model switched live (the app's NMDA toggle).
     pub nmda_scale: f64,
-    /// Current (nA) and slope dI/dv (µS) of each site at the states and v of the last update.
-    pub i_na: Vec<f64>,
-    pub g_us: Vec<f64>,
-}
-
-impl Default for SynapseSites {
-    fn default() -> Self {
-        SynapseSites {
-            site_node: vec![],
-            node_site: vec![],
-            exc_site: vec![],
-            exp2_site: vec![],
-            inh_site: vec![],
-            states: Default::default(),
-            decay: [1.0; 6],
-            factor: [AMPA.factor(), NMDA.factor(), GABA_A.factor()],
-            nmda_scale: 1.0,
-            i_na: vec![],
-            g_us: vec![],
-        }
-    }
 }
 
 /// Synapse populations (the three kinds of [`Target`]).
@@ -111,37 +87,34 @@ pub enum Population {
 }
 
 impl SynapseSites {
-    fn site_of(&mut self, node: usize) -> u32 {
-        if node >= self.node_site.len() {
-            self.node_site.resize(node + 1, u32::MAX);
+    /// No synapses yet, on a cell of `n_nodes` nodes.
+    pub fn new(n_nodes: usize) -> Self {
+        SynapseSites {
+            exc_node: vec![],
+            exp2_node: vec![],
+            inh_node: vec![],
+            states: vec![[0.0; 8]; n_nodes],
+            decay: [1.0; 8],
+            factor: [AMPA.factor(), NMDA.factor(), GABA_A.factor()],
+            nmda_scale: 1.0,
         }
-        if self.node_site[node] == u32::MAX {
-            self.node_site[node] = self.site_node.len() as u32;
-            self.site_node.push(node as u32);
-            for s in &mut self.states {
-                s.push(0.0);
-            }
-            self.i_na.push(0.0);
-            self.g_us.push(0.0);
-        }
-        self.node_site[node]
     }
 
-    /// Add a synapse of `population` on `node`; returns its index within the population.
+    /// Add a synapse of `population` on `node` (< the node count, checked by the caller);
+    /// returns its index within the population.
     pub fn push(&mut self, population: Population, node: usize) -> usize {
-        let site = self.site_of(node);
         let list = match population {
-            Population::AmpaNmda => &mut self.exc_site,
-            Population::AmpaOnly => &mut self.exp2_site,
-            Population::Inh => &mut self.inh_site,
+            Population::AmpaNmda => &mut self.exc_node,
+            Population::AmpaOnly => &mut self.exp2_node,
+            Population::Inh => &mut self.inh_node,
         };
-        list.push(site);
+        list.push(node as u32);
         list.len() - 1
     }
 
-    /// Number of synapses of each population.
-    pub fn counts(&self) -> (usize, usize, usize) {
-        (self.exc_site.len(), self.exp2_site.len(), self.inh_site.len())
+    /// Whether any synapse exists (the kernel skips synaptic terms otherwise).
+    pub fn any(&self) -> bool {
+        !(self.exc_node.is_empty() && self.exp2_node.is_empty() && self.inh_node.is_empty())
     }
 
     pub fn set_dt(&mut self, dt_ms: f64) {
@@ -152,57 +125,41 @@ impl SynapseSites {
     }
 
     pub fn reset(&mut self) {
-        for s in &mut self.states {
-            s.iter_mut().for_each(|x| *x = 0.0);
-        }
+        self.states.iter_mut().for_each(|s| *s = [0.0; 8]);
     }
 
     /// Deliver one event of weight `weight` to `target`: A and B jump by weight·factor, so the
     /// conductance B − A is unchanged in the step of delivery (spec §7.2 step 1).
     #[inline]
     pub fn receive(&mut self, target: Target, weight: f64) {
-        let (site, first, f) = match target {
-            Target::AmpaNmda(k) => {
-                let site = self.exc_site[k as usize] as usize;
-                let f = weight * self.factor[1];
-                self.states[2][site] += f;
-                self.states[3][site] += f;
-                (site, 0, self.factor[0])
-            }
-            Target::Exp2(k) => (self.exp2_site[k as usize] as usize, 0, self.factor[0]),
-            Target::Inh(k) => (self.inh_site[k as usize] as usize, 4, self.factor[2]),
+        let (node, first, f) = match target {
+            Target::AmpaNmda(k) => (self.exc_node[k as usize], 0, self.factor[0]),
+            Target::Exp2(k) => (self.exp2_node[k as usize], 0, self.factor[0]),
+            Target::Inh(k) => (self.inh_node[k as usize], 4, self.factor[2]),
         };
+        let s = &mut self.states[node as usize];
         let w = weight * f;
-        self.states[first][site] += w;
-        self.states[first + 1][site] += w;
-    }
-
-    /// Currents (nA) and slopes (µS, including the Mg-block derivative) of every site at `v_mv`.
-    #[inline]
-    pub fn update_currents(&mut self, v_mv: &[f64]) {
-        let mg = super::rates_table::MgTable::get();
-        let [aa, ba, an, bn, ag, bg] = &self.states;
-        for k in 0..self.site_node.len() {
-            let v = v_mv[self.site_node[k] as usize];
-            let g_ampa = GMAX_EXC_US * (ba[k] - aa[k]);
-            let g_nmda_open = self.nmda_scale * GMAX_EXC_US * (bn[k] - an[k]);
-            let g_inh = GMAX_INH_US * (bg[k] - ag[k]);
-            let (block, dblock) = mg.block(v);
-            let drive = v - E_EXC_MV;
-            self.i_na[k] = (g_ampa + g_nmda_open * block) * drive + g_inh * (v - E_INH_MV);
-            self.g_us[k] = g_ampa + g_nmda_open * (block + dblock * drive) + g_inh;
+        s[first] += w;
+        s[first + 1] += w;
+        if let Target::AmpaNmda(_) = target {
+            let w = weight * self.factor[1];
+            s[2] += w;
+            s[3] += w;
         }
     }
+}
 
-    /// Decay every state by one step (spec §7.2 step 5), then the currents at `v_mv` for the
-    /// next step.
-    #[inline]
-    pub fn advance(&mut self, v_mv: &[f64]) {
-        for (s, d) in self.states.iter_mut().zip(self.decay) {
-            s.iter_mut().for_each(|x| *x *= d);
-        }
-        self.update_currents(v_mv);
-    }
+/// Current (nA) and slope dI/dv (µS, including the Mg-block derivative) of a node's summed
+/// synaptic states `s` at `v_mv`, given the Mg block and its slope at `v_mv`.
+#[inline(always)]
+pub fn site_current(s: &[f64; 8], v_mv: f64, block: f64, dblock: f64, nmda_scale: f64) -> (f64, f64) {
+    let g_ampa = GMAX_EXC_US * (s[1] - s[0]);
+    let g_nmda_open = nmda_scale * GMAX_EXC_US * (s[3] - s[2]);
+    let g_inh = GMAX_INH_US * (s[5] - s[4]);
+    let drive = v_mv - E_EXC_MV;
+    let i = (g_ampa + g_nmda_open * block) * drive + g_inh * (v_mv - E_INH_MV);
+    let g = g_ampa + g_nmda_open * (block + dblock * drive) + g_inh;
+    (i, g)
 }
 
 /// Which population an event goes to.
