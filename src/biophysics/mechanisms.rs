@@ -25,9 +25,7 @@ use super::calcium::{CAI0_MM, FARADAY};
 use super::cell::{Cell, Channel, N_CHANNELS};
 use super::channels::dispatch::{self, v_gates};
 use super::channels::sk_e2::{z_inf, TAU_Z_MS};
-use super::channels::Ion;
 use super::rates_table::{GateTable, Slot, CHUNK};
-use super::synapse::SynapseSites;
 use std::sync::Arc;
 
 /// Bit of a channel in a group's mechanism set.
@@ -38,32 +36,41 @@ pub(crate) const fn bit(ch: Channel) -> u32 {
 /// CaDynamics_E2 in a group's mechanism set.
 pub(crate) const CAD: u32 = 1 << N_CHANNELS;
 
-/// One membrane node: where its states live and its fixed parameters.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Member {
-    pub node: u32,
-    /// First gate chunk of the node in `Mechanisms::gates`.
-    pub chunk0: u32,
+/// Lanes of a block: nodes processed together, one per SIMD lane.
+pub(crate) const LANES: usize = 4;
+/// One value per lane.
+pub(crate) type Lanes = [f64; LANES];
+
+/// Up to [`LANES`] membrane nodes with the same mechanisms, in struct-of-arrays form: their
+/// parameters and non-gate states, one lane per node.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub nodes: [u32; LANES],
+    /// Lanes holding a node (the rest repeat the last node and write nothing).
+    pub valid: usize,
     /// A·1e-2: density (mA/cm², S/cm²) → current (nA) and conductance (µS).
-    pub area_factor: f64,
-    /// C/dt + Σ axial conductances (µS): the constant part of the node's diagonal.
-    pub diag_const_us: f64,
-    pub pas_g: f64,
-    pub pas_e: f64,
+    pub area_factor: Lanes,
+    /// C/dt + Σ axial conductances (µS): the constant part of the diagonal.
+    pub diag_const_us: Lanes,
+    pub pas_g: Lanes,
+    pub pas_e: Lanes,
     /// ḡ by `Channel::index` (S/cm²), 0 where absent.
-    pub gbar: [f64; N_CHANNELS],
-    pub ena: f64,
-    pub ek: f64,
-    pub eh: f64,
-    /// CaDynamics_E2: minCai (mM), 1e4·γ·decay/(2·F·depth) (mM per mA/cm²), exp(−dt/decay).
-    pub ca_min_mm: f64,
-    pub ca_per_ica: f64,
-    pub ca_decay_factor: f64,
-    pub decay_ms: f64,
-    /// SK_E2's z.
-    pub z: f64,
-    /// This step's calcium current density (mA/cm²).
-    pub ica: f64,
+    pub gbar: [Lanes; N_CHANNELS],
+    pub ena: Lanes,
+    pub ek: Lanes,
+    pub eh: Lanes,
+    /// CaDynamics_E2: minCai (mM), 1e4·γ·decay/(2·F·depth) (mM per mA/cm²), exp(−dt/decay),
+    /// decay (ms).
+    pub ca_min_mm: Lanes,
+    pub ca_per_ica: Lanes,
+    pub ca_decay_factor: Lanes,
+    pub decay_ms: Lanes,
+    /// Internal calcium (mM), SK_E2's z, this step's calcium current density (mA/cm²).
+    pub cai_mm: Lanes,
+    pub z: Lanes,
+    pub ica: Lanes,
+    /// Summed synaptic states: AMPA A, B; NMDA A, B; GABA_A A, B.
+    pub syn: [Lanes; 6],
 }
 
 /// Nodes with the same mechanisms.
@@ -73,21 +80,59 @@ pub(crate) struct Group {
     pub mask: u32,
     /// Gate chunks per node.
     pub n_chunks: usize,
-    pub members: Vec<Member>,
+    pub blocks: Vec<Block>,
+    /// Gate chunks of block b, lane l, chunk c at `(b·LANES + l)·n_chunks + c`.
+    pub gates: Vec<[f64; CHUNK]>,
 }
 
-/// Density mechanisms over the cell's nodes, plus per-node internal calcium.
+/// Parameters of one membrane node, before packing into blocks.
+#[derive(Debug, Clone, Copy)]
+struct NodeParams {
+    node: u32,
+    area_factor: f64,
+    diag_const_us: f64,
+    pas_g: f64,
+    pas_e: f64,
+    gbar: [f64; N_CHANNELS],
+    ena: f64,
+    ek: f64,
+    eh: f64,
+    ca_min_mm: f64,
+    ca_per_ica: f64,
+    decay_ms: f64,
+}
+
+impl Block {
+    fn pack(members: &[NodeParams]) -> Block {
+        let lane = |l: usize| members[l.min(members.len() - 1)];
+        let lanes = |f: &dyn Fn(&NodeParams) -> f64| -> Lanes { std::array::from_fn(|l| f(&lane(l))) };
+        Block {
+            nodes: std::array::from_fn(|l| lane(l).node),
+            valid: members.len().min(LANES),
+            area_factor: lanes(&|p| p.area_factor),
+            diag_const_us: lanes(&|p| p.diag_const_us),
+            pas_g: lanes(&|p| p.pas_g),
+            pas_e: lanes(&|p| p.pas_e),
+            gbar: std::array::from_fn(|c| lanes(&|p| p.gbar[c])),
+            ena: lanes(&|p| p.ena),
+            ek: lanes(&|p| p.ek),
+            eh: lanes(&|p| p.eh),
+            ca_min_mm: lanes(&|p| p.ca_min_mm),
+            ca_per_ica: lanes(&|p| p.ca_per_ica),
+            ca_decay_factor: [1.0; LANES],
+            decay_ms: lanes(&|p| p.decay_ms),
+            cai_mm: [CAI0_MM; LANES],
+            z: [0.0; LANES],
+            ica: [0.0; LANES],
+            syn: [[0.0; LANES]; 6],
+        }
+    }
+}
+
+/// Density mechanisms and summed synaptic states over the cell's membrane nodes.
 #[derive(Debug, Clone)]
 pub struct Mechanisms {
     pub(crate) groups: Vec<Group>,
-    pub(crate) gates: Vec<[f64; CHUNK]>,
-    /// The lane of each slot (the same for every node), the Mg block and the most common
-    /// channels first.
-    slots: Vec<Slot>,
-    /// Slot of each channel's m gate (h is the next slot); `usize::MAX` where absent.
-    pub(crate) slot_of: [usize; N_CHANNELS],
-    /// Slot of the Mg block.
-    pub(crate) mg_slot: usize,
     pub(crate) table: Option<Arc<GateTable>>,
     pub(crate) exact_rates: bool,
     /// The CPU has AVX2 and FMA (the kernel then runs a copy compiled for them).
@@ -95,16 +140,94 @@ pub struct Mechanisms {
     pub(crate) dt_ms: f64,
     /// exp(−dt/τ_z) of SK_E2.
     pub(crate) z_factor: f64,
-    /// Internal calcium per node (mM); 5e-5 where no CaDynamics acts.
-    pub cai_mm: Vec<f64>,
     /// RT/2F (mV) at the simulation temperature.
     pub nernst_factor_mv: f64,
+    /// (group, block, lane) of each node; `u32::MAX` group for nodes without membrane.
+    locate: Vec<(u32, u32, u32)>,
+}
+
+/// Slots of the Mg block and its slope (always the first two).
+pub(crate) const MG_SLOT: usize = 0;
+
+/// The lanes of a node's gate chunks, the same for every node and every cell: the Mg block and
+/// its slope, then the gates of the dendritic channels (three chunks hold an apical node, one a
+/// basal node), then those only the axon and soma of some cells carry. A fixed order lets the
+/// kernels of the common mechanism sets index their gates with constants.
+pub(crate) const SLOT_ORDER: [Slot; 19] = [
+    Slot::MgBlock,
+    Slot::MgSlope,
+    Slot::Gate(Channel::Ih, false),
+    Slot::Gate(Channel::NaTs2T, false),
+    Slot::Gate(Channel::NaTs2T, true),
+    Slot::Gate(Channel::SKv31, false),
+    Slot::Gate(Channel::Im, false),
+    Slot::Gate(Channel::CaHva, false),
+    Slot::Gate(Channel::CaHva, true),
+    Slot::Gate(Channel::CaLvast, false),
+    Slot::Gate(Channel::CaLvast, true),
+    Slot::Gate(Channel::NaTaT, false),
+    Slot::Gate(Channel::NaTaT, true),
+    Slot::Gate(Channel::NapEt2, false),
+    Slot::Gate(Channel::NapEt2, true),
+    Slot::Gate(Channel::KTst, false),
+    Slot::Gate(Channel::KTst, true),
+    Slot::Gate(Channel::KPst, false),
+    Slot::Gate(Channel::KPst, true),
+];
+
+/// Slot of a channel's m gate in [`SLOT_ORDER`] (h is the next slot); `usize::MAX` for SK_E2,
+/// which is gated by calcium.
+pub(crate) const fn slot_of(ch: Channel) -> usize {
+    match ch {
+        Channel::Ih => 2,
+        Channel::NaTs2T => 3,
+        Channel::SKv31 => 5,
+        Channel::Im => 6,
+        Channel::CaHva => 7,
+        Channel::CaLvast => 9,
+        Channel::NaTaT => 11,
+        Channel::NapEt2 => 13,
+        Channel::KTst => 15,
+        Channel::KPst => 17,
+        Channel::SkE2 => usize::MAX,
+    }
+}
+
+/// Voltage gates of a channel (const, for the kernels; equals `dispatch::v_gates`).
+pub(crate) const fn gates_of(ch: Channel) -> usize {
+    match ch {
+        Channel::SkE2 => 0,
+        Channel::Ih | Channel::SKv31 | Channel::Im => 1,
+        _ => 2,
+    }
+}
+
+/// Gate chunks of a node with the mechanism set `mask` (at least the Mg chunk).
+pub(crate) const fn chunks_for(mask: u32) -> usize {
+    let mut used = MG_SLOT + 2;
+    let mut k = 0;
+    while k < Channel::ALL.len() {
+        let ch = Channel::ALL[k];
+        if mask & bit(ch) != 0 && gates_of(ch) > 0 {
+            let end = slot_of(ch) + gates_of(ch);
+            if end > used {
+                used = end;
+            }
+        }
+        k += 1;
+    }
+    used.div_ceil(CHUNK)
 }
 
 /// What a kernel pass reads and writes outside the mechanisms.
 pub struct Rows<'a> {
     pub v_mv: &'a [f64],
-    pub synapses: &'a mut SynapseSites,
+    /// exp(−dt/τ) of the six synaptic states.
+    pub syn_decay: [f64; 6],
+    /// 1 with NMDA, 0 without (the app's NMDA switch).
+    pub nmda_scale: f64,
+    /// Whether any synapse exists (the kernel skips the synaptic terms otherwise).
+    pub any_synapse: bool,
     /// −I (nA) and C/dt + G + Σ g_axial (µS) per node, written for every membrane node.
     pub rhs_na: &'a mut [f64],
     pub diag_us: &'a mut [f64],
@@ -116,34 +239,8 @@ impl Mechanisms {
         let n = cell.membrane.len();
         let present = |node: usize, ch: Channel| cell.membrane[node].gbar(ch).filter(|&g| g != 0.0);
         let membrane = |node: usize| cell.cable.nodes[node].area_um2 > 0.0;
-        // slots: the Mg block, then channels with voltage gates, most instances first (ties in
-        // registration order)
-        let mut counts: Vec<(Channel, usize)> = Channel::ALL.iter().map(|&ch| (ch, (0..n).filter(|&i| membrane(i) && present(i, ch).is_some()).count())).collect();
-        counts.retain(|&(ch, c)| c > 0 && v_gates(ch) > 0);
-        counts.sort_by_key(|&(_, c)| std::cmp::Reverse(c));
-        let mut slots = vec![Slot::MgBlock];
-        let mut slot_of = [usize::MAX; N_CHANNELS];
-        for &(ch, _) in &counts {
-            slot_of[ch.index()] = slots.len();
-            slots.push(Slot::Gate(ch, false));
-            if v_gates(ch) == 2 {
-                slots.push(Slot::Gate(ch, true));
-            }
-        }
-        let mut m = Mechanisms {
-            groups: vec![],
-            gates: vec![],
-            slots,
-            slot_of,
-            mg_slot: 0,
-            table: None,
-            exact_rates: false,
-            fma: cpu_has_avx2_fma(),
-            dt_ms: f64::NAN,
-            z_factor: f64::NAN,
-            cai_mm: vec![CAI0_MM; n],
-            nernst_factor_mv,
-        };
+        // nodes by mechanism set, in node order
+        let mut sets: Vec<(u32, Vec<NodeParams>)> = vec![];
         for (i, mem) in cell.membrane.iter().enumerate() {
             if !membrane(i) {
                 continue;
@@ -163,13 +260,8 @@ impl Mechanisms {
                 ca_per_ica = 1e4 * c.gamma * c.decay_ms / (2.0 * FARADAY * c.depth_um);
                 decay_ms = c.decay_ms;
             }
-            let used = Channel::ALL.iter().filter(|&&ch| mask & bit(ch) != 0 && v_gates(ch) > 0).map(|&ch| slot_of[ch.index()] + v_gates(ch)).max().unwrap_or(0).max(m.mg_slot + 1);
-            let n_chunks = used.div_ceil(CHUNK);
-            let chunk0 = m.gates.len();
-            m.gates.resize(chunk0 + n_chunks, [0.0; CHUNK]);
-            let member = Member {
+            let p = NodeParams {
                 node: i as u32,
-                chunk0: chunk0 as u32,
                 area_factor: cell.cable.nodes[i].area_um2 * 1e-2,
                 diag_const_us: diag_const_us.get(i).copied().unwrap_or(f64::NAN),
                 pas_g: mem.g_pas_s_per_cm2,
@@ -180,61 +272,101 @@ impl Mechanisms {
                 eh: mem.eh_mv,
                 ca_min_mm,
                 ca_per_ica,
-                ca_decay_factor: 1.0,
                 decay_ms,
-                z: 0.0,
-                ica: 0.0,
             };
-            match m.groups.iter_mut().find(|g| g.mask == mask && g.n_chunks == n_chunks) {
-                Some(g) => g.members.push(member),
-                None => m.groups.push(Group { mask, n_chunks, members: vec![member] }),
+            match sets.iter_mut().find(|(m, _)| *m == mask) {
+                Some((_, list)) => list.push(p),
+                None => sets.push((mask, vec![p])),
             }
         }
-        m
+        let mut locate = vec![(u32::MAX, 0, 0); n];
+        let mut groups = vec![];
+        for (gi, (mask, list)) in sets.into_iter().enumerate() {
+            let n_chunks = chunks_for(mask);
+            let blocks: Vec<Block> = list.chunks(LANES).map(Block::pack).collect();
+            for (b, block) in blocks.iter().enumerate() {
+                for l in 0..block.valid {
+                    locate[block.nodes[l] as usize] = (gi as u32, b as u32, l as u32);
+                }
+            }
+            let gates = vec![[0.0; CHUNK]; blocks.len() * LANES * n_chunks];
+            groups.push(Group { mask, n_chunks, blocks, gates });
+        }
+        Mechanisms { groups, table: None, exact_rates: false, fma: cpu_has_avx2_fma(), dt_ms: f64::NAN, z_factor: f64::NAN, nernst_factor_mv, locate }
     }
 
     /// Use exact rates (every exp evaluated each step) instead of the tables: slower, for
     /// checking the tables. Takes effect immediately.
     pub fn set_exact_rates(&mut self, exact: bool) {
         self.exact_rates = exact;
-        self.table = if exact || !self.dt_ms.is_finite() { None } else { Some(GateTable::shared(&self.slots, self.dt_ms)) };
+        self.table = if exact || !self.dt_ms.is_finite() { None } else { Some(GateTable::shared(&SLOT_ORDER, self.dt_ms)) };
     }
 
     fn set_dt(&mut self, dt_ms: f64) {
         self.dt_ms = dt_ms;
         self.z_factor = (-dt_ms / TAU_Z_MS).exp();
         for g in &mut self.groups {
-            for m in &mut g.members {
-                m.ca_decay_factor = (-dt_ms / m.decay_ms).exp();
+            for b in &mut g.blocks {
+                b.ca_decay_factor = std::array::from_fn(|l| (-dt_ms / b.decay_ms[l]).exp());
             }
         }
         self.set_exact_rates(self.exact_rates);
     }
 
     /// NEURON's finitialize for the mechanisms: cai = 5e-5 mM, every gate at its steady state
-    /// for `v_mv`, SK_E2's z at z∞(cai) (spec §5); then the first step's currents into `rows`.
+    /// for `v_mv`, SK_E2's z at z∞(cai), synaptic states 0 (spec §5); then the first step's
+    /// currents into `rows`.
     pub fn init(&mut self, dt_ms: f64, rows: Rows) {
-        self.cai_mm.iter_mut().for_each(|c| *c = CAI0_MM);
         self.set_dt(dt_ms);
-        let flat = self.gates.as_flattened_mut();
-        flat.iter_mut().for_each(|y| *y = 0.0);
         for g in &mut self.groups {
-            for m in &mut g.members {
-                m.ica = 0.0;
-                m.z = z_inf(CAI0_MM);
-                let v = rows.v_mv[m.node as usize];
-                let base = m.chunk0 as usize * CHUNK;
-                for ch in Channel::ALL.into_iter().filter(|&ch| g.mask & bit(ch) != 0 && v_gates(ch) > 0) {
-                    let r = dispatch::rates(ch, v);
-                    let s = base + self.slot_of[ch.index()];
-                    flat[s] = r.m_inf;
-                    if v_gates(ch) == 2 {
-                        flat[s + 1] = r.h_inf;
+            let nc = g.n_chunks;
+            for (b, block) in g.blocks.iter_mut().enumerate() {
+                block.cai_mm = [CAI0_MM; LANES];
+                block.ica = [0.0; LANES];
+                block.z = [z_inf(CAI0_MM); LANES];
+                block.syn = [[0.0; LANES]; 6];
+                for l in 0..LANES {
+                    let v = rows.v_mv[block.nodes[l] as usize];
+                    let chunks = &mut g.gates[(b * LANES + l) * nc..(b * LANES + l + 1) * nc];
+                    let flat = chunks.as_flattened_mut();
+                    flat.iter_mut().for_each(|y| *y = 0.0);
+                    for ch in Channel::ALL.into_iter().filter(|&ch| g.mask & bit(ch) != 0 && v_gates(ch) > 0) {
+                        let r = dispatch::rates(ch, v);
+                        let s = slot_of(ch);
+                        flat[s] = r.m_inf;
+                        if v_gates(ch) == 2 {
+                            flat[s + 1] = r.h_inf;
+                        }
                     }
                 }
             }
         }
         self.update(dt_ms, false, rows);
+    }
+
+    /// Add synaptic increments (A and B of AMPA, NMDA, GABA_A) to the summed states of `node`.
+    #[inline]
+    pub fn add_synaptic(&mut self, node: usize, increments: &[f64; 6]) {
+        if let Some(&(g, b, l)) = self.locate.get(node) {
+            if let Some(block) = self.groups.get_mut(g as usize).and_then(|g| g.blocks.get_mut(b as usize)) {
+                for (s, inc) in block.syn.iter_mut().zip(increments) {
+                    s[l as usize] += inc;
+                }
+            }
+        }
+    }
+
+    /// Internal calcium per node (mM); 5e-5 where no CaDynamics acts.
+    pub fn cai_mm(&self) -> Vec<f64> {
+        let mut cai = vec![CAI0_MM; self.locate.len()];
+        for g in &self.groups {
+            for b in &g.blocks {
+                for l in 0..b.valid {
+                    cai[b.nodes[l] as usize] = b.cai_mm[l];
+                }
+            }
+        }
+        cai
     }
 
     /// One kernel pass over the membrane nodes at `rows.v_mv`. With `advance`: spec §7.2 step 5
@@ -263,26 +395,28 @@ impl Mechanisms {
 
     /// The first mechanism state that is not finite: (node, mechanism name, state name).
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, &'static str)> {
-        let flat = self.gates.as_flattened();
         for g in &self.groups {
-            for m in &g.members {
-                let node = m.node as usize;
-                if g.mask & CAD != 0 && !self.cai_mm[node].is_finite() {
-                    return Some((node, "CaDynamics_E2", "cai"));
-                }
-                for ch in Channel::ALL.into_iter().filter(|&ch| g.mask & bit(ch) != 0) {
-                    if ch == Channel::SkE2 {
-                        if !m.z.is_finite() {
-                            return Some((node, ch.neuron_name(), "z"));
+            for (b, block) in g.blocks.iter().enumerate() {
+                for l in 0..block.valid {
+                    let node = block.nodes[l] as usize;
+                    if g.mask & CAD != 0 && !block.cai_mm[l].is_finite() {
+                        return Some((node, "CaDynamics_E2", "cai"));
+                    }
+                    let flat = g.gates[(b * LANES + l) * g.n_chunks..(b * LANES + l + 1) * g.n_chunks].as_flattened();
+                    for ch in Channel::ALL.into_iter().filter(|&ch| g.mask & bit(ch) != 0) {
+                        if ch == Channel::SkE2 {
+                            if !block.z[l].is_finite() {
+                                return Some((node, ch.neuron_name(), "z"));
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    let s = m.chunk0 as usize * CHUNK + self.slot_of[ch.index()];
-                    if !flat[s].is_finite() {
-                        return Some((node, ch.neuron_name(), "m"));
-                    }
-                    if v_gates(ch) == 2 && !flat[s + 1].is_finite() {
-                        return Some((node, ch.neuron_name(), "h"));
+                        let s = slot_of(ch);
+                        if !flat[s].is_finite() {
+                            return Some((node, ch.neuron_name(), "m"));
+                        }
+                        if v_gates(ch) == 2 && !flat[s + 1].is_finite() {
+                            return Some((node, ch.neuron_name(), "h"));
+                        }
                     }
                 }
             }
@@ -299,20 +433,9 @@ impl Mechanisms {
                 if g.mask & CAD != 0 {
                     names.push("CaDynamics_E2");
                 }
-                (g.members.len(), names)
+                (g.blocks.iter().map(|b| b.valid).sum(), names)
             })
             .collect()
-    }
-}
-
-/// Which reversal potential a channel uses on a member.
-#[inline(always)]
-pub(crate) fn reversal(m: &Member, ch: Channel, eca: f64) -> f64 {
-    match dispatch::ion(ch) {
-        Ion::Na => m.ena,
-        Ion::K => m.ek,
-        Ion::H => m.eh,
-        Ion::Ca => eca,
     }
 }
 

@@ -90,6 +90,13 @@ pub struct Simulation {
     section_names: Vec<String>,
 }
 
+/// The arrays of a mechanism-kernel pass ([`Rows`]) of a `Simulation`.
+macro_rules! rows {
+    ($sim:expr) => {
+        Rows { v_mv: &$sim.v_mv, syn_decay: $sim.synapses.decay, nmda_scale: $sim.synapses.nmda_scale, any_synapse: $sim.synapses.any(), rhs_na: &mut $sim.rhs_base, diag_us: &mut $sim.diag_base }
+    };
+}
+
 /// Bitwise equality of two voltage vectors (NaN equals itself; a cheap "has v changed?").
 #[inline]
 fn same_bits(a: &[f64], b: &[f64]) -> bool {
@@ -139,7 +146,7 @@ impl Simulation {
             step_index: 0,
             v_mv: vec![settings.v_init_mv; n],
             mechanisms: Mechanisms::from_cell(cell, super::calcium::nernst_factor_mv(settings.celsius), &diag_const_us),
-            synapses: SynapseSites::new(n),
+            synapses: SynapseSites::new(),
             queue: EventQueue::default(),
             iclamps: vec![],
             epscs: vec![],
@@ -221,8 +228,7 @@ impl Simulation {
         let dt = self.settings.dt_ms;
         self.v_mv.iter_mut().for_each(|v| *v = self.settings.v_init_mv);
         self.synapses.set_dt(dt);
-        self.synapses.reset();
-        let rows = Rows { v_mv: &self.v_mv, synapses: &mut self.synapses, rhs_na: &mut self.rhs_base, diag_us: &mut self.diag_base };
+        let rows = rows!(self);
         self.mechanisms.init(dt, rows);
         self.v_currents.copy_from_slice(&self.v_mv);
         self.queue.rewind();
@@ -241,10 +247,11 @@ impl Simulation {
         self.step_index
     }
 
-    /// Internal calcium per node (mM).
-    pub fn cai_mm(&self) -> &[f64] {
-        &self.mechanisms.cai_mm
+    /// Internal calcium per node (mM); 5e-5 where no CaDynamics acts.
+    pub fn cai_mm(&self) -> Vec<f64> {
+        self.mechanisms.cai_mm()
     }
+
 
     /// Number of synaptic events in the queue (after quirk-1 silencing).
     pub fn n_events(&self) -> usize {
@@ -264,12 +271,13 @@ impl Simulation {
         // (1) events due at the start of this step (A and B jump equally: currents unchanged)
         let limit = t + 0.5 * dt;
         while let Some(e) = self.queue.pop_due(limit) {
-            self.synapses.receive(e.target, 1.0);
+            let (node, increments) = self.synapses.receive(e.target, 1.0);
+            self.mechanisms.add_synaptic(node, &increments);
         }
         // (2) currents at the old states: computed at the end of the previous step unless v
         // was changed since
         if !same_bits(&self.v_currents, &self.v_mv) {
-            let rows = Rows { v_mv: &self.v_mv, synapses: &mut self.synapses, rhs_na: &mut self.rhs_base, diag_us: &mut self.diag_base };
+            let rows = rows!(self);
             self.mechanisms.update(dt, false, rows);
             self.v_currents.copy_from_slice(&self.v_mv);
         }
@@ -292,11 +300,26 @@ impl Simulation {
         }
         clock.lap(Phase::Solver);
         // (5) states at the new v (mechanisms, then synapses), and the next step's currents
-        let rows = Rows { v_mv: &self.v_mv, synapses: &mut self.synapses, rhs_na: &mut self.rhs_base, diag_us: &mut self.diag_base };
+        let rows = rows!(self);
         self.mechanisms.update(dt, true, rows);
         self.v_currents.copy_from_slice(&self.v_mv);
         clock.lap(Phase::Channels);
         Ok(())
+    }
+
+    #[doc(hidden)]
+    pub fn probe_kernel(&mut self, advance: bool) {
+        let dt = self.settings.dt_ms;
+        let rows = rows!(self);
+        self.mechanisms.update(dt, advance, rows);
+    }
+
+    #[doc(hidden)]
+    pub fn probe_solver(&mut self) {
+        self.rhs.copy_from_slice(&self.rhs_base);
+        self.diag.copy_from_slice(&self.diag_base);
+        let mut v = self.v_mv.clone();
+        std::hint::black_box(self.solver.step(&mut v, &mut self.rhs, &mut self.diag));
     }
 
     fn non_finite_error(&self) -> SimError {

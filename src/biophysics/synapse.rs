@@ -55,8 +55,9 @@ pub fn mg_block(v_mv: f64) -> (f64, f64) {
 /// kinetics, and their currents are linear in the conductance states A and B, so one summed pair
 /// per kind and node gives the same currents as one pair per synapse (up to the order of
 /// floating-point sums) at a fraction of the cost. Each synapse keeps its own index (the events'
-/// [`Target`]), mapped to its node. The states decay and give their currents inside the
-/// engine's per-node kernel (`mechanisms.rs`), which shares the Mg-block lookup with the gates.
+/// [`Target`]), mapped to its node. The summed states live with the node's other states in the
+/// engine's kernel (`mechanisms.rs`), which shares the Mg-block lookup with the gates; this
+/// struct maps synapses to nodes and holds the kinetics.
 ///
 /// - exc (ProbAMPANMDA2): AMPA pair + NMDA pair with the Mg block, gmax 0.4 nS each, e = 0;
 /// - AMPA-only exc (ProbUDFsyn2, 0.3/3 ms, 0.4 nS, e = 0): the same kinetics, gmax and reversal as
@@ -68,10 +69,8 @@ pub struct SynapseSites {
     exc_node: Vec<u32>,
     exp2_node: Vec<u32>,
     inh_node: Vec<u32>,
-    /// Summed states per node: AMPA A, B; NMDA A, B; GABA_A A, B; two unused lanes (0).
-    pub states: Vec<[f64; 8]>,
-    /// exp(−dt/τ) of each state (1 on the unused lanes).
-    pub decay: [f64; 8],
+    /// exp(−dt/τ) of each state: AMPA A, B; NMDA A, B; GABA_A A, B.
+    pub decay: [f64; 6],
     /// Peak normalisation of AMPA, NMDA, GABA_A.
     factor: [f64; 3],
     /// 1 with NMDA, 0 for the AMPA-only model switched live (the app's NMDA toggle).
@@ -87,14 +86,13 @@ pub enum Population {
 }
 
 impl SynapseSites {
-    /// No synapses yet, on a cell of `n_nodes` nodes.
-    pub fn new(n_nodes: usize) -> Self {
+    /// No synapses yet.
+    pub fn new() -> Self {
         SynapseSites {
             exc_node: vec![],
             exp2_node: vec![],
             inh_node: vec![],
-            states: vec![[0.0; 8]; n_nodes],
-            decay: [1.0; 8],
+            decay: [1.0; 6],
             factor: [AMPA.factor(), NMDA.factor(), GABA_A.factor()],
             nmda_scale: 1.0,
         }
@@ -124,42 +122,37 @@ impl SynapseSites {
         }
     }
 
-    pub fn reset(&mut self) {
-        self.states.iter_mut().for_each(|s| *s = [0.0; 8]);
-    }
-
-    /// Deliver one event of weight `weight` to `target`: A and B jump by weight·factor, so the
-    /// conductance B − A is unchanged in the step of delivery (spec §7.2 step 1).
+    /// One event of weight `weight` to `target`: its node and the increments of the node's
+    /// summed states. A and B jump by weight·factor, so the conductance B − A is unchanged in the
+    /// step of delivery (spec §7.2 step 1).
     #[inline]
-    pub fn receive(&mut self, target: Target, weight: f64) {
-        let (node, first, f) = match target {
-            Target::AmpaNmda(k) => (self.exc_node[k as usize], 0, self.factor[0]),
-            Target::Exp2(k) => (self.exp2_node[k as usize], 0, self.factor[0]),
-            Target::Inh(k) => (self.inh_node[k as usize], 4, self.factor[2]),
+    pub fn receive(&self, target: Target, weight: f64) -> (usize, [f64; 6]) {
+        let mut inc = [0.0; 6];
+        let node = match target {
+            Target::AmpaNmda(k) => {
+                let (a, n) = (weight * self.factor[0], weight * self.factor[1]);
+                inc[..4].copy_from_slice(&[a, a, n, n]);
+                self.exc_node[k as usize]
+            }
+            Target::Exp2(k) => {
+                let a = weight * self.factor[0];
+                inc[..2].copy_from_slice(&[a, a]);
+                self.exp2_node[k as usize]
+            }
+            Target::Inh(k) => {
+                let g = weight * self.factor[2];
+                inc[4..].copy_from_slice(&[g, g]);
+                self.inh_node[k as usize]
+            }
         };
-        let s = &mut self.states[node as usize];
-        let w = weight * f;
-        s[first] += w;
-        s[first + 1] += w;
-        if let Target::AmpaNmda(_) = target {
-            let w = weight * self.factor[1];
-            s[2] += w;
-            s[3] += w;
-        }
+        (node as usize, inc)
     }
 }
 
-/// Current (nA) and slope dI/dv (µS, including the Mg-block derivative) of a node's summed
-/// synaptic states `s` at `v_mv`, given the Mg block and its slope at `v_mv`.
-#[inline(always)]
-pub fn site_current(s: &[f64; 8], v_mv: f64, block: f64, dblock: f64, nmda_scale: f64) -> (f64, f64) {
-    let g_ampa = GMAX_EXC_US * (s[1] - s[0]);
-    let g_nmda_open = nmda_scale * GMAX_EXC_US * (s[3] - s[2]);
-    let g_inh = GMAX_INH_US * (s[5] - s[4]);
-    let drive = v_mv - E_EXC_MV;
-    let i = (g_ampa + g_nmda_open * block) * drive + g_inh * (v_mv - E_INH_MV);
-    let g = g_ampa + g_nmda_open * (block + dblock * drive) + g_inh;
-    (i, g)
+impl Default for SynapseSites {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Which population an event goes to.

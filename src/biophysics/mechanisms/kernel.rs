@@ -1,39 +1,38 @@
-//! The per-node kernel of [`Mechanisms::update`] (see the documentation of `mechanisms`).
+//! The kernel of [`Mechanisms::update`] (see the documentation of `mechanisms`): blocks of
+//! [`LANES`] nodes, with every per-node expression written lane by lane over fixed-size arrays
+//! so that the compiler emits one SIMD instruction per expression.
 
-use super::{bit, reversal, Group, Mechanisms, Member, Rows, CAD};
+use super::{bit, chunks_for, slot_of, Block, Group, Lanes, Mechanisms, Rows, CAD, LANES, MG_SLOT};
 use crate::biophysics::calcium::CAO_MM;
-use crate::biophysics::cell::{Channel, N_CHANNELS};
+use crate::biophysics::cell::Channel;
 use crate::biophysics::channels::dispatch::{self, v_gates};
 use crate::biophysics::channels::sk_e2::z_inf;
 use crate::biophysics::channels::{ca_hva::CaHva, ca_lvast::CaLvast, ih::Ih, im::Im, k_pst::KPst, k_tst::KTst, nap_et2::NapEt2, nata_t::NaTaT, nats2_t::NaTs2T};
 use crate::biophysics::channels::{skv3_1::SKv31, Kinetics};
 use crate::biophysics::rates_table::{ca_lookup, grid_position, Arith, GateTable, CHUNK};
-use crate::biophysics::synapse::{mg_block, site_current};
+use crate::biophysics::synapse::{mg_block, E_EXC_MV, E_INH_MV, GMAX_EXC_US, GMAX_INH_US};
 
 /// The mechanism sets of the Hay 2011 basal and apical dendrites (nearly every node of the cell),
 /// which get kernels specialised for exactly their channels.
 const BASAL: u32 = bit(Channel::Ih);
 const APICAL: u32 = bit(Channel::CaHva) | bit(Channel::CaLvast) | bit(Channel::Ih) | bit(Channel::Im) | bit(Channel::NaTs2T) | bit(Channel::SkE2) | bit(Channel::SKv31) | CAD;
 const CA_CHANNELS: u32 = bit(Channel::CaHva) | bit(Channel::CaLvast);
+/// Most gate chunks a node can have (2 Mg lanes + 16 gates).
+const MAX_CHUNKS: usize = 5;
 
-/// What every node's kernel reads besides its own member and node.
+/// What every block's kernel reads besides its own block.
 struct Shared<'a> {
     table: Option<&'a GateTable>,
-    slot_of: [usize; N_CHANNELS],
-    mg_chunk: usize,
-    mg_lane: usize,
     z_factor: f64,
     nernst_factor_mv: f64,
     dt_ms: f64,
     nmda_scale: f64,
-    syn_decay: [f64; 8],
+    syn_decay: [f64; 6],
 }
 
-/// Per-node arrays the kernel reads and writes.
+/// The node arrays of the step.
 struct NodeArrays<'a> {
     v_mv: &'a [f64],
-    cai_mm: &'a mut [f64],
-    syn: &'a mut [[f64; 8]],
     rhs: &'a mut [f64],
     diag: &'a mut [f64],
 }
@@ -42,150 +41,187 @@ struct NodeArrays<'a> {
 pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     let sh = Shared {
         table: if mech.exact_rates { None } else { mech.table.as_deref() },
-        slot_of: mech.slot_of,
-        mg_chunk: mech.mg_slot / CHUNK,
-        mg_lane: mech.mg_slot % CHUNK,
         z_factor: mech.z_factor,
         nernst_factor_mv: mech.nernst_factor_mv,
         dt_ms: mech.dt_ms,
-        nmda_scale: rows.synapses.nmda_scale,
-        syn_decay: rows.synapses.decay,
+        nmda_scale: rows.nmda_scale,
+        syn_decay: rows.syn_decay,
     };
-    let syn = rows.synapses.any();
-    let mut arrays = NodeArrays { v_mv: rows.v_mv, cai_mm: &mut mech.cai_mm, syn: &mut rows.synapses.states, rhs: rows.rhs_na, diag: rows.diag_us };
-    let gates = &mut mech.gates;
+    let syn = rows.any_synapse;
+    let mut arrays = NodeArrays { v_mv: rows.v_mv, rhs: rows.rhs_na, diag: rows.diag_us };
     for g in &mut mech.groups {
         match (advance, syn) {
-            (true, true) => group::<A, true, true>(g, &sh, gates, &mut arrays),
-            (true, false) => group::<A, true, false>(g, &sh, gates, &mut arrays),
-            (false, true) => group::<A, false, true>(g, &sh, gates, &mut arrays),
-            (false, false) => group::<A, false, false>(g, &sh, gates, &mut arrays),
+            (true, true) => group::<A, true, true>(g, &sh, &mut arrays),
+            (true, false) => group::<A, true, false>(g, &sh, &mut arrays),
+            (false, true) => group::<A, false, true>(g, &sh, &mut arrays),
+            (false, false) => group::<A, false, false>(g, &sh, &mut arrays),
         }
     }
 }
 
 #[inline(always)]
-fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared, gates: &mut [[f64; CHUNK]], arrays: &mut NodeArrays) {
-    let n_chunks = g.n_chunks;
-    // the constant masks let the compiler drop every test of an absent mechanism
+fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared, arrays: &mut NodeArrays) {
+    let per_block = LANES * g.n_chunks;
+    let blocks = g.blocks.iter_mut().zip(g.gates.chunks_exact_mut(per_block));
+    // the constant masks let the compiler drop every test of an absent mechanism and index the
+    // gates with constants
     match g.mask {
-        BASAL => g.members.iter_mut().for_each(|m| node::<A, ADV, SYN>(BASAL, n_chunks, m, sh, gates, arrays)),
-        APICAL => g.members.iter_mut().for_each(|m| node::<A, ADV, SYN>(APICAL, n_chunks, m, sh, gates, arrays)),
-        mask => g.members.iter_mut().for_each(|m| node::<A, ADV, SYN>(mask, n_chunks, m, sh, gates, arrays)),
+        BASAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN>(BASAL, b, gates, sh, arrays)),
+        APICAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN>(APICAL, b, gates, sh, arrays)),
+        mask => blocks.for_each(|(b, gates)| block::<A, ADV, SYN>(mask, b, gates, sh, arrays)),
     }
 }
 
-/// One node: states (with `ADV`), then currents and slopes into its row of the linear system.
+/// `f` applied lane by lane.
 #[inline(always)]
-fn node<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, n_chunks: usize, m: &mut Member, sh: &Shared, gates: &mut [[f64; CHUNK]], arrays: &mut NodeArrays) {
-    let node = m.node as usize;
-    let v = arrays.v_mv[node];
-    let c0 = m.chunk0 as usize;
-    let gates = &mut gates[c0..c0 + n_chunks];
+fn lanes(f: impl Fn(usize) -> f64) -> Lanes {
+    std::array::from_fn(f)
+}
+
+/// One block: states (with `ADV`), then currents and slopes into the rows of its nodes.
+#[inline(always)]
+fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, gates: &mut [[f64; CHUNK]], sh: &Shared, arrays: &mut NodeArrays) {
+    let nc = chunks_for(mask).min(MAX_CHUNKS);
+    let v: Lanes = lanes(|l| arrays.v_mv.get(b.nodes[l] as usize).copied().unwrap_or(f64::NAN));
     // (a) CaDynamics_E2 with this step's ica, then eca and SK_E2's z from the new cai
-    let mut eca = 0.0;
-    if mask & (CA_CHANNELS | bit(Channel::SkE2) | CAD) != 0 {
-        let mut cai = arrays.cai_mm[node];
-        if ADV && mask & CAD != 0 {
-            let c_inf = m.ca_min_mm - m.ca_per_ica * m.ica;
-            cai = A::mul_add(cai - c_inf, m.ca_decay_factor, c_inf);
-            arrays.cai_mm[node] = cai;
-        }
-        if mask & (CA_CHANNELS | bit(Channel::SkE2)) != 0 {
+    let mut eca = [0.0; LANES];
+    if ADV && mask & CAD != 0 {
+        let c_inf = lanes(|l| b.ca_min_mm[l] - b.ca_per_ica[l] * b.ica[l]);
+        b.cai_mm = lanes(|l| A::mul_add(b.cai_mm[l] - c_inf[l], b.ca_decay_factor[l], c_inf[l]));
+    }
+    if mask & (CA_CHANNELS | bit(Channel::SkE2)) != 0 {
+        let mut zi = [0.0; LANES];
+        for l in 0..LANES {
+            let cai = b.cai_mm[l];
             let looked_up = if sh.table.is_some() { ca_lookup(cai) } else { None };
-            let (ln_ratio, zi) = match looked_up {
+            let (ln_ratio, z) = match looked_up {
                 Some(x) => x,
                 None => ((CAO_MM / cai).ln(), z_inf(cai)),
             };
-            eca = sh.nernst_factor_mv * ln_ratio;
-            if ADV && mask & bit(Channel::SkE2) != 0 {
-                m.z = A::mul_add(m.z - zi, sh.z_factor, zi);
+            eca[l] = sh.nernst_factor_mv * ln_ratio;
+            zi[l] = z;
+        }
+        if ADV && mask & bit(Channel::SkE2) != 0 {
+            b.z = lanes(|l| A::mul_add(b.z[l] - zi[l], sh.z_factor, zi[l]));
+        }
+    }
+    // (b) gates at the new v, and the Mg block and slope, from one table row per node
+    if ADV {
+        for (l, chunks) in gates.chunks_exact_mut(nc).enumerate() {
+            match sh.table.and_then(|t| grid_position(v[l], t.rows_f).map(|p| (t, p))) {
+                Some((t, (i, f))) => t.advance::<A>(i, f, chunks),
+                None => exact_gates(mask, v[l], sh, chunks),
             }
         }
     }
-    // (b) gates at the new v, and the Mg block, from one table row
-    let (mut block, mut dblock) = (0.0, 0.0);
-    match sh.table.and_then(|t| grid_position(v, t.rows_f).map(|p| (t, p))) {
-        Some((t, (i, f))) => {
-            if ADV {
-                t.advance::<A>(i, f, gates);
-            }
-            if SYN {
-                (block, dblock) = t.lane::<A>(sh.mg_chunk, sh.mg_lane, i, f);
-            }
+    // slot-major copies of the gates (lane = node) for the current expressions
+    let mut y = [[0.0; LANES]; CHUNK * MAX_CHUNKS];
+    for c in 0..nc {
+        for s in 0..CHUNK {
+            y[c * CHUNK + s] = lanes(|l| gates[l * nc + c][s]);
         }
-        None => {
-            if ADV {
-                exact_gates(mask, v, sh, gates);
-            }
-            if SYN {
-                (block, dblock) = mg_block(v);
-            }
+    }
+    if !ADV && SYN {
+        // the Mg lanes hold the block at the v of the last advance; v has changed since
+        for l in 0..LANES {
+            (y[MG_SLOT][l], y[MG_SLOT + 1][l]) = mg_block(v[l]);
         }
     }
     // (c) currents and slopes in registration order (pas first), as NEURON sums them
-    let flat = gates.as_flattened();
-    let mut i = m.pas_g * (v - m.pas_e);
-    let mut g = m.pas_g;
-    let mut ica = 0.0;
+    let mut i = lanes(|l| b.pas_g[l] * (v[l] - b.pas_e[l]));
+    let mut g = b.pas_g;
+    let mut ica = [0.0; LANES];
     macro_rules! channel {
-        ($ch:expr, $k:ty) => {
+        ($ch:expr, $k:ty, $e:expr) => {
             if mask & bit($ch) != 0 {
-                let s = sh.slot_of[$ch.index()];
-                let h = if <$k>::HAS_H { flat[s + 1] } else { 1.0 };
-                let gc = m.gbar[$ch.index()] * <$k>::open(flat[s], h);
-                let drive = v - reversal(m, $ch, eca);
-                i = A::mul_add(gc, drive, i);
-                g += gc;
-                if $ch.is_calcium() {
-                    ica = A::mul_add(gc, drive, ica);
+                let s = slot_of($ch);
+                let (m, h) = (y[s], if <$k>::HAS_H { y[s + 1] } else { [1.0; LANES] });
+                let gbar = &b.gbar[$ch.index()];
+                let e: &Lanes = $e;
+                for l in 0..LANES {
+                    let gc = gbar[l] * <$k>::open(m[l], h[l]);
+                    let drive = v[l] - e[l];
+                    i[l] = A::mul_add(gc, drive, i[l]);
+                    g[l] += gc;
+                    if $ch.is_calcium() {
+                        ica[l] = A::mul_add(gc, drive, ica[l]);
+                    }
                 }
             }
         };
     }
-    channel!(Channel::CaHva, CaHva);
-    channel!(Channel::CaLvast, CaLvast);
-    channel!(Channel::Ih, Ih);
-    channel!(Channel::Im, Im);
-    channel!(Channel::KPst, KPst);
-    channel!(Channel::KTst, KTst);
-    channel!(Channel::NaTaT, NaTaT);
-    channel!(Channel::NaTs2T, NaTs2T);
-    channel!(Channel::NapEt2, NapEt2);
+    channel!(Channel::CaHva, CaHva, &eca);
+    channel!(Channel::CaLvast, CaLvast, &eca);
+    channel!(Channel::Ih, Ih, &b.eh);
+    channel!(Channel::Im, Im, &b.ek);
+    channel!(Channel::KPst, KPst, &b.ek);
+    channel!(Channel::KTst, KTst, &b.ek);
+    channel!(Channel::NaTaT, NaTaT, &b.ena);
+    channel!(Channel::NaTs2T, NaTs2T, &b.ena);
+    channel!(Channel::NapEt2, NapEt2, &b.ena);
     if mask & bit(Channel::SkE2) != 0 {
-        let gc = m.gbar[Channel::SkE2.index()] * m.z;
-        i = A::mul_add(gc, v - m.ek, i);
-        g += gc;
+        let gbar = &b.gbar[Channel::SkE2.index()];
+        for l in 0..LANES {
+            let gc = gbar[l] * b.z[l];
+            i[l] = A::mul_add(gc, v[l] - b.ek[l], i[l]);
+            g[l] += gc;
+        }
     }
-    channel!(Channel::SKv31, SKv31);
-    m.ica = ica;
-    // (d) the node's synapses: decay, then current and slope
-    let (mut i_syn, mut g_syn) = (0.0, 0.0);
+    channel!(Channel::SKv31, SKv31, &b.ek);
+    b.ica = ica;
+    // (d) the nodes' synapses: decay, then current and slope
+    let (mut i_syn, mut g_syn) = ([0.0; LANES], [0.0; LANES]);
     if SYN {
-        let s = &mut arrays.syn[node];
+        let s = &mut b.syn;
         if ADV {
             for (x, d) in s.iter_mut().zip(sh.syn_decay) {
-                *x *= d;
+                // below 1e-200 (µS-scale states of 1e-204) the product is set to 0: decaying
+                // states would otherwise reach subnormal numbers, which cost far more per
+                // operation on some CPUs, with no effect on any current
+                *x = lanes(|l| {
+                    let y = x[l] * d;
+                    if y.abs() < 1e-200 {
+                        0.0
+                    } else {
+                        y
+                    }
+                });
             }
         }
-        (i_syn, g_syn) = site_current(s, v, block, dblock, sh.nmda_scale);
+        let (block, dblock) = (y[MG_SLOT], y[MG_SLOT + 1]);
+        for l in 0..LANES {
+            let g_ampa = GMAX_EXC_US * (s[1][l] - s[0][l]);
+            let g_nmda_open = sh.nmda_scale * GMAX_EXC_US * (s[3][l] - s[2][l]);
+            let g_inh = GMAX_INH_US * (s[5][l] - s[4][l]);
+            let drive = v[l] - E_EXC_MV;
+            i_syn[l] = (g_ampa + g_nmda_open * block[l]) * drive + g_inh * (v[l] - E_INH_MV);
+            g_syn[l] = g_ampa + g_nmda_open * (block[l] + dblock[l] * drive) + g_inh;
+        }
     }
-    arrays.rhs[node] = -(i * m.area_factor) - i_syn;
-    arrays.diag[node] = A::mul_add(g, m.area_factor, m.diag_const_us) + g_syn;
+    let rhs = lanes(|l| -(i[l] * b.area_factor[l]) - i_syn[l]);
+    let diag = lanes(|l| A::mul_add(g[l], b.area_factor[l], b.diag_const_us[l]) + g_syn[l]);
+    for l in 0..b.valid.min(LANES) {
+        let node = b.nodes[l] as usize;
+        if let (Some(r), Some(d)) = (arrays.rhs.get_mut(node), arrays.diag.get_mut(node)) {
+            *r = rhs[l];
+            *d = diag[l];
+        }
+    }
 }
 
-/// The cnexp step of a node's gates with exactly evaluated rates (v outside the table, or the
-/// tables switched off).
+/// The cnexp step of one node's gates with exactly evaluated rates, and its Mg block and slope
+/// (v outside the table, or the tables switched off).
 #[cold]
 #[inline(never)]
 fn exact_gates(mask: u32, v: f64, sh: &Shared, gates: &mut [[f64; CHUNK]]) {
     let flat = gates.as_flattened_mut();
     for ch in Channel::ALL.into_iter().filter(|&ch| mask & bit(ch) != 0 && v_gates(ch) > 0) {
         let r = dispatch::rates(ch, v);
-        let s = sh.slot_of[ch.index()];
+        let s = slot_of(ch);
         flat[s] = r.m_inf + (flat[s] - r.m_inf) * (-sh.dt_ms / r.m_tau_ms).exp();
         if v_gates(ch) == 2 {
             flat[s + 1] = r.h_inf + (flat[s + 1] - r.h_inf) * (-sh.dt_ms / r.h_tau_ms).exp();
         }
     }
+    (flat[MG_SLOT], flat[MG_SLOT + 1]) = mg_block(v);
 }
