@@ -31,8 +31,9 @@ pub const STEPS_PER_MV: f64 = 256.0;
 pub fn grid_position(v_mv: f64, rows: f64) -> Option<(usize, f64)> {
     let x = (v_mv - V_MIN_MV) * STEPS_PER_MV;
     if x >= 0.0 && x < rows {
-        // x < rows ≤ i32::MAX: the 32-bit conversion is one instruction, `as usize` a dozen
-        let i = x as i32;
+        // SAFETY: 0 ≤ x < rows ≤ i32::MAX (so x is not NaN and truncates to a valid i32): the
+        // unchecked conversion is one instruction, the saturating `as` several
+        let i: i32 = unsafe { x.to_int_unchecked() };
         Some((i as usize, x - f64::from(i)))
     } else {
         None
@@ -54,7 +55,8 @@ pub enum Slot {
 }
 
 /// y∞ and exp(−dt/τ) for a list of gate slots, chunk by chunk: for chunk c and grid row i,
-/// `data[c·(rows+1) + i]` holds [y∞ of the chunk's slots, exp(−dt/τ) of the chunk's slots].
+/// `data[i·n_chunks + c]` holds [y∞ of the chunk's slots, exp(−dt/τ) of the chunk's slots]
+/// (row-major: one node's lookup reads two short runs of neighbouring cache lines).
 /// Unused slots hold y∞ = 0 and factor 1, which leave a state unchanged exactly.
 #[derive(Debug)]
 pub struct GateTable {
@@ -73,7 +75,7 @@ impl GateTable {
         for i in 0..=rows {
             let v = V_MIN_MV + i as f64 / STEPS_PER_MV;
             for c in 0..n_chunks {
-                let entry = &mut data[c * (rows + 1) + i];
+                let entry = &mut data[i * n_chunks + c];
                 for s in 0..CHUNK {
                     let (inf, factor) = match slots.get(c * CHUNK + s) {
                         Some(&Slot::Gate(ch, is_h)) => {
@@ -114,23 +116,22 @@ impl GateTable {
     /// chunks at grid position (i, f), with y∞ and the factor interpolated linearly.
     #[inline(always)]
     pub fn advance<A: Arith>(&self, i: usize, f: f64, states: &mut [[f64; CHUNK]]) {
-        let stride = self.rows + 1;
-        for (c, y) in states.iter_mut().enumerate() {
-            let base = c * stride + i;
-            if let [lo, hi] = &self.data[base..base + 2] {
-                let mut inf = [0.0; CHUNK];
-                let mut factor = [0.0; CHUNK];
-                for s in 0..CHUNK {
-                    inf[s] = A::mul_add(f, hi[s] - lo[s], lo[s]);
-                    factor[s] = A::mul_add(f, hi[CHUNK + s] - lo[CHUNK + s], lo[CHUNK + s]);
-                }
-                for s in 0..CHUNK {
-                    y[s] = A::mul_add(y[s] - inf[s], factor[s], inf[s]);
-                }
+        let nc = self.n_chunks;
+        let (Some(lo_row), Some(hi_row)) = (self.data.get(i * nc..i * nc + states.len()), self.data.get((i + 1) * nc..(i + 1) * nc + states.len())) else {
+            return;
+        };
+        for ((y, lo), hi) in states.iter_mut().zip(lo_row).zip(hi_row) {
+            let mut inf = [0.0; CHUNK];
+            let mut factor = [0.0; CHUNK];
+            for s in 0..CHUNK {
+                inf[s] = A::mul_add(f, hi[s] - lo[s], lo[s]);
+                factor[s] = A::mul_add(f, hi[CHUNK + s] - lo[CHUNK + s], lo[CHUNK + s]);
+            }
+            for s in 0..CHUNK {
+                y[s] = A::mul_add(y[s] - inf[s], factor[s], inf[s]);
             }
         }
     }
-
 }
 
 /// How a kernel evaluates a·b + c: fused (one rounding, one instruction where the CPU has FMA and

@@ -27,6 +27,31 @@ pub struct TreeSolver {
     up: Vec<u32>,
     /// Every node but the root, parents before children, by depth below the root.
     down: Vec<u32>,
+    /// The non-root nodes of `up` and `down` with their parent and axial conductance, in sweep
+    /// order (what the fused step reads).
+    up_edges: Vec<Edge>,
+    down_edges: Vec<Edge>,
+}
+
+/// Σ x in 16 independent partial sums (SIMD-friendly; the result is only tested for finiteness).
+#[inline]
+fn finite_sum(x: &[f64]) -> f64 {
+    let mut acc = [0.0; 16];
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f64>() + chunks.remainder().iter().sum::<f64>()
+}
+
+/// A node, its parent (both < the node count) and the conductance between them (µS).
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    node: u32,
+    parent: u32,
+    g_us: f64,
 }
 
 impl TreeSolver {
@@ -61,12 +86,15 @@ impl TreeSolver {
         let mut down: Vec<u32> = (1..n as u32).collect();
         down.sort_by_key(|&i| (depth[i as usize], i));
         let children = kids.into_iter().flatten().collect();
-        TreeSolver { parent, g_axial_us, g_axial_sum_us, diag: vec![0.0; n], factor: vec![0.0; n], children, child_start, up, down }
+        let edge = |&i: &u32| Edge { node: i, parent: parent[i as usize] as u32, g_us: g_axial_us[i as usize] };
+        let up_edges = up.iter().filter(|&&i| i != 0).map(edge).collect();
+        let down_edges = down.iter().map(edge).collect();
+        TreeSolver { parent, g_axial_us, g_axial_sum_us, diag: vec![0.0; n], factor: vec![0.0; n], children, child_start, up, down, up_edges, down_edges }
     }
 
     /// One backward-Euler voltage step: add the axial currents Σ_k g_ik (V_k − V_i) to `rhs`,
-    /// eliminate, back-substitute and add ΔV to `v_mv`. Returns Σ V (for the caller's finiteness
-    /// check).
+    /// eliminate, back-substitute and add ΔV to `v_mv`. Returns Σ V (finite unless some V is not;
+    /// for the caller's check).
     ///
     /// On entry `rhs` holds −I (nA) per node and `diag` the membrane part of the diagonal plus the
     /// axial sum (C/dt + G + Σ_k g_ik, µS, see [`TreeSolver::g_axial_sum_us`]); both are used as
@@ -76,35 +104,39 @@ impl TreeSolver {
     #[inline]
     pub fn step(&mut self, v_mv: &mut [f64], rhs: &mut [f64], diag: &mut [f64]) -> f64 {
         let n = self.parent.len();
-        if n == 0 || v_mv.len() < n || rhs.len() < n || diag.len() < n {
+        if n == 0 || v_mv.len() < n || rhs.len() < n || diag.len() < n || self.factor.len() < n {
             return f64::NAN;
         }
-        let (parent, g_axial, inv_d) = (&self.parent, &self.g_axial_us, &mut self.factor);
-        for &c in &self.up[..n - 1] {
-            let c = c as usize;
-            let p = parent[c];
-            let g = g_axial[c];
-            let e = g * (v_mv[p] - v_mv[c]);
-            let r = rhs[c] + e;
-            let inv = 1.0 / diag[c];
-            let f = g * inv;
-            diag[p] -= f * g;
-            rhs[p] += f * r - e;
-            rhs[c] = r;
-            inv_d[c] = inv;
+        let inv_d = &mut self.factor;
+        for e in &self.up_edges {
+            let (c, p, g) = (e.node as usize, e.parent as usize, e.g_us);
+            // SAFETY: `new` builds the edges from `parent`, whose entries (and the node
+            // indices) are < n (`parent[i] < i` for i ≥ 1), and every slice is at least n long
+            // (checked above).
+            unsafe {
+                let i_axial = g * (*v_mv.get_unchecked(p) - *v_mv.get_unchecked(c));
+                let r = *rhs.get_unchecked(c) + i_axial;
+                let inv = 1.0 / *diag.get_unchecked(c);
+                let f = g * inv;
+                *diag.get_unchecked_mut(p) -= f * g;
+                *rhs.get_unchecked_mut(p) += f * r - i_axial;
+                *rhs.get_unchecked_mut(c) = r;
+                *inv_d.get_unchecked_mut(c) = inv;
+            }
         }
         let dv0 = rhs[0] / diag[0];
         rhs[0] = dv0;
         v_mv[0] += dv0;
-        let mut sum = v_mv[0];
-        for &c in &self.down {
-            let c = c as usize;
-            let dv = (rhs[c] + g_axial[c] * rhs[parent[c]]) * inv_d[c];
-            rhs[c] = dv;
-            v_mv[c] += dv;
-            sum += v_mv[c];
+        for e in &self.down_edges {
+            let (c, p, g) = (e.node as usize, e.parent as usize, e.g_us);
+            // SAFETY: as above.
+            unsafe {
+                let dv = (*rhs.get_unchecked(c) + g * *rhs.get_unchecked(p)) * *inv_d.get_unchecked(c);
+                *rhs.get_unchecked_mut(c) = dv;
+                *v_mv.get_unchecked_mut(c) += dv;
+            }
         }
-        sum
+        finite_sum(&v_mv[..n])
     }
 
     /// Add the axial currents Σ_k g_ik (V_k − V_i) (nA) to `rhs`.
