@@ -167,10 +167,33 @@ const CA_SHIFT: u32 = 52 - CA_BITS;
 const CA_MIN_MM: f64 = 1.0 / 16_777_216.0;
 const CA_MAX_MM: f64 = 1.0;
 
-struct CaTable {
+/// The calcium table of [`ca_lookup`]; fetch it once per loop with [`CaTable::get`].
+pub struct CaTable {
     key_min: u64,
     /// [ln(cao/c), z∞(c)] at the segment boundaries.
     data: Vec<[f64; 2]>,
+}
+
+impl CaTable {
+    pub fn get() -> &'static CaTable {
+        ca_table()
+    }
+
+    /// [`ca_lookup`] with this table.
+    #[inline(always)]
+    pub fn lookup(&self, cai_mm: f64) -> Option<(f64, f64)> {
+        if !(1e-7..CA_MAX_MM).contains(&cai_mm) {
+            return None;
+        }
+        let bits = cai_mm.to_bits();
+        let j = ((bits >> CA_SHIFT) - self.key_min) as usize;
+        // within a binade c is linear in the mantissa bits, so this is linear interpolation in c
+        let f = (bits & ((1u64 << CA_SHIFT) - 1)) as f64 * (1.0 / (1u64 << CA_SHIFT) as f64);
+        match (self.data.get(j), self.data.get(j + 1)) {
+            (Some(lo), Some(hi)) => Some((lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1]))),
+            _ => None,
+        }
+    }
 }
 
 fn ca_table() -> &'static CaTable {
@@ -192,16 +215,7 @@ fn ca_table() -> &'static CaTable {
 /// below SK_E2's 1e-7-mM guard (the caller then computes both exactly).
 #[inline(always)]
 pub fn ca_lookup(cai_mm: f64) -> Option<(f64, f64)> {
-    if !(1e-7..CA_MAX_MM).contains(&cai_mm) {
-        return None;
-    }
-    let t = ca_table();
-    let bits = cai_mm.to_bits();
-    let j = ((bits >> CA_SHIFT) - t.key_min) as usize;
-    // within a binade c is linear in the mantissa bits, so this is linear interpolation in c
-    let f = (bits & ((1u64 << CA_SHIFT) - 1)) as f64 * (1.0 / (1u64 << CA_SHIFT) as f64);
-    let (lo, hi) = (t.data[j], t.data[j + 1]);
-    Some((lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1])))
+    ca_table().lookup(cai_mm)
 }
 
 /// The Mg-block table (see [`mg_block_fast`]); fetch it once per loop with [`MgTable::get`].

@@ -100,7 +100,8 @@ macro_rules! rows {
 /// Bitwise equality of two voltage vectors (NaN equals itself; a cheap "has v changed?").
 #[inline]
 fn same_bits(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    // no early exit, so the loop vectorises
+    a.len() == b.len() && a.iter().zip(b).fold(0u64, |acc, (x, y)| acc | (x.to_bits() ^ y.to_bits())) == 0
 }
 
 fn check_finite(name: &str, value: f64) -> Result<(), SimError> {

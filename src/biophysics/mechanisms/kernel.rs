@@ -9,7 +9,7 @@ use crate::biophysics::channels::dispatch::{self, v_gates};
 use crate::biophysics::channels::sk_e2::z_inf;
 use crate::biophysics::channels::{ca_hva::CaHva, ca_lvast::CaLvast, ih::Ih, im::Im, k_pst::KPst, k_tst::KTst, nap_et2::NapEt2, nata_t::NaTaT, nats2_t::NaTs2T};
 use crate::biophysics::channels::{skv3_1::SKv31, Kinetics};
-use crate::biophysics::rates_table::{ca_lookup, grid_position, Arith, GateTable, CHUNK};
+use crate::biophysics::rates_table::{grid_position, Arith, CaTable, GateTable, CHUNK, STEPS_PER_MV, V_MIN_MV};
 use crate::biophysics::synapse::{mg_block, E_EXC_MV, E_INH_MV, GMAX_EXC_US, GMAX_INH_US};
 
 /// The mechanism sets of the Hay 2011 basal and apical dendrites (nearly every node of the cell),
@@ -23,6 +23,7 @@ const MAX_CHUNKS: usize = 5;
 /// What every block's kernel reads besides its own block.
 struct Shared<'a> {
     table: Option<&'a GateTable>,
+    ca_table: Option<&'static CaTable>,
     z_factor: f64,
     nernst_factor_mv: f64,
     dt_ms: f64,
@@ -41,6 +42,7 @@ struct NodeArrays<'a> {
 pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     let sh = Shared {
         table: if mech.exact_rates { None } else { mech.table.as_deref() },
+        ca_table: if mech.exact_rates { None } else { Some(CaTable::get()) },
         z_factor: mech.z_factor,
         nernst_factor_mv: mech.nernst_factor_mv,
         dt_ms: mech.dt_ms,
@@ -93,7 +95,7 @@ fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, g
         let mut zi = [0.0; LANES];
         for l in 0..LANES {
             let cai = b.cai_mm[l];
-            let looked_up = if sh.table.is_some() { ca_lookup(cai) } else { None };
+            let looked_up = sh.ca_table.and_then(|t| t.lookup(cai));
             let (ln_ratio, z) = match looked_up {
                 Some(x) => x,
                 None => ((CAO_MM / cai).ln(), z_inf(cai)),
@@ -107,10 +109,25 @@ fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, g
     }
     // (b) gates at the new v, and the Mg block and slope, from one table row per node
     if ADV {
-        for (l, chunks) in gates.chunks_exact_mut(nc).enumerate() {
-            match sh.table.and_then(|t| grid_position(v[l], t.rows_f).map(|p| (t, p))) {
-                Some((t, (i, f))) => t.advance::<A>(i, f, chunks),
-                None => exact_gates(mask, v[l], sh, chunks),
+        // grid positions of all lanes at once; a lane outside the table (rare) takes the exact
+        // path
+        let x = lanes(|l| (v[l] - V_MIN_MV) * STEPS_PER_MV);
+        match sh.table {
+            Some(t) if x.iter().all(|&x| x >= 0.0 && x < t.rows_f) => {
+                // SAFETY: every x is in [0, rows) (checked just above), so not NaN and < i32::MAX
+                let row: [i32; LANES] = std::array::from_fn(|l| unsafe { x[l].to_int_unchecked::<i32>() });
+                let f = lanes(|l| x[l] - f64::from(row[l]));
+                for (l, chunks) in gates.chunks_exact_mut(nc).enumerate() {
+                    t.advance::<A>(row[l] as usize, f[l], chunks);
+                }
+            }
+            _ => {
+                for (l, chunks) in gates.chunks_exact_mut(nc).enumerate() {
+                    match sh.table.and_then(|t| grid_position(v[l], t.rows_f).map(|p| (t, p))) {
+                        Some((t, (i, f))) => t.advance::<A>(i, f, chunks),
+                        None => exact_gates(mask, v[l], sh, chunks),
+                    }
+                }
             }
         }
     }
