@@ -39,8 +39,10 @@ impl BenchCase {
         Ok(recorder)
     }
 
-    /// The same run with every phase of every step timed (slower than [`BenchCase::run`]).
-    pub fn run_profiled(&self, tstop_ms: f64) -> Result<PhaseTimes, ReplayError> {
+    /// The same run with every phase of every step timed (slower than [`BenchCase::run`]), and
+    /// the fraction of the kernel's time spent on synaptic terms (timed on the final state with
+    /// and without them).
+    pub fn run_profiled(&self, tstop_ms: f64) -> Result<(PhaseTimes, f64), ReplayError> {
         let mut recorder = recorder_for(&self.case, &self.cell, self.settings.dt_ms)?;
         let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
         let dt = self.settings.dt_ms;
@@ -52,7 +54,8 @@ impl BenchCase {
             recorder.observe(sim.step_index(), &sim.v_mv, dt);
             clock.lap(Phase::Recording);
         }
-        Ok(clock)
+        let (with, without) = (sim.kernel_pass_seconds(true, 4000), sim.kernel_pass_seconds(false, 4000));
+        Ok((clock, ((with - without) / with).clamp(0.0, 1.0)))
     }
 
     /// CPU seconds of one run to `tstop_ms` (including building and initialising the
@@ -81,10 +84,16 @@ impl BenchCase {
     }
 }
 
-/// The time shares of [`PhaseTimes`] as "solver 31.0 %, channels …".
-pub fn format_shares(times: &PhaseTimes) -> String {
-    let shares = times.shares();
-    Phase::ALL.iter().zip(shares).map(|(p, s)| format!("{} {:.1} %", p.name(), 100.0 * s)).collect::<Vec<_>>().join(", ")
+/// The time shares of [`PhaseTimes`] as "solver 21.0 %, channels …, synapses … (…), recording …",
+/// with the fused kernel split by `kernel_synaptic_fraction`.
+pub fn format_shares(times: &PhaseTimes, kernel_synaptic_fraction: f64) -> String {
+    let [solver, kernel, events, recording] = times.shares().map(|s| 100.0 * s);
+    let kernel_syn = kernel * kernel_synaptic_fraction;
+    format!(
+        "solver {solver:.1} %, channels {:.1} %, synapses {:.1} % (kernel terms {kernel_syn:.1} %, event delivery and injected currents {events:.1} %), recording {recording:.1} %",
+        kernel - kernel_syn,
+        kernel_syn + events
+    )
 }
 
 /// What `neurotwin bench` measures.
@@ -119,8 +128,8 @@ pub fn report(bench: &BenchCase, opts: &Options, out: &mut impl std::io::Write) 
     writeln!(out, "CPU s per simulated s: best {best:.4}, median {median:.4} of {} runs (load average {})", opts.repeats, load())?;
     writeln!(out, "  vs NEURON 9.0.2 ({NEURON_CPU_S_PER_S} CPU s/s): {:.1}x faster", NEURON_CPU_S_PER_S / best)?;
     writeln!(out, "  vs Arbor 0.12.2 ({ARBOR_CPU_S_PER_S} CPU s/s): {:.1}x faster", ARBOR_CPU_S_PER_S / best)?;
-    let times = bench.run_profiled(tstop)?;
-    writeln!(out, "time shares (instrumented run): {}", format_shares(&times))?;
+    let (times, kernel_syn) = bench.run_profiled(tstop)?;
+    writeln!(out, "time shares (instrumented run): {}", format_shares(&times, kernel_syn))?;
     if opts.jobs > 0 {
         let one = bench.throughput(1, opts.jobs, tstop)?;
         let two = bench.throughput(2, opts.jobs, tstop)?;

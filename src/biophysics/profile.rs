@@ -7,24 +7,26 @@ use std::time::{Duration, Instant};
 /// The parts of a step (and of the run loop around it) that the bench reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Matrix assembly, Hines solve, v update.
+    /// Copying the rows of the linear system, Hines solve, v update.
     Solver = 0,
-    /// Density mechanisms: currents, gate and calcium updates.
-    Channels = 1,
-    /// Event delivery, synaptic and injected currents, synaptic state updates.
-    Synapses = 2,
+    /// The per-node kernel: channel, calcium and synaptic state updates and the next step's
+    /// currents (one fused pass; `neurotwin bench` splits it by timing the kernel without its
+    /// synaptic terms).
+    Kernel = 1,
+    /// Event delivery and injected (clamp, EPSC) currents.
+    Events = 2,
     /// Probes and spike detection.
     Recording = 3,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 4] = [Phase::Solver, Phase::Channels, Phase::Synapses, Phase::Recording];
+    pub const ALL: [Phase; 4] = [Phase::Solver, Phase::Kernel, Phase::Events, Phase::Recording];
 
     pub fn name(self) -> &'static str {
         match self {
             Phase::Solver => "solver",
-            Phase::Channels => "channels",
-            Phase::Synapses => "synapses",
+            Phase::Kernel => "kernel",
+            Phase::Events => "events",
             Phase::Recording => "recording",
         }
     }

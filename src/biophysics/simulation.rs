@@ -291,7 +291,7 @@ impl Simulation {
         for e in &self.epscs {
             self.rhs[e.node] += e.current_na(t_mid);
         }
-        clock.lap(Phase::Synapses);
+        clock.lap(Phase::Events);
         // (3) tree solve, V += ΔV
         let sum = self.solver.step(&mut self.v_mv, &mut self.rhs, &mut self.diag);
         // (4)
@@ -304,23 +304,23 @@ impl Simulation {
         let rows = rows!(self);
         self.mechanisms.update(dt, true, rows);
         self.v_currents.copy_from_slice(&self.v_mv);
-        clock.lap(Phase::Channels);
+        clock.lap(Phase::Kernel);
         Ok(())
     }
 
-    #[doc(hidden)]
-    pub fn probe_kernel(&mut self, advance: bool) {
-        let dt = self.settings.dt_ms;
-        let rows = rows!(self);
-        self.mechanisms.update(dt, advance, rows);
-    }
-
-    #[doc(hidden)]
-    pub fn probe_solver(&mut self) {
-        self.rhs.copy_from_slice(&self.rhs_base);
-        self.diag.copy_from_slice(&self.diag_base);
-        let mut v = self.v_mv.clone();
-        std::hint::black_box(self.solver.step(&mut v, &mut self.rhs, &mut self.diag));
+    /// Seconds per kernel pass (state update and next-step currents of every membrane node), on
+    /// a copy of this simulation, with or without the synaptic terms: how the bench splits the
+    /// fused kernel's time between channels and synapses.
+    pub fn kernel_pass_seconds(&self, with_synapses: bool, passes: usize) -> f64 {
+        let mut sim = self.clone();
+        let dt = sim.settings.dt_ms;
+        let any = with_synapses && sim.synapses.any();
+        let start = std::time::Instant::now();
+        for _ in 0..passes {
+            let rows = Rows { any_synapse: any, ..rows!(sim) };
+            sim.mechanisms.update(dt, true, rows);
+        }
+        start.elapsed().as_secs_f64() / passes.max(1) as f64
     }
 
     fn non_finite_error(&self) -> SimError {
