@@ -8,14 +8,17 @@
 //! start of the next, so these are the currents NEURON evaluates at the start of that step (the
 //! simulation recomputes them, without advancing, if v was changed in between).
 //!
-//! Why this layout (it is the engine's hot loop):
-//! - nodes are grouped by the set of mechanisms they carry; the groups of the Hay cell's basal
-//!   and apical dendrites run as kernels specialised for exactly their channels (no branches, no
-//!   per-channel indirection), other groups as the same kernel with a run-time channel set;
-//! - each node keeps its voltage gates, and a lane for the NMDA Mg block, in a few chunks of
-//!   [`CHUNK`] slots, so one table lookup ([`GateTable`], spec §3.4 rates tabulated at the fixed
-//!   dt) updates all of them with fixed-length loops the compiler turns into SIMD operations;
-//! - the synapses of a node are summed into one set of states (`SynapseSites`);
+//! Why this layout (it is the engine's hot loop, about three quarters of a step):
+//! - nodes are grouped by the set of mechanisms they carry, and each group is cut into blocks
+//!   of `LANES` (4) nodes held as structs of arrays, so every expression of the channel, calcium
+//!   and synapse equations is one SIMD instruction for the whole block; the groups of the Hay
+//!   cell's basal and apical dendrites run as kernels specialised for exactly their channels
+//!   (no branches, gates at constant positions), other groups as the same kernel with a
+//!   run-time channel set;
+//! - each node keeps its voltage gates, and two lanes for the NMDA Mg block and its slope, in a
+//!   few chunks of [`CHUNK`] slots in a fixed order (`SLOT_ORDER`), so one table lookup
+//!   ([`GateTable`], spec §3.4 rates tabulated at the fixed dt) updates all of them;
+//! - the synapses of a node are summed into one set of states (see `SynapseSites`);
 //! - where the CPU has AVX2 and FMA, the kernel runs a copy compiled for them, with fused
 //!   multiply-adds (the golden tests hold on either path; results differ only in rounding).
 

@@ -8,7 +8,6 @@
 //!   the caller computes the rates exactly.
 //! - [`ca_lookup`]: ln(cao/cai) (for eca, §4.2) and SK_E2's z∞(cai) (§3.4), indexed by the bits of
 //!   cai (a piecewise-linear table in log-spaced segments of relative width 2⁻¹¹).
-//! - [`mg_block_fast`]: the Mg block alone on the same grid (for code outside the step kernel).
 //!
 //! Interpolation error is ~δ²/8·|f''| (δ the grid step): ≤ ~1e-7 on the gates, far below what the
 //! golden tests resolve (their voltages are stored to 0.01 mV). `engine_checks` compares a run with
@@ -218,47 +217,6 @@ pub fn ca_lookup(cai_mm: f64) -> Option<(f64, f64)> {
     ca_table().lookup(cai_mm)
 }
 
-/// The Mg-block table (see [`mg_block_fast`]); fetch it once per loop with [`MgTable::get`].
-#[derive(Debug)]
-pub struct MgTable {
-    rows_f: f64,
-    /// [block, d block/dv] on the grid.
-    data: Vec<[f64; 2]>,
-}
-
-impl MgTable {
-    pub fn get() -> &'static MgTable {
-        static TABLE: OnceLock<MgTable> = OnceLock::new();
-        TABLE.get_or_init(|| {
-            let data: Vec<[f64; 2]> = (0..=grid_rows())
-                .map(|i| {
-                    let (b, db) = mg_block(V_MIN_MV + i as f64 / STEPS_PER_MV);
-                    [b, db]
-                })
-                .collect();
-            MgTable { rows_f: (data.len() - 1) as f64, data }
-        })
-    }
-
-    /// [`mg_block`] (block, d block/dv) interpolated from the table; exact outside it.
-    #[inline(always)]
-    pub fn block(&self, v_mv: f64) -> (f64, f64) {
-        match grid_position(v_mv, self.rows_f) {
-            Some((i, f)) => match &self.data[i..i + 2] {
-                [lo, hi] => (lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1])),
-                _ => mg_block(v_mv),
-            },
-            None => mg_block(v_mv),
-        }
-    }
-}
-
-/// [`mg_block`] (block, d block/dv) interpolated from a table on the gate grid; exact outside it.
-#[inline]
-pub fn mg_block_fast(v_mv: f64) -> (f64, f64) {
-    MgTable::get().block(v_mv)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,12 +224,6 @@ mod tests {
     #[test]
     fn tables_match_exact_functions() {
         let mut worst = (0.0f64, 0.0f64, 0.0f64);
-        for k in 0..20_000 {
-            let v = -100.0 + k as f64 * 0.00731;
-            let (b, db) = mg_block_fast(v);
-            let (eb, edb) = mg_block(v);
-            worst.0 = worst.0.max((b - eb).abs()).max((db - edb).abs());
-        }
         for k in 0..20_000 {
             let c = 1e-4 * (1.0 + k as f64 * 0.0123);
             let (l, z) = ca_lookup(c).expect("in range");

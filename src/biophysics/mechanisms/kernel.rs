@@ -149,33 +149,31 @@ fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, g
     let mut g = b.pas_g;
     let mut ica = [0.0; LANES];
     macro_rules! channel {
-        ($ch:expr, $k:ty, $e:expr) => {
+        ($ch:expr, $k:ty, $e:expr, $calcium:literal) => {
             if mask & bit($ch) != 0 {
                 let s = slot_of($ch);
                 let (m, h) = (y[s], if <$k>::HAS_H { y[s + 1] } else { [1.0; LANES] });
                 let gbar = &b.gbar[$ch.index()];
                 let e: &Lanes = $e;
-                for l in 0..LANES {
-                    let gc = gbar[l] * <$k>::open(m[l], h[l]);
-                    let drive = v[l] - e[l];
-                    i[l] = A::mul_add(gc, drive, i[l]);
-                    g[l] += gc;
-                    if $ch.is_calcium() {
-                        ica[l] = A::mul_add(gc, drive, ica[l]);
-                    }
+                let gc = lanes(|l| gbar[l] * <$k>::open(m[l], h[l]));
+                let drive = lanes(|l| v[l] - e[l]);
+                i = lanes(|l| A::mul_add(gc[l], drive[l], i[l]));
+                g = lanes(|l| g[l] + gc[l]);
+                if $calcium {
+                    ica = lanes(|l| A::mul_add(gc[l], drive[l], ica[l]));
                 }
             }
         };
     }
-    channel!(Channel::CaHva, CaHva, &eca);
-    channel!(Channel::CaLvast, CaLvast, &eca);
-    channel!(Channel::Ih, Ih, &b.eh);
-    channel!(Channel::Im, Im, &b.ek);
-    channel!(Channel::KPst, KPst, &b.ek);
-    channel!(Channel::KTst, KTst, &b.ek);
-    channel!(Channel::NaTaT, NaTaT, &b.ena);
-    channel!(Channel::NaTs2T, NaTs2T, &b.ena);
-    channel!(Channel::NapEt2, NapEt2, &b.ena);
+    channel!(Channel::CaHva, CaHva, &eca, true);
+    channel!(Channel::CaLvast, CaLvast, &eca, true);
+    channel!(Channel::Ih, Ih, &b.eh, false);
+    channel!(Channel::Im, Im, &b.ek, false);
+    channel!(Channel::KPst, KPst, &b.ek, false);
+    channel!(Channel::KTst, KTst, &b.ek, false);
+    channel!(Channel::NaTaT, NaTaT, &b.ena, false);
+    channel!(Channel::NaTs2T, NaTs2T, &b.ena, false);
+    channel!(Channel::NapEt2, NapEt2, &b.ena, false);
     if mask & bit(Channel::SkE2) != 0 {
         let gbar = &b.gbar[Channel::SkE2.index()];
         for l in 0..LANES {
@@ -184,7 +182,7 @@ fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, g
             g[l] += gc;
         }
     }
-    channel!(Channel::SKv31, SKv31, &b.ek);
+    channel!(Channel::SKv31, SKv31, &b.ek, false);
     b.ica = ica;
     // (d) the nodes' synapses: decay, then current and slope
     let (mut i_syn, mut g_syn) = ([0.0; LANES], [0.0; LANES]);
