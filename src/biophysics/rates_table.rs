@@ -133,6 +133,24 @@ impl GateTable {
     }
 }
 
+impl GateTable {
+    /// The cnexp step of chunk `c` of one node's gates `y` at grid position (i, f): the new
+    /// chunk (unchanged if (i, c) is outside the table).
+    #[inline(always)]
+    pub fn advance_chunk<A: Arith>(&self, i: usize, f: f64, c: usize, y: [f64; CHUNK]) -> [f64; CHUNK] {
+        let nc = self.n_chunks;
+        let mut new = y;
+        if let (Some(lo), Some(hi)) = (self.data.get(i * nc + c), self.data.get((i + 1) * nc + c)) {
+            for s in 0..CHUNK {
+                let inf = A::mul_add(f, hi[s] - lo[s], lo[s]);
+                let factor = A::mul_add(f, hi[CHUNK + s] - lo[CHUNK + s], lo[CHUNK + s]);
+                new[s] = A::mul_add(y[s] - inf, factor, inf);
+            }
+        }
+        new
+    }
+}
+
 /// How a kernel evaluates a·b + c: fused (one rounding, one instruction where the CPU has FMA and
 /// the code is compiled for it) or as a product and a sum. The engine picks one per process.
 pub trait Arith {

@@ -17,6 +17,10 @@ use crate::biophysics::synapse::{mg_block, E_EXC_MV, E_INH_MV, GMAX_EXC_US, GMAX
 const BASAL: u32 = bit(Channel::Ih);
 const APICAL: u32 = bit(Channel::CaHva) | bit(Channel::CaLvast) | bit(Channel::Ih) | bit(Channel::Im) | bit(Channel::NaTs2T) | bit(Channel::SkE2) | bit(Channel::SKv31) | CAD;
 const CA_CHANNELS: u32 = bit(Channel::CaHva) | bit(Channel::CaLvast);
+/// Gate slots (chunks × CHUNK) of the specialised kernels, and the most any node has.
+const NS_BASAL: usize = chunks_for(BASAL) * CHUNK;
+const NS_APICAL: usize = chunks_for(APICAL) * CHUNK;
+const NS_MAX: usize = MAX_CHUNKS * CHUNK;
 /// Most gate chunks a node can have (2 Mg lanes + 16 gates).
 const MAX_CHUNKS: usize = 5;
 
@@ -68,9 +72,9 @@ fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared,
     // the constant masks let the compiler drop every test of an absent mechanism and index the
     // gates with constants
     match g.mask {
-        BASAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN>(BASAL, b, gates, sh, arrays)),
-        APICAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN>(APICAL, b, gates, sh, arrays)),
-        mask => blocks.for_each(|(b, gates)| block::<A, ADV, SYN>(mask, b, gates, sh, arrays)),
+        BASAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN, NS_BASAL>(BASAL, b, gates, sh, arrays)),
+        APICAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN, NS_APICAL>(APICAL, b, gates, sh, arrays)),
+        mask => blocks.for_each(|(b, gates)| block::<A, ADV, SYN, NS_MAX>(mask, b, gates, sh, arrays)),
     }
 }
 
@@ -82,8 +86,8 @@ fn lanes(f: impl Fn(usize) -> f64) -> Lanes {
 
 /// One block: states (with `ADV`), then currents and slopes into the rows of its nodes.
 #[inline(always)]
-fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, gates: &mut [[f64; CHUNK]], sh: &Shared, arrays: &mut NodeArrays) {
-    let nc = chunks_for(mask).min(MAX_CHUNKS);
+fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32, b: &mut Block, gates: &mut [[f64; CHUNK]], sh: &Shared, arrays: &mut NodeArrays) {
+    let nc = chunks_for(mask).min(NS / CHUNK);
     let v: Lanes = lanes(|l| arrays.v_mv.get(b.nodes[l] as usize).copied().unwrap_or(f64::NAN));
     // (a) CaDynamics_E2 with this step's ica, then eca and SK_E2's z from the new cai
     let mut eca = [0.0; LANES];
@@ -107,19 +111,24 @@ fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, g
             b.z = lanes(|l| A::mul_add(b.z[l] - zi[l], sh.z_factor, zi[l]));
         }
     }
-    // (b) gates at the new v, and the Mg block and slope, from one table row per node
+    // (b) gates at the new v, and the Mg block and slope, from one table row per node: grid
+    // positions of all lanes at once; a block with a lane outside the table (rare) takes the
+    // exact path lane by lane. (Explicit loops here, not closures: a closure the compiler does
+    // not inline loses the AVX2/FMA code generation of the kernel.)
+    let mut in_table = None;
     if ADV {
-        // grid positions of all lanes at once; a lane outside the table (rare) takes the exact
-        // path
         let x = lanes(|l| (v[l] - V_MIN_MV) * STEPS_PER_MV);
         match sh.table {
             Some(t) if x.iter().all(|&x| x >= 0.0 && x < t.rows_f) => {
-                // SAFETY: every x is in [0, rows) (checked just above), so not NaN and < i32::MAX
-                let row: [i32; LANES] = std::array::from_fn(|l| unsafe { x[l].to_int_unchecked::<i32>() });
-                let f = lanes(|l| x[l] - f64::from(row[l]));
-                for (l, chunks) in gates.chunks_exact_mut(nc).enumerate() {
-                    t.advance::<A>(row[l] as usize, f[l], chunks);
+                let mut row = [0usize; LANES];
+                let mut f = [0.0; LANES];
+                for l in 0..LANES {
+                    // SAFETY: x[l] is in [0, rows) (checked just above): not NaN, < i32::MAX
+                    let i: i32 = unsafe { x[l].to_int_unchecked() };
+                    row[l] = i as usize;
+                    f[l] = x[l] - f64::from(i);
                 }
+                in_table = Some((t, row, f));
             }
             _ => {
                 for (l, chunks) in gates.chunks_exact_mut(nc).enumerate() {
@@ -131,11 +140,25 @@ fn block<A: Arith, const ADV: bool, const SYN: bool>(mask: u32, b: &mut Block, g
             }
         }
     }
-    // slot-major copies of the gates (lane = node) for the current expressions
-    let mut y = [[0.0; LANES]; CHUNK * MAX_CHUNKS];
+    // slot-major copies of the gates (lane = node) for the current expressions, transposed from
+    // the new chunks while they are in registers
+    // NS: the slots of the specialised kernels (so `y` has exactly their size), or the most
+    let mut y = [[0.0; LANES]; NS];
     for c in 0..nc {
+        let mut chunk = [[0.0; CHUNK]; LANES];
+        for l in 0..LANES {
+            let old = gates[l * nc + c];
+            chunk[l] = match in_table {
+                Some((t, row, f)) => {
+                    let new = t.advance_chunk::<A>(row[l], f[l], c, old);
+                    gates[l * nc + c] = new;
+                    new
+                }
+                None => old,
+            };
+        }
         for s in 0..CHUNK {
-            y[c * CHUNK + s] = lanes(|l| gates[l * nc + c][s]);
+            y[c * CHUNK + s] = [chunk[0][s], chunk[1][s], chunk[2][s], chunk[3][s]];
         }
     }
     if !ADV && SYN {
