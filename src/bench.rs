@@ -116,7 +116,15 @@ pub fn report(bench: &BenchCase, opts: &Options, out: &mut impl std::io::Write) 
     let tstop = opts.tstop_ms.unwrap_or(bench.case.sim.tstop).min(bench.case.sim.tstop);
     anyhow::ensure!(tstop > 0.0, "nothing to simulate (tstop {tstop} ms)");
     let load = || load_average().map_or("unknown".to_string(), |l| format!("{l:.2}"));
-    writeln!(out, "case {} ({} of {} ms, {} synapses), one thread", bench.case.name, tstop, bench.case.sim.tstop, bench.stimulus.synapses.len())?;
+    writeln!(
+        out,
+        "case {} ({} of {} ms, {} synapses), one thread, kernel code path {:?}",
+        bench.case.name,
+        tstop,
+        bench.case.sim.tstop,
+        bench.stimulus.synapses.len(),
+        crate::biophysics::InstructionSet::best()
+    )?;
     // warm-up: page in the code and the tables, let the CPU clock settle
     bench.run(tstop.min(500.0))?;
     let mut per_s = Vec::with_capacity(opts.repeats);

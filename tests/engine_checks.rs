@@ -135,3 +135,28 @@ fn rate_tables_agree_with_exact_rates() {
         assert!(worst_v < 0.05 && worst_t < 1e-3, "{name}: worst |Δv| {worst_v} mV, spike Δt {worst_t} ms");
     }
 }
+
+/// Every code path of the kernel this CPU has (portable, AVX2+FMA, AVX-512) gives NEURON's
+/// answers within the golden tolerances, not only the fastest one the other tests use.
+#[test]
+fn every_instruction_set_matches_neuron() {
+    use neurotwin::biophysics::InstructionSet;
+    use neurotwin::replay::{cell_for, compare, recorder_for, results_of, settings, stimulus};
+    let morph = morphology();
+    for name in ["step_current_1p9nA", "bac_both", "syn_cluster_burst"] {
+        let case = golden(name);
+        let reference = case.results.clone().unwrap();
+        let (s, cell) = (settings(&case).unwrap(), cell_for(&case, &morph).unwrap());
+        let stim = stimulus(&case, &cell).unwrap();
+        for isa in InstructionSet::available() {
+            let mut rec = recorder_for(&case, &cell, s.dt_ms).unwrap();
+            let mut sim = Simulation::new(&cell, s, &stim).unwrap();
+            assert_eq!(sim.mechanisms.set_instruction_set(isa), isa);
+            sim.run_until(case.sim.tstop, &mut rec).unwrap();
+            let c = compare(&results_of(&rec), &reference);
+            println!("{name} on {isa:?}: spikes {}/{}, worst spike Δt {:.4} ms, soma RMSE {:.4} mV, worst site RMSE {:.4} mV", c.spikes_ours, c.spikes_reference, c.worst_spike_dt_ms, c.soma_rmse_mv, c.worst_site_rmse_mv());
+            assert_eq!(c.spikes_ours, c.spikes_reference, "{name} on {isa:?}: spike count");
+            assert!(c.worst_spike_dt_ms <= 0.05 && c.soma_rmse_mv <= 0.1 && c.worst_site_rmse_mv() <= 0.1, "{name} on {isa:?}");
+        }
+    }
+}

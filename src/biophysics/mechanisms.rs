@@ -40,7 +40,7 @@ pub(crate) const fn bit(ch: Channel) -> u32 {
 pub(crate) const CAD: u32 = 1 << N_CHANNELS;
 
 /// Lanes of a block: nodes processed together, one per SIMD lane.
-pub(crate) const LANES: usize = 4;
+pub(crate) const LANES: usize = 8;
 /// One value per lane.
 pub(crate) type Lanes = [f64; LANES];
 
@@ -132,14 +132,44 @@ impl Block {
     }
 }
 
+/// The code paths of the kernel, slowest first. Every path computes the same equations; the
+/// SIMD paths use fused multiply-adds, so results differ from the portable path in rounding only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InstructionSet {
+    /// Plain Rust for any CPU.
+    Portable,
+    /// x86-64 with AVX2 and FMA.
+    Avx2Fma,
+    /// x86-64 with AVX-512 (F and VL), AVX2 and FMA.
+    Avx512,
+}
+
+impl InstructionSet {
+    /// The fastest path this CPU runs.
+    pub fn best() -> InstructionSet {
+        if cpu_has_avx512() {
+            InstructionSet::Avx512
+        } else if cpu_has_avx2_fma() {
+            InstructionSet::Avx2Fma
+        } else {
+            InstructionSet::Portable
+        }
+    }
+
+    /// Every path this CPU runs, slowest first.
+    pub fn available() -> Vec<InstructionSet> {
+        [InstructionSet::Portable, InstructionSet::Avx2Fma, InstructionSet::Avx512].into_iter().filter(|&isa| isa <= InstructionSet::best()).collect()
+    }
+}
+
 /// Density mechanisms and summed synaptic states over the cell's membrane nodes.
 #[derive(Debug, Clone)]
 pub struct Mechanisms {
     pub(crate) groups: Vec<Group>,
     pub(crate) table: Option<Arc<GateTable>>,
     pub(crate) exact_rates: bool,
-    /// The CPU has AVX2 and FMA (the kernel then runs a copy compiled for them).
-    fma: bool,
+    /// The kernel's code path (the fastest the CPU has, unless set otherwise).
+    isa: InstructionSet,
     pub(crate) dt_ms: f64,
     /// exp(−dt/τ_z) of SK_E2.
     pub(crate) z_factor: f64,
@@ -295,7 +325,14 @@ impl Mechanisms {
             let gates = vec![[0.0; CHUNK]; blocks.len() * LANES * n_chunks];
             groups.push(Group { mask, n_chunks, blocks, gates });
         }
-        Mechanisms { groups, table: None, exact_rates: false, fma: cpu_has_avx2_fma(), dt_ms: f64::NAN, z_factor: f64::NAN, nernst_factor_mv, locate }
+        Mechanisms { groups, table: None, exact_rates: false, isa: InstructionSet::best(), dt_ms: f64::NAN, z_factor: f64::NAN, nernst_factor_mv, locate }
+    }
+
+    /// Run the kernel on `isa`, or on the fastest path the CPU has if it lacks `isa`; returns the
+    /// path now in use. (For checking every path against NEURON; the default is the fastest.)
+    pub fn set_instruction_set(&mut self, isa: InstructionSet) -> InstructionSet {
+        self.isa = isa.min(InstructionSet::best());
+        self.isa
     }
 
     /// Use exact rates (every exp evaluated each step) instead of the tables: slower, for
@@ -380,13 +417,24 @@ impl Mechanisms {
         if dt_ms.to_bits() != self.dt_ms.to_bits() {
             self.set_dt(dt_ms);
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.fma {
-            // SAFETY: `fma` is set only where the CPU reports AVX2 and FMA (`from_cell`).
-            unsafe { self.update_fma(advance, rows) };
-            return;
+        match self.isa {
+            // SAFETY: `isa` is never above `InstructionSet::best()` (`from_cell`,
+            // `set_instruction_set`), which checks the CPU's features.
+            #[cfg(target_arch = "x86_64")]
+            InstructionSet::Avx512 => unsafe { self.update_avx512(advance, rows) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            InstructionSet::Avx2Fma => unsafe { self.update_fma(advance, rows) },
+            _ => kernel::pass::<super::rates_table::Plain>(self, advance, rows),
         }
-        kernel::pass::<super::rates_table::Plain>(self, advance, rows);
+    }
+
+    /// The kernel compiled for AVX-512 (a block of 8 nodes is one 512-bit register per
+    /// expression).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    fn update_avx512(&mut self, advance: bool, rows: Rows) {
+        kernel::pass::<super::rates_table::Fused>(self, advance, rows);
     }
 
     /// The kernel compiled for AVX2 and FMA.
@@ -439,6 +487,17 @@ impl Mechanisms {
                 (g.blocks.iter().map(|b| b.valid).sum(), names)
             })
             .collect()
+    }
+}
+
+fn cpu_has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        cpu_has_avx2_fma() && std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vl")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 

@@ -15,6 +15,7 @@ pub mod solver;
 pub mod synapse;
 
 pub use cell::{CaDynamics, Cell, Channel, NodeMembrane, N_CHANNELS};
+pub use mechanisms::InstructionSet;
 pub use point_current::{EpscCurrent, IClamp};
 pub use recording::Recorder;
 pub use simulation::{SimError, SimSettings, Simulation, Stimulus, SynapseSpec};

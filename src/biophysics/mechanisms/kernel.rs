@@ -70,11 +70,24 @@ fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared,
     let per_block = LANES * g.n_chunks;
     let blocks = g.blocks.iter_mut().zip(g.gates.chunks_exact_mut(per_block));
     // the constant masks let the compiler drop every test of an absent mechanism and index the
-    // gates with constants
+    // gates with constants. (Plain `for` loops: a closure passed to `for_each` may be left
+    // un-inlined, and would then lose the kernel's SIMD/FMA code generation.)
     match g.mask {
-        BASAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN, NS_BASAL>(BASAL, b, gates, sh, arrays)),
-        APICAL => blocks.for_each(|(b, gates)| block::<A, ADV, SYN, NS_APICAL>(APICAL, b, gates, sh, arrays)),
-        mask => blocks.for_each(|(b, gates)| block::<A, ADV, SYN, NS_MAX>(mask, b, gates, sh, arrays)),
+        BASAL => {
+            for (b, gates) in blocks {
+                block::<A, ADV, SYN, NS_BASAL>(BASAL, b, gates, sh, arrays);
+            }
+        }
+        APICAL => {
+            for (b, gates) in blocks {
+                block::<A, ADV, SYN, NS_APICAL>(APICAL, b, gates, sh, arrays);
+            }
+        }
+        mask => {
+            for (b, gates) in blocks {
+                block::<A, ADV, SYN, NS_MAX>(mask, b, gates, sh, arrays);
+            }
+        }
     }
 }
 
@@ -158,7 +171,9 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
             };
         }
         for s in 0..CHUNK {
-            y[c * CHUNK + s] = [chunk[0][s], chunk[1][s], chunk[2][s], chunk[3][s]];
+            for l in 0..LANES {
+                y[c * CHUNK + s][l] = chunk[l][s];
+            }
         }
     }
     if !ADV && SYN {
