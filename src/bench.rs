@@ -125,6 +125,9 @@ pub fn report(bench: &BenchCase, opts: &Options, out: &mut impl std::io::Write) 
         bench.stimulus.synapses.len(),
         crate::biophysics::InstructionSet::best()
     )?;
+    let sim = Simulation::new(&bench.cell, bench.settings, &bench.stimulus)?;
+    let groups: Vec<String> = sim.mechanisms.group_summary().into_iter().map(|(n, names)| format!("{n} × [{}]", names.join(" "))).collect();
+    writeln!(out, "membrane nodes by mechanism set: {}", groups.join(", "))?;
     // warm-up: page in the code and the tables, let the CPU clock settle
     bench.run(tstop.min(500.0))?;
     let mut per_s = Vec::with_capacity(opts.repeats);

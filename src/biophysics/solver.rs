@@ -17,18 +17,11 @@ pub struct TreeSolver {
     pub g_axial_us: Vec<f64>,
     /// Σ of axial conductances at each node (µS), the constant part of the diagonal.
     pub g_axial_sum_us: Vec<f64>,
-    diag: Vec<f64>,
-    /// g_axial/diag of each eliminated node.
-    factor: Vec<f64>,
-    /// Children of node p: `children[child_start[p]..child_start[p + 1]]`, highest index first.
-    children: Vec<u32>,
-    child_start: Vec<u32>,
-    /// Every node, children before parents, by height above the leaves (the root last).
-    up: Vec<u32>,
-    /// Every node but the root, parents before children, by depth below the root.
-    down: Vec<u32>,
-    /// The non-root nodes of `up` and `down` with their parent and axial conductance, in sweep
-    /// order (what the fused step reads).
+    /// 1/d of each eliminated node (kept from the elimination for the back-substitution).
+    inv_diag: Vec<f64>,
+    /// Every node but the root with its parent and axial conductance: children before parents,
+    /// by height above the leaves (elimination), and parents before children, by depth below the
+    /// root (back-substitution).
     up_edges: Vec<Edge>,
     down_edges: Vec<Edge>,
 }
@@ -63,14 +56,6 @@ impl TreeSolver {
             g_axial_sum_us[i] += g_axial_us[i];
             g_axial_sum_us[parent[i]] += g_axial_us[i];
         }
-        let mut kids: Vec<Vec<u32>> = vec![vec![]; n];
-        for i in (1..n).rev() {
-            kids[parent[i]].push(i as u32);
-        }
-        let mut child_start = vec![0u32];
-        for k in &kids {
-            child_start.push(child_start[child_start.len() - 1] + k.len() as u32);
-        }
         // heights: leaves 0; nodes of one height are independent, so the elimination of
         // different branches overlaps instead of waiting on one division after another
         let mut height = vec![0u32; n];
@@ -85,11 +70,10 @@ impl TreeSolver {
         up.sort_by_key(|&i| (height[i as usize], i == 0, i));
         let mut down: Vec<u32> = (1..n as u32).collect();
         down.sort_by_key(|&i| (depth[i as usize], i));
-        let children = kids.into_iter().flatten().collect();
         let edge = |&i: &u32| Edge { node: i, parent: parent[i as usize] as u32, g_us: g_axial_us[i as usize] };
         let up_edges = up.iter().filter(|&&i| i != 0).map(edge).collect();
         let down_edges = down.iter().map(edge).collect();
-        TreeSolver { parent, g_axial_us, g_axial_sum_us, diag: vec![0.0; n], factor: vec![0.0; n], children, child_start, up, down, up_edges, down_edges }
+        TreeSolver { parent, g_axial_us, g_axial_sum_us, inv_diag: vec![0.0; n], up_edges, down_edges }
     }
 
     /// One backward-Euler voltage step: add the axial currents Σ_k g_ik (V_k − V_i) to `rhs`,
@@ -104,10 +88,10 @@ impl TreeSolver {
     #[inline]
     pub fn step(&mut self, v_mv: &mut [f64], rhs: &mut [f64], diag: &mut [f64]) -> f64 {
         let n = self.parent.len();
-        if n == 0 || v_mv.len() < n || rhs.len() < n || diag.len() < n || self.factor.len() < n {
+        if n == 0 || v_mv.len() < n || rhs.len() < n || diag.len() < n || self.inv_diag.len() < n {
             return f64::NAN;
         }
-        let inv_d = &mut self.factor;
+        let inv_d = &mut self.inv_diag;
         for e in &self.up_edges {
             let (c, p, g) = (e.node as usize, e.parent as usize, e.g_us);
             // SAFETY: `new` builds the edges from `parent`, whose entries (and the node
@@ -139,48 +123,6 @@ impl TreeSolver {
         finite_sum(&v_mv[..n])
     }
 
-    /// Add the axial currents Σ_k g_ik (V_k − V_i) (nA) to `rhs`.
-    #[inline]
-    pub fn add_axial_current(&self, v_mv: &[f64], rhs: &mut [f64]) {
-        for i in 1..self.parent.len() {
-            let p = self.parent[i];
-            let i_axial = self.g_axial_us[i] * (v_mv[p] - v_mv[i]);
-            rhs[i] += i_axial;
-            rhs[p] -= i_axial;
-        }
-    }
-
-    /// Solve (diag_membrane + axial Laplacian)·ΔV = rhs in place: on return `rhs` holds ΔV (mV).
-    /// `diag_membrane` holds C/dt + G (µS) per node.
-    ///
-    /// The arithmetic is exactly that of the textbook sweep "for i = n−1 down to 1: eliminate i
-    /// into its parent; then for i = 1 to n−1: back-substitute" (each parent receives its
-    /// children's terms in the same order, highest index first); only the order in which
-    /// independent nodes are visited differs.
-    #[inline]
-    pub fn solve(&mut self, diag_membrane: &[f64], rhs: &mut [f64]) {
-        for ((d, m), a) in self.diag.iter_mut().zip(diag_membrane).zip(&self.g_axial_sum_us) {
-            *d = m + a;
-        }
-        // off-diagonal entries are −g_axial (symmetric)
-        for &p in &self.up {
-            let p = p as usize;
-            let (mut d, mut r) = (self.diag[p], rhs[p]);
-            for &c in &self.children[self.child_start[p] as usize..self.child_start[p + 1] as usize] {
-                let c = c as usize;
-                d -= self.factor[c] * self.g_axial_us[c];
-                r += self.factor[c] * rhs[c];
-            }
-            self.diag[p] = d;
-            rhs[p] = r;
-            self.factor[p] = self.g_axial_us[p] / d;
-        }
-        rhs[0] /= self.diag[0];
-        for &i in &self.down {
-            let i = i as usize;
-            rhs[i] = (rhs[i] + self.g_axial_us[i] * rhs[self.parent[i]]) / self.diag[i];
-        }
-    }
 }
 
 #[cfg(test)]
@@ -192,22 +134,21 @@ mod tests {
         // root 0 with children 1 and 2; node 3 child of 1
         let parent = vec![usize::MAX, 0, 0, 1];
         let g = vec![0.0, 2.0, 3.0, 0.5];
-        let mut s = TreeSolver::new(parent, g);
+        let mut s = TreeSolver::new(parent.clone(), g.clone());
         let dm = vec![1.0, 0.5, 0.0, 2.0];
         // dense matrix
         let a = [[1.0 + 5.0, -2.0, -3.0, 0.0], [-2.0, 0.5 + 2.5, 0.0, -0.5], [-3.0, 0.0, 3.0, 0.0], [0.0, -0.5, 0.0, 2.5]];
         let x = [1.0, -2.0, 0.5, 3.0];
-        let mut b: Vec<f64> = a.iter().map(|row| row.iter().zip(&x).map(|(r, xi)| r * xi).sum()).collect();
-        s.solve(&dm, &mut b);
-        for i in 0..4 {
-            assert!((b[i] - x[i]).abs() < 1e-12, "{i}: {} vs {}", b[i], x[i]);
-        }
-        // the fused step: the same system written as a voltage update
+        // the step takes the system as a voltage update: its rhs excludes the axial currents at
+        // v0, Σ_k g_ik (v0_k − v0_i), which it adds itself
         let v0 = [-70.0, -65.0, -60.0, -72.0];
         let mut v = v0;
-        // its rhs excludes the axial currents at v0, which it adds itself
-        let mut axial = vec![0.0; 4];
-        s.add_axial_current(&v0, &mut axial);
+        let mut axial = [0.0; 4];
+        for i in 1..4 {
+            let i_axial = g[i] * (v0[parent[i]] - v0[i]);
+            axial[i] += i_axial;
+            axial[parent[i]] -= i_axial;
+        }
         let b: Vec<f64> = a.iter().map(|row| row.iter().zip(&x).map(|(r, xi)| r * xi).sum()).collect();
         let mut rhs_in: Vec<f64> = b.iter().zip(&axial).map(|(b, a)| b - a).collect();
         let mut diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
