@@ -10,8 +10,8 @@
 //!
 //! Why this layout (it is the engine's hot loop, about three quarters of a step):
 //! - nodes are grouped by the set of mechanisms they carry, and each group is cut into blocks
-//!   of `LANES` (4) nodes held as structs of arrays, so every expression of the channel, calcium
-//!   and synapse equations is one SIMD instruction for the whole block; the groups of the Hay
+//!   of `LANES` (8) nodes held as structs of arrays, so every expression of the channel, calcium
+//!   and synapse equations is one or two SIMD instructions for the whole block; the groups of the Hay
 //!   cell's basal and apical dendrites run as kernels specialised for exactly their channels
 //!   (no branches, gates at constant positions), other groups as the same kernel with a
 //!   run-time channel set;
@@ -19,8 +19,11 @@
 //!   few chunks of [`CHUNK`] slots in a fixed order (`SLOT_ORDER`), so one table lookup
 //!   ([`GateTable`], spec §3.4 rates tabulated at the fixed dt) updates all of them;
 //! - the synapses of a node are summed into one set of states (see `SynapseSites`);
-//! - where the CPU has AVX2 and FMA, the kernel runs a copy compiled for them, with fused
-//!   multiply-adds (the golden tests hold on either path; results differ only in rounding).
+//! - where the CPU has AVX-512, or AVX2 and FMA, the kernel runs a copy compiled for them, with
+//!   fused multiply-adds ([`InstructionSet`]; every path is tested against NEURON, and results
+//!   differ only in rounding). The hot code must stay inlined into those copies: a closure or
+//!   helper the compiler leaves out of line is compiled for the baseline CPU (one such
+//!   `for_each` once made the kernel five times slower), hence the plain loops.
 
 mod kernel;
 
