@@ -140,7 +140,8 @@ impl Simulation {
             g_axial[i] = 1.0 / node.ri_mohm;
         }
         let area_factor: Vec<f64> = nodes.iter().map(|nd| nd.area_um2 * 1e-2).collect();
-        let solver = TreeSolver::new(parent, g_axial);
+        let algebraic: Vec<bool> = nodes.iter().map(|nd| nd.area_um2 <= 0.0).collect();
+        let solver = TreeSolver::with_algebraic(parent, g_axial, &algebraic);
         let diag_const_us: Vec<f64> = nodes.iter().zip(&cell.membrane).zip(&solver.g_axial_sum_us).map(|((nd, m), g)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms + g).collect();
         let mut sim = Simulation {
             settings,

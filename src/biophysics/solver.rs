@@ -24,6 +24,8 @@ pub struct TreeSolver {
     /// root (back-substitution).
     up_edges: Vec<Edge>,
     down_edges: Vec<Edge>,
+    /// Algebraic leaves: new V = the parent's new V (see [`TreeSolver::with_algebraic`]).
+    copy_edges: Vec<Edge>,
 }
 
 /// Σ x in 16 independent partial sums (SIMD-friendly; the result is only tested for finiteness).
@@ -48,11 +50,32 @@ struct Edge {
 }
 
 impl TreeSolver {
-    /// `parent[i] < i` for every non-root node; node 0 is the root.
+    /// `parent[i] < i` for every non-root node; node 0 is the root (otherwise `step` returns NaN).
     pub fn new(parent: Vec<usize>, g_axial_us: Vec<f64>) -> Self {
         let n = parent.len();
+        Self::with_algebraic(parent, g_axial_us, &vec![false; n])
+    }
+
+    /// As [`TreeSolver::new`], where `algebraic[i]` marks nodes without membrane (no capacitance,
+    /// current or conductance: the zero-area ends of sections). Such a node that is also a leaf
+    /// satisfies g·(ΔV_i − ΔV_p) = g·(V_p − V_i), so its new voltage is exactly its parent's: it is
+    /// left out of the sweeps (and of its parent's axial sum) and copied afterwards.
+    pub fn with_algebraic(parent: Vec<usize>, g_axial_us: Vec<f64>, algebraic: &[bool]) -> Self {
+        let n = parent.len();
+        if g_axial_us.len() != n || (1..n).any(|i| parent[i] >= i) {
+            // not a tree in parent-before-child order: a solver whose `step` returns NaN (the
+            // sweeps below index without checks and rely on this order)
+            return TreeSolver { parent, g_axial_us, g_axial_sum_us: vec![0.0; n], inv_diag: vec![], up_edges: vec![], down_edges: vec![], copy_edges: vec![] };
+        }
+        let mut has_child = vec![false; n];
+        for &p in parent.iter().skip(1) {
+            if p < n {
+                has_child[p] = true;
+            }
+        }
+        let copied: Vec<bool> = (0..n).map(|i| i > 0 && !has_child[i] && algebraic.get(i).copied().unwrap_or(false)).collect();
         let mut g_axial_sum_us = vec![0.0; n];
-        for i in 1..n {
+        for i in (1..n).filter(|&i| !copied[i]) {
             g_axial_sum_us[i] += g_axial_us[i];
             g_axial_sum_us[parent[i]] += g_axial_us[i];
         }
@@ -71,9 +94,10 @@ impl TreeSolver {
         let mut down: Vec<u32> = (1..n as u32).collect();
         down.sort_by_key(|&i| (depth[i as usize], i));
         let edge = |&i: &u32| Edge { node: i, parent: parent[i as usize] as u32, g_us: g_axial_us[i as usize] };
-        let up_edges = up.iter().filter(|&&i| i != 0).map(edge).collect();
-        let down_edges = down.iter().map(edge).collect();
-        TreeSolver { parent, g_axial_us, g_axial_sum_us, inv_diag: vec![0.0; n], up_edges, down_edges }
+        let up_edges = up.iter().filter(|&&i| i != 0 && !copied[i as usize]).map(edge).collect();
+        let down_edges = down.iter().filter(|&&i| !copied[i as usize]).map(edge).collect();
+        let copy_edges = (0..n as u32).filter(|&i| copied[i as usize]).map(|i| edge(&i)).collect();
+        TreeSolver { parent, g_axial_us, g_axial_sum_us, inv_diag: vec![0.0; n], up_edges, down_edges, copy_edges }
     }
 
     /// One backward-Euler voltage step: add the axial currents Σ_k g_ik (V_k − V_i) to `rhs`,
@@ -120,6 +144,12 @@ impl TreeSolver {
                 *v_mv.get_unchecked_mut(c) += dv;
             }
         }
+        for e in &self.copy_edges {
+            // SAFETY: as above.
+            unsafe {
+                *v_mv.get_unchecked_mut(e.node as usize) = *v_mv.get_unchecked(e.parent as usize);
+            }
+        }
         finite_sum(&v_mv[..n])
     }
 
@@ -157,5 +187,29 @@ mod tests {
             assert!((v[i] - v0[i] - x[i]).abs() < 1e-12, "{i}: ΔV {} vs {}", v[i] - v0[i], x[i]);
         }
         assert!((sum - v.iter().sum::<f64>()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn algebraic_leaves_follow_their_parent_and_bad_trees_give_nan() {
+        // 0 - 1 - 2, with 3 a zero-area leaf on 1: the full system and the reduced one agree
+        let parent = vec![usize::MAX, 0, 1, 1];
+        let g = vec![0.0, 2.0, 1.5, 4.0];
+        let dm = [1.0, 0.7, 0.4, 0.0];
+        let run = |s: &mut TreeSolver| {
+            let mut v = [-70.0, -64.0, -61.0, -66.0];
+            let mut rhs = vec![0.3, -0.2, 0.1, 0.0];
+            let mut diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
+            assert!(s.step(&mut v, &mut rhs, &mut diag).is_finite());
+            v
+        };
+        let full = run(&mut TreeSolver::new(parent.clone(), g.clone()));
+        let reduced = run(&mut TreeSolver::with_algebraic(parent.clone(), g.clone(), &[false, false, false, true]));
+        for i in 0..4 {
+            assert!((full[i] - reduced[i]).abs() < 1e-12, "{i}: {} vs {}", full[i], reduced[i]);
+        }
+        assert_eq!(reduced[3], reduced[1]);
+        let mut bad = TreeSolver::new(vec![usize::MAX, 2, 0], vec![0.0, 1.0, 1.0]);
+        let (mut v, mut r, mut d) = (vec![0.0; 3], vec![0.0; 3], vec![1.0; 3]);
+        assert!(bad.step(&mut v, &mut r, &mut d).is_nan());
     }
 }
