@@ -254,7 +254,6 @@ impl Simulation {
         self.mechanisms.cai_mm()
     }
 
-
     /// Number of synaptic events in the queue (after quirk-1 silencing).
     pub fn n_events(&self) -> usize {
         self.queue.len()
