@@ -44,6 +44,10 @@ pub struct ClampSettings {
 pub enum Command {
     Play,
     Pause,
+    /// Pause by itself when simulation time reaches this (ms), exactly, at any speed
+    /// (`None`: no automatic pause). Cleared once it has happened (Reset keeps it: the demo's end is
+    /// still its end).
+    PauseAtMs(Option<f64>),
     /// Advance by this much simulated time (ms), then stay paused.
     StepMs(f64),
     /// Back to t = 0; traces are cleared, synapses and sites kept.
@@ -250,6 +254,28 @@ mod tests {
         assert_eq!(r.snapshot().t_ms, paused.t_ms);
         r.send(Command::Reset);
         wait_for(&r, |s| s.t_ms == 0.0 && s.soma_v_mv.len() <= 1);
+    }
+
+    #[test]
+    fn the_automatic_pause_is_exact_at_full_speed_and_happens_once() {
+        let mut r = runner(4);
+        r.send(Command::SetSpeed(Speed::Max));
+        r.send(Command::PauseAtMs(Some(37.3)));
+        r.send(Command::Play);
+        let s = wait_for(&r, |s| !s.playing && s.t_ms > 0.0);
+        assert!((s.t_ms - 37.3).abs() < 1e-6, "paused at {} ms", s.t_ms);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(r.snapshot().t_ms, s.t_ms, "stays paused");
+        // playing on: the pause has happened, it does not stop again
+        r.send(Command::Play);
+        wait_for(&r, |s| s.t_ms > 60.0);
+        r.send(Command::Pause);
+        // after Reset, the same pause time applies only if it is set again
+        r.send(Command::Reset);
+        r.send(Command::PauseAtMs(Some(5.0)));
+        r.send(Command::Play);
+        let s = wait_for(&r, |s| !s.playing && s.t_ms > 0.0 && s.t_ms < 60.0);
+        assert!((s.t_ms - 5.0).abs() < 1e-6, "paused at {} ms", s.t_ms);
     }
 
     #[test]

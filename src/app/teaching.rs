@@ -11,7 +11,7 @@ impl NeuroTwinApp {
         match action {
             DemoAction::Start(demo) => self.start_demo(demo),
             DemoAction::Replay => self.replay_demo(),
-            DemoAction::Close => self.demo = None,
+            DemoAction::Close => self.close_demo(),
         }
     }
 
@@ -58,19 +58,30 @@ impl NeuroTwinApp {
             d.stopped = false;
         }
         let Some(s) = self.session.as_mut() else { return };
+        let stop_ms = self.demo.as_ref().and_then(|d| d.stop_ms);
         s.runner.send(Command::Reset);
         s.runner.send(Command::SetSpeed(self.controls.speed()));
+        // the runner pauses by itself, exactly at the demo's end, whatever the speed
+        s.runner.send(Command::PauseAtMs(stop_ms));
         s.runner.send(Command::Play);
     }
 
-    /// Once per frame: the automatic pause at the end of a short demo.
+    /// Once per frame: note that the runner has made the automatic pause at the end of a
+    /// short demo (it pauses by itself, see [`Command::PauseAtMs`]).
     pub(super) fn demo_frame(&mut self, snap: &Snapshot) {
-        let (Some(d), Some(s)) = (self.demo.as_mut(), self.session.as_mut()) else { return };
+        let Some(d) = self.demo.as_mut() else { return };
         if let Some(stop) = d.stop_ms {
-            if !d.stopped && snap.playing && snap.t_ms >= stop {
+            if !d.stopped && snap.t_ms >= stop - 1e-6 {
                 d.stopped = true;
-                s.runner.send(Command::Pause);
             }
+        }
+    }
+
+    /// Close the demo; its automatic pause goes with it.
+    fn close_demo(&mut self) {
+        self.demo = None;
+        if let Some(s) = self.session.as_mut() {
+            s.runner.send(Command::PauseAtMs(None));
         }
     }
 

@@ -347,7 +347,7 @@ fn a_demo_button_sets_up_plays_pauses_at_its_end_and_closes() {
         h.run_steps(1);
         let snap = h.state().session.as_ref().expect("session").runner.snapshot();
         if !snap.playing && snap.t_ms >= 300.0 {
-            assert!(snap.t_ms < 400.0, "paused near the end of the demo: {} ms", snap.t_ms);
+            assert!((snap.t_ms - 300.0).abs() < 1e-6, "paused exactly at the end of the demo: {} ms", snap.t_ms);
             break;
         }
         assert!(start.elapsed() < Duration::from_secs(60), "the demo did not pause (t = {} ms)", snap.t_ms);

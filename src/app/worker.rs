@@ -43,6 +43,8 @@ pub(super) struct Worker {
     commands: Receiver<Command>,
     latest: Arc<Mutex<Arc<Snapshot>>>,
     playing: bool,
+    /// Automatic pause at this simulation time (ms), if set.
+    pause_at_ms: Option<f64>,
     speed: Speed,
     nmda: bool,
     synapses: BTreeMap<SynKey, PlacedSynapse>,
@@ -84,6 +86,7 @@ impl Worker {
             commands,
             latest,
             playing: false,
+            pause_at_ms: None,
             speed: Speed::RealTimeFactor(1.0),
             nmda: true,
             synapses: BTreeMap::new(),
@@ -139,15 +142,15 @@ impl Worker {
             if self.playing {
                 match self.speed {
                     Speed::Max => {
-                        while Instant::now() - now < PUBLISH_EVERY {
-                            self.advance(CHUNK_MS);
+                        while self.playing && Instant::now() - now < PUBLISH_EVERY {
+                            self.advance_playing(CHUNK_MS);
                         }
                     }
                     Speed::RealTimeFactor(f) => {
                         // Cap the debt so a stall (or a slow model) does not cause a catch-up burst.
                         owed_ms = (owed_ms + f * wall_ms).min(f * 100.0).min(50.0);
-                        while owed_ms >= CHUNK_MS && Instant::now() - now < PUBLISH_EVERY {
-                            self.advance(CHUNK_MS);
+                        while self.playing && owed_ms >= CHUNK_MS && Instant::now() - now < PUBLISH_EVERY {
+                            self.advance_playing(CHUNK_MS);
                             owed_ms -= CHUNK_MS;
                         }
                         if owed_ms < CHUNK_MS {
@@ -173,6 +176,7 @@ impl Worker {
                 self.rtf_window = (Instant::now(), self.model.t_ms());
             }
             Command::Pause => self.playing = false,
+            Command::PauseAtMs(t) => self.pause_at_ms = t,
             Command::StepMs(ms) => {
                 self.playing = false;
                 let mut left = ms;
@@ -275,6 +279,22 @@ impl Worker {
     }
 
     /// Queue every drive's spikes in `[t0, t1)`, then step the model to `t1`, sampling traces.
+    /// Advance while playing: at most `chunk_ms`, stopping exactly at the automatic pause.
+    fn advance_playing(&mut self, chunk_ms: f64) {
+        let mut chunk = chunk_ms;
+        if let Some(stop) = self.pause_at_ms {
+            let left = stop - self.model.t_ms();
+            // within half a step of the pause time: pause here
+            if left < 0.5 * self.model.dt_ms() {
+                self.pause_at_ms = None;
+                self.playing = false;
+                return;
+            }
+            chunk = chunk.min(left);
+        }
+        self.advance(chunk);
+    }
+
     fn advance(&mut self, chunk_ms: f64) {
         let dt = self.model.dt_ms();
         let t0 = self.model.t_ms();
