@@ -48,8 +48,10 @@ pub(crate) const LANES: usize = 8;
 pub(crate) type Lanes = [f64; LANES];
 
 /// Up to [`LANES`] membrane nodes with the same mechanisms, in struct-of-arrays form: their
-/// parameters and non-gate states, one lane per node.
+/// parameters and non-gate states, one lane per node. Aligned to cache lines, so each array of
+/// lanes is one line (and the absent channels' ḡ lines are never touched).
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 pub(crate) struct Block {
     pub nodes: [u32; LANES],
     /// Lanes holding a node (the rest repeat the last node and write nothing).
@@ -77,6 +79,24 @@ pub(crate) struct Block {
     pub ica: Lanes,
     /// Summed synaptic states: AMPA A, B; NMDA A, B; GABA_A A, B.
     pub syn: [Lanes; 6],
+    /// Gate chunks: lane l, chunk c at `l·n_chunks + c` (n_chunks of the group; room for the
+    /// most any node has, so the kernel indexes a fixed-size array; the unused tail is never
+    /// touched).
+    pub gates: [[f64; CHUNK]; LANES * MAX_CHUNKS],
+}
+
+/// Most gate chunks a node can have (the 19 slots of [`SLOT_ORDER`]).
+pub(crate) const MAX_CHUNKS: usize = SLOT_ORDER.len().div_ceil(CHUNK);
+
+impl Block {
+    /// The gate chunks of lane `l` in a group of `n_chunks` chunks per node.
+    fn lane_gates(&self, l: usize, n_chunks: usize) -> &[[f64; CHUNK]] {
+        self.gates.get(l * n_chunks..(l + 1) * n_chunks).unwrap_or(&[])
+    }
+
+    fn lane_gates_mut(&mut self, l: usize, n_chunks: usize) -> &mut [[f64; CHUNK]] {
+        self.gates.get_mut(l * n_chunks..(l + 1) * n_chunks).unwrap_or(&mut [])
+    }
 }
 
 /// Nodes with the same mechanisms.
@@ -87,8 +107,6 @@ pub(crate) struct Group {
     /// Gate chunks per node.
     pub n_chunks: usize,
     pub blocks: Vec<Block>,
-    /// Gate chunks of block b, lane l, chunk c at `(b·LANES + l)·n_chunks + c`.
-    pub gates: Vec<[f64; CHUNK]>,
 }
 
 /// Parameters of one membrane node, before packing into blocks.
@@ -131,6 +149,7 @@ impl Block {
             z: [0.0; LANES],
             ica: [0.0; LANES],
             syn: [[0.0; LANES]; 6],
+            gates: [[0.0; CHUNK]; LANES * MAX_CHUNKS],
         }
     }
 }
@@ -325,8 +344,7 @@ impl Mechanisms {
                     locate[block.nodes[l] as usize] = (gi as u32, b as u32, l as u32);
                 }
             }
-            let gates = vec![[0.0; CHUNK]; blocks.len() * LANES * n_chunks];
-            groups.push(Group { mask, n_chunks, blocks, gates });
+            groups.push(Group { mask, n_chunks, blocks });
         }
         Mechanisms { groups, table: None, exact_rates: false, isa: InstructionSet::best(), dt_ms: f64::NAN, z_factor: f64::NAN, nernst_factor_mv, locate }
     }
@@ -363,15 +381,14 @@ impl Mechanisms {
         self.set_dt(dt_ms);
         for g in &mut self.groups {
             let nc = g.n_chunks;
-            for (b, block) in g.blocks.iter_mut().enumerate() {
+            for block in g.blocks.iter_mut() {
                 block.cai_mm = [CAI0_MM; LANES];
                 block.ica = [0.0; LANES];
                 block.z = [z_inf(CAI0_MM); LANES];
                 block.syn = [[0.0; LANES]; 6];
                 for l in 0..LANES {
                     let v = rows.v_mv[block.nodes[l] as usize];
-                    let chunks = &mut g.gates[(b * LANES + l) * nc..(b * LANES + l + 1) * nc];
-                    let flat = chunks.as_flattened_mut();
+                    let flat = block.lane_gates_mut(l, nc).as_flattened_mut();
                     flat.iter_mut().for_each(|y| *y = 0.0);
                     for ch in Channel::ALL.into_iter().filter(|&ch| g.mask & bit(ch) != 0 && v_gates(ch) > 0) {
                         let r = dispatch::rates(ch, v);
@@ -450,13 +467,13 @@ impl Mechanisms {
     /// The first mechanism state that is not finite: (node, mechanism name, state name).
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, &'static str)> {
         for g in &self.groups {
-            for (b, block) in g.blocks.iter().enumerate() {
+            for block in g.blocks.iter() {
                 for l in 0..block.valid {
                     let node = block.nodes[l] as usize;
                     if g.mask & CAD != 0 && !block.cai_mm[l].is_finite() {
                         return Some((node, "CaDynamics_E2", "cai"));
                     }
-                    let flat = g.gates[(b * LANES + l) * g.n_chunks..(b * LANES + l + 1) * g.n_chunks].as_flattened();
+                    let flat = block.lane_gates(l, g.n_chunks).as_flattened();
                     for ch in Channel::ALL.into_iter().filter(|&ch| g.mask & bit(ch) != 0) {
                         if ch == Channel::SkE2 {
                             if !block.z[l].is_finite() {

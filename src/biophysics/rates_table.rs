@@ -141,6 +141,16 @@ impl GateTable {
         }
     }
 
+    /// [`GateTable::advance_chunk`] without the bounds check.
+    ///
+    /// # Safety
+    /// `i < self.rows` and `c < self.n_chunks`.
+    #[inline(always)]
+    pub unsafe fn advance_chunk_unchecked<A: Arith>(&self, i: usize, f: f64, c: usize, y: [f64; CHUNK]) -> [f64; CHUNK] {
+        // SAFETY: the caller's conditions put the entry inside `data` (rows × n_chunks entries)
+        unsafe { self.data.get_unchecked(i * self.n_chunks + c) }.advance::<A>(f, y)
+    }
+
     /// The cnexp step of chunk `c` of one node's gates `y` at grid position (i, f): the new
     /// chunk (unchanged if (i, c) is outside the table).
     #[inline(always)]
@@ -201,29 +211,68 @@ const CA_MAX_MM: f64 = 1.0;
 /// The calcium table of [`ca_lookup`]; fetch it once per loop with [`CaTable::get`].
 pub struct CaTable {
     key_min: u64,
-    /// [ln(cao/c), z∞(c)] at the segment boundaries.
-    data: Vec<[f64; 2]>,
+    /// Per segment: [ln(cao/c), z∞(c)] at its lower boundary and their change to the next.
+    entries: Vec<[f64; 4]>,
 }
+
+/// Low mantissa bits of cai below the table index, and the exponent bits of 1.0.
+const CA_FRACTION_MASK: u64 = (1u64 << CA_SHIFT) - 1;
+const ONE_BITS: u64 = 0x3FF0_0000_0000_0000;
 
 impl CaTable {
     pub fn get() -> &'static CaTable {
         ca_table()
     }
 
+    /// Whether [`CaTable::lookup`] covers `cai_mm` (SK_E2's 1e-7-mM guard up to the table end).
+    #[inline(always)]
+    fn covers(cai_mm: f64) -> bool {
+        cai_mm >= 1e-7 && cai_mm < CA_MAX_MM
+    }
+
+    /// (segment, position in it in [0, 1)) of a covered `cai_mm`. Within a binade c is linear in
+    /// the mantissa bits, so interpolating in the position is linear interpolation in c; the
+    /// position is the low mantissa bits put under the exponent of 1.0 (exact, integer
+    /// operations only, so it vectorises on any SIMD level).
+    #[inline(always)]
+    fn segment(&self, cai_mm: f64) -> (usize, f64) {
+        let bits = cai_mm.to_bits();
+        let j = ((bits >> CA_SHIFT) - self.key_min) as usize;
+        let f = f64::from_bits(((bits & CA_FRACTION_MASK) << (52 - CA_SHIFT)) | ONE_BITS) - 1.0;
+        (j, f)
+    }
+
     /// [`ca_lookup`] with this table.
     #[inline(always)]
     pub fn lookup(&self, cai_mm: f64) -> Option<(f64, f64)> {
-        if !(1e-7..CA_MAX_MM).contains(&cai_mm) {
+        if !Self::covers(cai_mm) {
             return None;
         }
-        let bits = cai_mm.to_bits();
-        let j = ((bits >> CA_SHIFT) - self.key_min) as usize;
-        // within a binade c is linear in the mantissa bits, so this is linear interpolation in c
-        let f = (bits & ((1u64 << CA_SHIFT) - 1)) as f64 * (1.0 / (1u64 << CA_SHIFT) as f64);
-        match (self.data.get(j), self.data.get(j + 1)) {
-            (Some(lo), Some(hi)) => Some((lo[0] + f * (hi[0] - lo[0]), lo[1] + f * (hi[1] - lo[1]))),
-            _ => None,
+        let (j, f) = self.segment(cai_mm);
+        self.entries.get(j).map(|e| (e[0] + f * e[2], e[1] + f * e[3]))
+    }
+
+    /// [`CaTable::lookup`] of every lane (ln(cao/cai) and z∞ lane by lane), or `None` if any
+    /// lane is outside the table (the caller then takes the exact path for the block).
+    #[inline(always)]
+    pub fn lookup_lanes<const L: usize>(&self, cai_mm: &[f64; L]) -> Option<([f64; L], [f64; L])> {
+        let mut covered = true;
+        for &c in cai_mm {
+            covered &= Self::covers(c);
         }
+        if !covered {
+            return None;
+        }
+        let (mut ln_ratio, mut z) = ([0.0; L], [0.0; L]);
+        for l in 0..L {
+            let (j, f) = self.segment(cai_mm[l]);
+            // SAFETY: a covered cai lies in [2⁻²⁴, 1), whose segments are exactly `entries`
+            // (built from key_min to the key of 1.0, exclusive), so j < entries.len()
+            let e = unsafe { self.entries.get_unchecked(j) };
+            ln_ratio[l] = e[0] + f * e[2];
+            z[l] = e[1] + f * e[3];
+        }
+        Some((ln_ratio, z))
     }
 }
 
@@ -232,13 +281,17 @@ fn ca_table() -> &'static CaTable {
     TABLE.get_or_init(|| {
         let key_min = CA_MIN_MM.to_bits() >> CA_SHIFT;
         let key_max = CA_MAX_MM.to_bits() >> CA_SHIFT;
-        let data = (key_min..=key_max)
+        let at = |k: u64| {
+            let c = f64::from_bits(k << CA_SHIFT);
+            [(super::calcium::CAO_MM / c).ln(), super::channels::sk_e2::z_inf(c)]
+        };
+        let entries = (key_min..key_max)
             .map(|k| {
-                let c = f64::from_bits(k << CA_SHIFT);
-                [(super::calcium::CAO_MM / c).ln(), super::channels::sk_e2::z_inf(c)]
+                let (lo, hi) = (at(k), at(k + 1));
+                [lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]]
             })
             .collect();
-        CaTable { key_min, data }
+        CaTable { key_min, entries }
     })
 }
 
@@ -264,6 +317,26 @@ mod tests {
         }
         assert!(worst.0 < 1e-8 && worst.1 < 1e-7 && worst.2 < 1e-7, "{worst:?}");
         assert!(ca_lookup(5e-8).is_none() && ca_lookup(f64::NAN).is_none() && ca_lookup(2.0).is_none());
+    }
+
+    #[test]
+    fn calcium_lookup_of_a_block_equals_lane_by_lane_and_refuses_any_lane_outside() {
+        let t = CaTable::get();
+        let mut worst = 0.0f64;
+        for k in 0..2_000 {
+            let cai: [f64; 8] = std::array::from_fn(|l| 2e-7 * 1.37f64.powi((k % 40) as i32 + l as i32) * (1.0 + 1e-4 * k as f64));
+            let (ln_ratio, z) = t.lookup_lanes(&cai).expect("all lanes in the table");
+            for l in 0..8 {
+                assert_eq!(t.lookup(cai[l]), Some((ln_ratio[l], z[l])), "lane {l}, cai {}", cai[l]);
+                worst = worst.max((ln_ratio[l] - (2.0 / cai[l]).ln()).abs());
+            }
+        }
+        assert!(worst < 1e-7, "worst ln error {worst}");
+        for bad in [5e-8, 1.0, f64::NAN, -1e-4, f64::INFINITY] {
+            let mut cai = [1e-4; 8];
+            cai[5] = bad;
+            assert!(t.lookup_lanes(&cai).is_none(), "lane at {bad} refused");
+        }
     }
 
     #[test]

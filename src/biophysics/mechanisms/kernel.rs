@@ -2,7 +2,7 @@
 //! [`LANES`] nodes, with every per-node expression written lane by lane over fixed-size arrays
 //! so that the compiler emits one SIMD instruction per expression.
 
-use super::{bit, chunks_for, slot_of, Block, Group, Lanes, Mechanisms, Rows, CAD, LANES, MG_SLOT};
+use super::{bit, chunks_for, slot_of, Block, Group, Lanes, Mechanisms, Rows, CAD, LANES, MAX_CHUNKS, MG_SLOT};
 use crate::biophysics::calcium::CAO_MM;
 use crate::biophysics::cell::Channel;
 use crate::biophysics::channels::dispatch::{self, v_gates};
@@ -21,8 +21,6 @@ const CA_CHANNELS: u32 = bit(Channel::CaHva) | bit(Channel::CaLvast);
 const NS_BASAL: usize = chunks_for(BASAL) * CHUNK;
 const NS_APICAL: usize = chunks_for(APICAL) * CHUNK;
 const NS_MAX: usize = MAX_CHUNKS * CHUNK;
-/// Most gate chunks a node can have (2 Mg lanes + 16 gates).
-const MAX_CHUNKS: usize = 5;
 
 /// What every block's kernel reads besides its own block.
 struct Shared<'a> {
@@ -45,7 +43,9 @@ struct NodeArrays<'a> {
 #[inline(always)]
 pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     let sh = Shared {
-        table: if mech.exact_rates { None } else { mech.table.as_deref() },
+        // (a table without a chunk for every slot a node can have would be a construction
+        // error: then every node takes the exact path, which needs no table)
+        table: if mech.exact_rates { None } else { mech.table.as_deref().filter(|t| t.n_chunks >= MAX_CHUNKS) },
         ca_table: if mech.exact_rates { None } else { Some(CaTable::get()) },
         z_factor: mech.z_factor,
         nernst_factor_mv: mech.nernst_factor_mv,
@@ -67,25 +67,24 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
 
 #[inline(always)]
 fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared, arrays: &mut NodeArrays) {
-    let per_block = LANES * g.n_chunks;
-    let blocks = g.blocks.iter_mut().zip(g.gates.chunks_exact_mut(per_block));
+    let blocks = g.blocks.iter_mut();
     // the constant masks let the compiler drop every test of an absent mechanism and index the
     // gates with constants. (Plain `for` loops: a closure passed to `for_each` may be left
     // un-inlined, and would then lose the kernel's SIMD/FMA code generation.)
     match g.mask {
         BASAL => {
-            for (b, gates) in blocks {
-                block::<A, ADV, SYN, NS_BASAL>(BASAL, b, gates, sh, arrays);
+            for b in blocks {
+                block::<A, ADV, SYN, NS_BASAL>(BASAL, b, sh, arrays);
             }
         }
         APICAL => {
-            for (b, gates) in blocks {
-                block::<A, ADV, SYN, NS_APICAL>(APICAL, b, gates, sh, arrays);
+            for b in blocks {
+                block::<A, ADV, SYN, NS_APICAL>(APICAL, b, sh, arrays);
             }
         }
         mask => {
-            for (b, gates) in blocks {
-                block::<A, ADV, SYN, NS_MAX>(mask, b, gates, sh, arrays);
+            for b in blocks {
+                block::<A, ADV, SYN, NS_MAX>(mask, b, sh, arrays);
             }
         }
     }
@@ -99,7 +98,8 @@ fn lanes(f: impl Fn(usize) -> f64) -> Lanes {
 
 /// One block: states (with `ADV`), then currents and slopes into the rows of its nodes.
 #[inline(always)]
-fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32, b: &mut Block, gates: &mut [[f64; CHUNK]], sh: &Shared, arrays: &mut NodeArrays) {
+fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32, b: &mut Block, sh: &Shared, arrays: &mut NodeArrays) {
+    // (chunks_for(mask) ≤ MAX_CHUNKS, so lane l's chunks l·nc .. (l + 1)·nc are inside b.gates)
     let nc = chunks_for(mask).min(NS / CHUNK);
     let v: Lanes = lanes(|l| arrays.v_mv.get(b.nodes[l] as usize).copied().unwrap_or(f64::NAN));
     // (a) CaDynamics_E2 with this step's ica, then eca and SK_E2's z from the new cai
@@ -109,17 +109,13 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
         b.cai_mm = lanes(|l| A::mul_add(b.cai_mm[l] - c_inf[l], b.ca_decay_factor[l], c_inf[l]));
     }
     if mask & (CA_CHANNELS | bit(Channel::SkE2)) != 0 {
-        let mut zi = [0.0; LANES];
-        for l in 0..LANES {
-            let cai = b.cai_mm[l];
-            let looked_up = sh.ca_table.and_then(|t| t.lookup(cai));
-            let (ln_ratio, z) = match looked_up {
-                Some(x) => x,
-                None => ((CAO_MM / cai).ln(), z_inf(cai)),
-            };
-            eca[l] = sh.nernst_factor_mv * ln_ratio;
-            zi[l] = z;
-        }
+        // both from the calcium table for the whole block, or exactly lane by lane when a lane
+        // is outside it (or the tables are off)
+        let (ln_ratio, zi) = match sh.ca_table.and_then(|t| t.lookup_lanes(&b.cai_mm)) {
+            Some(x) => x,
+            None => exact_calcium(&b.cai_mm),
+        };
+        eca = lanes(|l| sh.nernst_factor_mv * ln_ratio[l]);
         if ADV && mask & bit(Channel::SkE2) != 0 {
             b.z = lanes(|l| A::mul_add(b.z[l] - zi[l], sh.z_factor, zi[l]));
         }
@@ -145,7 +141,7 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
                 in_table = Some((t, row, f));
             }
             _ => {
-                for (l, chunks) in gates.chunks_exact_mut(nc).enumerate() {
+                for (l, chunks) in b.gates.chunks_exact_mut(nc).take(LANES).enumerate() {
                     match sh.table.and_then(|t| grid_position(v[l], t.rows_f).map(|p| (t, p))) {
                         Some((t, (i, f))) => t.advance::<A>(i, f, chunks),
                         None => exact_gates(mask, v[l], sh, chunks),
@@ -161,14 +157,16 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
     for c in 0..nc {
         let mut chunk = [[0.0; CHUNK]; LANES];
         for l in 0..LANES {
-            let old = gates[l * nc + c];
+            let state = &mut b.gates[l * nc + c];
             chunk[l] = match in_table {
                 Some((t, row, f)) => {
-                    let new = t.advance_chunk::<A>(row[l], f[l], c, old);
-                    gates[l * nc + c] = new;
+                    // SAFETY: row[l] < t.rows (the block's range check), c < nc ≤ MAX_CHUNKS ≤
+                    // t.n_chunks (checked in `pass`)
+                    let new = unsafe { t.advance_chunk_unchecked::<A>(row[l], f[l], c, *state) };
+                    *state = new;
                     new
                 }
-                None => old,
+                None => *state,
             };
         }
         for s in 0..CHUNK {
@@ -261,6 +259,14 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
             *d = diag[l];
         }
     }
+}
+
+/// ln(cao/cai) and SK_E2's z∞ of every lane, exactly (a lane outside the calcium table, or the
+/// tables switched off).
+#[cold]
+#[inline(never)]
+fn exact_calcium(cai_mm: &Lanes) -> (Lanes, Lanes) {
+    (lanes(|l| (CAO_MM / cai_mm[l]).ln()), lanes(|l| z_inf(cai_mm[l])))
 }
 
 /// The cnexp step of one node's gates with exactly evaluated rates, and its Mg block and slope
