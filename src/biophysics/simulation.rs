@@ -323,6 +323,21 @@ impl Simulation {
         start.elapsed().as_secs_f64() / passes.max(1) as f64
     }
 
+    /// Seconds per tree solve (the copies of the linear system included), on a copy of this
+    /// simulation: the bench's check of the solver on its own.
+    pub fn solver_pass_seconds(&self, passes: usize) -> f64 {
+        let mut sim = self.clone();
+        let mut v = sim.v_mv.clone();
+        let start = std::time::Instant::now();
+        for _ in 0..passes {
+            sim.rhs.copy_from_slice(&sim.rhs_base);
+            sim.diag.copy_from_slice(&sim.diag_base);
+            v.copy_from_slice(&sim.v_mv);
+            std::hint::black_box(sim.solver.step(&mut v, &mut sim.rhs, &mut sim.diag));
+        }
+        start.elapsed().as_secs_f64() / passes.max(1) as f64
+    }
+
     fn non_finite_error(&self) -> SimError {
         let (node, mechanism, state) = match self.mechanisms.first_non_finite() {
             Some((node, m, s)) => (node, m.to_string(), s.to_string()),

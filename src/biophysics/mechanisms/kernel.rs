@@ -111,7 +111,13 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
     if mask & (CA_CHANNELS | bit(Channel::SkE2)) != 0 {
         // both from the calcium table for the whole block, or exactly lane by lane when a lane
         // is outside it (or the tables are off)
-        let (ln_ratio, zi) = match sh.ca_table.and_then(|t| t.lookup_lanes(&b.cai_mm)) {
+        // (a `match`, not `and_then` with a closure: a closure left un-inlined is compiled
+        // without the kernel's target features, and this one was: SSE2 code behind a call)
+        let looked_up = match sh.ca_table {
+            Some(t) => t.lookup_lanes(&b.cai_mm),
+            None => None,
+        };
+        let (ln_ratio, zi) = match looked_up {
             Some(x) => x,
             None => exact_calcium(&b.cai_mm),
         };
