@@ -42,6 +42,14 @@ struct NodeArrays<'a> {
 
 #[inline(always)]
 pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
+    // every block's nodes are < the cell's node count (`from_cell`), so with rows at least that
+    // long the blocks read v and write their rows without further checks; shorter rows (a
+    // caller's error) get NaN, which the simulation reports as a non-finite state
+    let n = mech.locate.len();
+    if rows.v_mv.len() < n || rows.rhs_na.len() < n || rows.diag_us.len() < n {
+        rows.rhs_na.fill(f64::NAN);
+        return;
+    }
     let sh = Shared {
         // (a table without a chunk for every slot a node can have would be a construction
         // error: then every node takes the exact path, which needs no table)
@@ -101,7 +109,9 @@ fn lanes(f: impl Fn(usize) -> f64) -> Lanes {
 fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32, b: &mut Block, sh: &Shared, arrays: &mut NodeArrays) {
     // (chunks_for(mask) ≤ MAX_CHUNKS, so lane l's chunks l·nc .. (l + 1)·nc are inside b.gates)
     let nc = chunks_for(mask).min(NS / CHUNK);
-    let v: Lanes = lanes(|l| arrays.v_mv.get(b.nodes[l] as usize).copied().unwrap_or(f64::NAN));
+    // SAFETY: block nodes are < the node count ≤ v_mv.len() (checked in `pass`). (Volatile:
+    // plain loads per lane; the compiler would otherwise gather, slower on this CPU.)
+    let v: Lanes = lanes(|l| unsafe { std::ptr::read_volatile(arrays.v_mv.as_ptr().add(b.nodes[l] as usize)) });
     // (a) CaDynamics_E2 with this step's ica, then eca and SK_E2's z from the new cai
     let mut eca = [0.0; LANES];
     if ADV && mask & CAD != 0 {
@@ -260,9 +270,10 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
     let diag = lanes(|l| A::mul_add(g[l], b.area_factor[l], b.diag_const_us[l]) + g_syn[l]);
     for l in 0..b.valid.min(LANES) {
         let node = b.nodes[l] as usize;
-        if let (Some(r), Some(d)) = (arrays.rhs.get_mut(node), arrays.diag.get_mut(node)) {
-            *r = rhs[l];
-            *d = diag[l];
+        // SAFETY: node < the node count ≤ rhs.len(), diag.len() (checked in `pass`)
+        unsafe {
+            *arrays.rhs.get_unchecked_mut(node) = rhs[l];
+            *arrays.diag.get_unchecked_mut(node) = diag[l];
         }
     }
 }
