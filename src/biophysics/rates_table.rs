@@ -229,7 +229,7 @@ impl CaTable {
     /// Whether [`CaTable::lookup`] covers `cai_mm` (SK_E2's 1e-7-mM guard up to the table end).
     #[inline(always)]
     fn covers(cai_mm: f64) -> bool {
-        cai_mm >= 1e-7 && cai_mm < CA_MAX_MM
+        (cai_mm >= 1e-7) & (cai_mm < CA_MAX_MM)
     }
 
     /// (segment, position in it in [0, 1)) of a covered `cai_mm`. Within a binade c is linear in

@@ -144,8 +144,14 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
     let mut in_table = None;
     if ADV {
         let x = lanes(|l| (v[l] - V_MIN_MV) * STEPS_PER_MV);
+        // (non-short-circuit `&`: one vector compare for the block instead of a branch per lane)
+        let mut in_range = sh.table.is_some();
+        let rows_f = sh.table.map_or(0.0, |t| t.rows_f);
+        for &x in &x {
+            in_range &= (x >= 0.0) & (x < rows_f);
+        }
         match sh.table {
-            Some(t) if x.iter().all(|&x| x >= 0.0 && x < t.rows_f) => {
+            Some(t) if in_range => {
                 let mut row = [0usize; LANES];
                 let mut f = [0.0; LANES];
                 for l in 0..LANES {
