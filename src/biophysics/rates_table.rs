@@ -143,14 +143,16 @@ impl GateTable {
         }
     }
 
-    /// [`GateTable::advance_chunk`] without the bounds check.
+    /// [`GateTable::advance_chunk`] without the bounds check, for a table of exactly `N_CHUNKS`
+    /// chunks per row (a constant, so the entry's address needs no multiply by a loaded value).
     ///
     /// # Safety
-    /// `i < self.rows` and `c < self.n_chunks`.
+    /// `i < self.rows`, `c < N_CHUNKS` and `self.n_chunks == N_CHUNKS`.
     #[inline(always)]
-    pub unsafe fn advance_chunk_unchecked<A: Arith>(&self, i: usize, f: f64, c: usize, y: [f64; CHUNK]) -> [f64; CHUNK] {
+    pub unsafe fn advance_chunk_unchecked<A: Arith, const N_CHUNKS: usize>(&self, i: usize, f: f64, c: usize, y: [f64; CHUNK]) -> [f64; CHUNK] {
+        debug_assert!(self.n_chunks == N_CHUNKS && c < N_CHUNKS && i < self.rows);
         // SAFETY: the caller's conditions put the entry inside `data` (rows × n_chunks entries)
-        unsafe { self.data.get_unchecked(i * self.n_chunks + c) }.advance::<A>(f, y)
+        unsafe { self.data.get_unchecked(i * N_CHUNKS + c) }.advance::<A>(f, y)
     }
 
     /// The cnexp step of chunk `c` of one node's gates `y` at grid position (i, f): the new

@@ -53,7 +53,7 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     let sh = Shared {
         // (a table without a chunk for every slot a node can have would be a construction
         // error: then every node takes the exact path, which needs no table)
-        table: if mech.exact_rates { None } else { mech.table.as_deref().filter(|t| t.n_chunks >= MAX_CHUNKS) },
+        table: if mech.exact_rates { None } else { mech.table.as_deref().filter(|t| t.n_chunks == MAX_CHUNKS) },
         ca_table: if mech.exact_rates { None } else { Some(CaTable::get()) },
         z_factor: mech.z_factor,
         nernst_factor_mv: mech.nernst_factor_mv,
@@ -182,9 +182,9 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
             let state = &mut b.gates[l * nc + c];
             chunk[l] = match in_table {
                 Some((t, row, f)) => {
-                    // SAFETY: row[l] < t.rows (the block's range check), c < nc ≤ MAX_CHUNKS ≤
+                    // SAFETY: row[l] < t.rows (the block's range check), c < nc ≤ MAX_CHUNKS =
                     // t.n_chunks (checked in `pass`)
-                    let new = unsafe { t.advance_chunk_unchecked::<A>(row[l], f[l], c, *state) };
+                    let new = unsafe { t.advance_chunk_unchecked::<A, MAX_CHUNKS>(row[l], f[l], c, *state) };
                     *state = new;
                     new
                 }
