@@ -58,8 +58,10 @@ pub(crate) struct Block {
     pub valid: usize,
     /// A·1e-2: density (mA/cm², S/cm²) → current (nA) and conductance (µS).
     pub area_factor: Lanes,
-    /// C/dt + Σ axial conductances (µS): the constant part of the diagonal.
-    pub diag_const_us: Lanes,
+    /// C/dt (µS) and the sum of the node's axial conductances (µS): the constant parts of the
+    /// diagonal of the linear system.
+    pub cdt_us: Lanes,
+    pub axial_us: Lanes,
     pub pas_g: Lanes,
     pub pas_e: Lanes,
     /// ḡ by `Channel::index` (S/cm²), 0 where absent.
@@ -114,7 +116,8 @@ pub(crate) struct Group {
 struct NodeParams {
     node: u32,
     area_factor: f64,
-    diag_const_us: f64,
+    cdt_us: f64,
+    axial_us: f64,
     pas_g: f64,
     pas_e: f64,
     gbar: [f64; N_CHANNELS],
@@ -134,7 +137,8 @@ impl Block {
             nodes: std::array::from_fn(|l| lane(l).node),
             valid: members.len().min(LANES),
             area_factor: lanes(&|p| p.area_factor),
-            diag_const_us: lanes(&|p| p.diag_const_us),
+            cdt_us: lanes(&|p| p.cdt_us),
+            axial_us: lanes(&|p| p.axial_us),
             pas_g: lanes(&|p| p.pas_g),
             pas_e: lanes(&|p| p.pas_e),
             gbar: std::array::from_fn(|c| lanes(&|p| p.gbar[c])),
@@ -283,14 +287,16 @@ pub struct Rows<'a> {
     pub nmda_scale: f64,
     /// Whether any synapse exists (the kernel skips the synaptic terms otherwise).
     pub any_synapse: bool,
-    /// −I (nA) and C/dt + G + Σ g_axial (µS) per node, written for every membrane node.
+    /// (C/dt + G)·V − I (nA) and C/dt + G + Σ g_axial (µS) per node (the right-hand side and
+    /// diagonal of the step's system for the new V), written for every membrane node.
     pub rhs_na: &'a mut [f64],
     pub diag_us: &'a mut [f64],
 }
 
 impl Mechanisms {
-    /// The mechanisms of `cell`; `diag_const_us[i]` is node i's C/dt + Σ axial conductances.
-    pub fn from_cell(cell: &Cell, nernst_factor_mv: f64, diag_const_us: &[f64]) -> Mechanisms {
+    /// The mechanisms of `cell`; `cdt_us[i]` is node i's C/dt and `axial_us[i]` the sum of its
+    /// axial conductances (µS).
+    pub fn from_cell(cell: &Cell, nernst_factor_mv: f64, cdt_us: &[f64], axial_us: &[f64]) -> Mechanisms {
         let n = cell.membrane.len();
         let present = |node: usize, ch: Channel| cell.membrane[node].gbar(ch).filter(|&g| g != 0.0);
         let membrane = |node: usize| cell.cable.nodes[node].area_um2 > 0.0;
@@ -318,7 +324,8 @@ impl Mechanisms {
             let p = NodeParams {
                 node: i as u32,
                 area_factor: cell.cable.nodes[i].area_um2 * 1e-2,
-                diag_const_us: diag_const_us.get(i).copied().unwrap_or(f64::NAN),
+                cdt_us: cdt_us.get(i).copied().unwrap_or(f64::NAN),
+                axial_us: axial_us.get(i).copied().unwrap_or(f64::NAN),
                 pas_g: mem.g_pas_s_per_cm2,
                 pas_e: mem.e_pas_mv,
                 gbar,

@@ -142,12 +142,13 @@ impl Simulation {
         let area_factor: Vec<f64> = nodes.iter().map(|nd| nd.area_um2 * 1e-2).collect();
         let algebraic: Vec<bool> = nodes.iter().map(|nd| nd.area_um2 <= 0.0).collect();
         let solver = TreeSolver::with_algebraic(parent, g_axial, &algebraic);
-        let diag_const_us: Vec<f64> = nodes.iter().zip(&cell.membrane).zip(&solver.g_axial_sum_us).map(|((nd, m), g)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms + g).collect();
+        let cdt_us: Vec<f64> = nodes.iter().zip(&cell.membrane).map(|(nd, m)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms).collect();
+        let diag_const_us: Vec<f64> = cdt_us.iter().zip(&solver.g_axial_sum_us).map(|(c, g)| c + g).collect();
         let mut sim = Simulation {
             settings,
             step_index: 0,
             v_mv: vec![settings.v_init_mv; n],
-            mechanisms: Mechanisms::from_cell(cell, super::calcium::nernst_factor_mv(settings.celsius), &diag_const_us),
+            mechanisms: Mechanisms::from_cell(cell, super::calcium::nernst_factor_mv(settings.celsius), &cdt_us, &solver.g_axial_sum_us),
             synapses: SynapseSites::new(),
             queue: EventQueue::default(),
             iclamps: vec![],

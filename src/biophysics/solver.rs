@@ -1,8 +1,11 @@
 //! Hines elimination of the tree-structured linear system of one backward-Euler step
 //! (spec §7.2 step 3), written per node in current units (nA, µS):
 //!
-//!   (C_i/dt + G_i)·ΔV_i + Σ_k g_ik·(ΔV_i − ΔV_k) = −I_i + Σ_k g_ik·(V_k − V_i)
+//!   (C_i/dt + G_i)·V'_i + Σ_k g_ik·(V'_i − V'_k) = (C_i/dt + G_i)·V_i − I_i
 //!
+//! for the new voltages V' (the linearised step C/dt·(V' − V) + I + G·(V' − V) = axial currents
+//! at V'; the same system as NEURON's for ΔV = V' − V, solved for V' so that no axial currents at
+//! the old V need computing: V' comes out with a relative rounding of ~1e-16, 1e-14 mV),
 //! with C_i = 1e-5·cm·A (nF-like: µF/cm² · µm² · 1e-8 cm²/µm² · 1e3 for mV/ms→ mA), G_i and I_i the
 //! membrane conductance/current density × A·1e-2, and g_ik = 1/ri (µS). This is the spec §1.5
 //! equation multiplied by A_i/100, which keeps zero-area nodes algebraic (C = G = I = 0).
@@ -100,15 +103,14 @@ impl TreeSolver {
         TreeSolver { parent, g_axial_us, g_axial_sum_us, inv_diag: vec![0.0; n], up_edges, down_edges, copy_edges }
     }
 
-    /// One backward-Euler voltage step: add the axial currents Σ_k g_ik (V_k − V_i) to `rhs`,
-    /// eliminate, back-substitute and add ΔV to `v_mv`. Returns Σ V (finite unless some V is not;
-    /// for the caller's check).
+    /// One backward-Euler voltage step: eliminate, back-substitute and write the new V into
+    /// `v_mv`. Returns Σ V (finite unless some V is not; for the caller's check).
     ///
-    /// On entry `rhs` holds −I (nA) per node and `diag` the membrane part of the diagonal plus the
-    /// axial sum (C/dt + G + Σ_k g_ik, µS, see [`TreeSolver::g_axial_sum_us`]); both are used as
-    /// scratch. One sweep leaves→root (by height, so independent branches overlap) adds each
-    /// node's axial current and eliminates it into its parent, keeping 1/d; one sweep root→leaves
-    /// (by depth) back-substitutes and updates v.
+    /// On entry `rhs` holds (C/dt + G)·V − I (nA) per node and `diag` the membrane part of the
+    /// diagonal plus the axial sum (C/dt + G + Σ_k g_ik, µS, see
+    /// [`TreeSolver::g_axial_sum_us`]); both are used as scratch. One sweep leaves→root (by
+    /// height, so independent branches overlap) eliminates each node into its parent, keeping
+    /// 1/d; one sweep root→leaves (by depth) back-substitutes.
     #[inline]
     pub fn step(&mut self, v_mv: &mut [f64], rhs: &mut [f64], diag: &mut [f64]) -> f64 {
         let n = self.parent.len();
@@ -122,26 +124,19 @@ impl TreeSolver {
             // indices) are < n (`parent[i] < i` for i ≥ 1), and every slice is at least n long
             // (checked above).
             unsafe {
-                let i_axial = g * (*v_mv.get_unchecked(p) - *v_mv.get_unchecked(c));
-                let r = *rhs.get_unchecked(c) + i_axial;
                 let inv = 1.0 / *diag.get_unchecked(c);
                 let f = g * inv;
                 *diag.get_unchecked_mut(p) -= f * g;
-                *rhs.get_unchecked_mut(p) += f * r - i_axial;
-                *rhs.get_unchecked_mut(c) = r;
+                *rhs.get_unchecked_mut(p) += f * *rhs.get_unchecked(c);
                 *inv_d.get_unchecked_mut(c) = inv;
             }
         }
-        let dv0 = rhs[0] / diag[0];
-        rhs[0] = dv0;
-        v_mv[0] += dv0;
+        v_mv[0] = rhs[0] / diag[0];
         for e in &self.down_edges {
             let (c, p, g) = (e.node as usize, e.parent as usize, e.g_us);
             // SAFETY: as above.
             unsafe {
-                let dv = (*rhs.get_unchecked(c) + g * *rhs.get_unchecked(p)) * *inv_d.get_unchecked(c);
-                *rhs.get_unchecked_mut(c) = dv;
-                *v_mv.get_unchecked_mut(c) += dv;
+                *v_mv.get_unchecked_mut(c) = (*rhs.get_unchecked(c) + g * *v_mv.get_unchecked(p)) * *inv_d.get_unchecked(c);
             }
         }
         for e in &self.copy_edges {
@@ -169,22 +164,14 @@ mod tests {
         // dense matrix
         let a = [[1.0 + 5.0, -2.0, -3.0, 0.0], [-2.0, 0.5 + 2.5, 0.0, -0.5], [-3.0, 0.0, 3.0, 0.0], [0.0, -0.5, 0.0, 2.5]];
         let x = [1.0, -2.0, 0.5, 3.0];
-        // the step takes the system as a voltage update: its rhs excludes the axial currents at
-        // v0, Σ_k g_ik (v0_k − v0_i), which it adds itself
-        let v0 = [-70.0, -65.0, -60.0, -72.0];
-        let mut v = v0;
-        let mut axial = [0.0; 4];
-        for i in 1..4 {
-            let i_axial = g[i] * (v0[parent[i]] - v0[i]);
-            axial[i] += i_axial;
-            axial[parent[i]] -= i_axial;
-        }
+        // the step solves for the new voltages: A·x = b, whatever v held before
+        let mut v = [-70.0, -65.0, -60.0, -72.0];
         let b: Vec<f64> = a.iter().map(|row| row.iter().zip(&x).map(|(r, xi)| r * xi).sum()).collect();
-        let mut rhs_in: Vec<f64> = b.iter().zip(&axial).map(|(b, a)| b - a).collect();
+        let mut rhs_in = b.clone();
         let mut diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
         let sum = s.step(&mut v, &mut rhs_in, &mut diag);
         for i in 0..4 {
-            assert!((v[i] - v0[i] - x[i]).abs() < 1e-12, "{i}: ΔV {} vs {}", v[i] - v0[i], x[i]);
+            assert!((v[i] - x[i]).abs() < 1e-12, "{i}: V {} vs {}", v[i], x[i]);
         }
         assert!((sum - v.iter().sum::<f64>()).abs() < 1e-9);
     }

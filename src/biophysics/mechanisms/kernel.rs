@@ -272,8 +272,11 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
             g_syn[l] = g_ampa + g_nmda_open * (block[l] + dblock[l] * drive) + g_inh;
         }
     }
-    let rhs = lanes(|l| -(i[l] * b.area_factor[l]) - i_syn[l]);
-    let diag = lanes(|l| A::mul_add(g[l], b.area_factor[l], b.diag_const_us[l]) + g_syn[l]);
+    // the membrane part of the diagonal, C/dt + G, and the rows of the system for the new V:
+    // (C/dt + G)·V − I on the right, plus the axial sum on the diagonal
+    let membrane = lanes(|l| A::mul_add(g[l], b.area_factor[l], b.cdt_us[l]) + g_syn[l]);
+    let rhs = lanes(|l| A::mul_add(membrane[l], v[l], -(i[l] * b.area_factor[l]) - i_syn[l]));
+    let diag = lanes(|l| membrane[l] + b.axial_us[l]);
     for l in 0..b.valid.min(LANES) {
         let node = b.nodes[l] as usize;
         // SAFETY: node < the node count ≤ rhs.len(), diag.len() (checked in `pass`)
