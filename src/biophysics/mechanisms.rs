@@ -461,7 +461,7 @@ impl Mechanisms {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
     fn update_avx512(&mut self, advance: bool, rows: Rows) {
-        kernel::pass::<super::rates_table::Fused>(self, advance, rows);
+        kernel::pass::<super::rates_table::Fused512>(self, advance, rows);
     }
 
     /// The kernel compiled for AVX2 and FMA.

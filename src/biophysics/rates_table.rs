@@ -183,6 +183,61 @@ impl Entry {
 /// the code is compiled for it) or as a product and a sum. The engine picks one per process.
 pub trait Arith {
     fn mul_add(a: f64, b: f64, c: f64) -> f64;
+
+    /// The chunks of 8 nodes (node-major) as 4 slot-major rows of 8 lanes: `out[s][l] =
+    /// chunks[l][s]`.
+    ///
+    /// # Safety
+    /// The CPU has the instruction set the implementation is written for (only [`Fused512`]
+    /// has one beyond the baseline: AVX-512F).
+    #[inline(always)]
+    unsafe fn transpose_8x4(chunks: &[[f64; 4]; 8]) -> [[f64; 8]; 4] {
+        let mut out = [[0.0; 8]; 4];
+        for (s, row) in out.iter_mut().enumerate() {
+            for (l, x) in row.iter_mut().enumerate() {
+                *x = chunks[l][s];
+            }
+        }
+        out
+    }
+}
+
+/// [`Fused`] with the AVX-512 transpose (in registers: two-source permutes and 256-bit lane
+/// shuffles, instead of 32 scalar stores read back as vectors); for the kernel compiled for
+/// AVX-512 only.
+#[cfg(target_arch = "x86_64")]
+pub struct Fused512;
+
+#[cfg(target_arch = "x86_64")]
+impl Arith for Fused512 {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    unsafe fn transpose_8x4(chunks: &[[f64; 4]; 8]) -> [[f64; 8]; 4] {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees AVX-512F; the loads and stores are of whole arrays of
+        // the sizes named (unaligned forms).
+        unsafe {
+            let pair = |a: &[f64; 4], b: &[f64; 4]| _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(_mm256_loadu_pd(a.as_ptr())), _mm256_loadu_pd(b.as_ptr()));
+            // [node 2k slots 0-3 | node 2k+1 slots 0-3]
+            let (a01, a23, a45, a67) = (pair(&chunks[0], &chunks[1]), pair(&chunks[2], &chunks[3]), pair(&chunks[4], &chunks[5]), pair(&chunks[6], &chunks[7]));
+            // slots 0 and 1 (then 2 and 3) of four nodes: [n0 s0, n1 s0, n2 s0, n3 s0, n0 s1, …]
+            let even = _mm512_set_epi64(13, 9, 5, 1, 12, 8, 4, 0);
+            let odd = _mm512_set_epi64(15, 11, 7, 3, 14, 10, 6, 2);
+            let (t01, t23) = (_mm512_permutex2var_pd(a01, even, a23), _mm512_permutex2var_pd(a01, odd, a23));
+            let (u01, u23) = (_mm512_permutex2var_pd(a45, even, a67), _mm512_permutex2var_pd(a45, odd, a67));
+            // low 256 bits of t and u: slot 0 (2) of nodes 0-3 and 4-7; high: slot 1 (3)
+            let rows = [_mm512_shuffle_f64x2::<0x44>(t01, u01), _mm512_shuffle_f64x2::<0xEE>(t01, u01), _mm512_shuffle_f64x2::<0x44>(t23, u23), _mm512_shuffle_f64x2::<0xEE>(t23, u23)];
+            let mut out = [[0.0; 8]; 4];
+            for (o, r) in out.iter_mut().zip(rows) {
+                _mm512_storeu_pd(o.as_mut_ptr(), r);
+            }
+            out
+        }
+    }
 }
 
 /// a·b + c with one rounding (hardware FMA; only used in code compiled with the `fma` feature).
@@ -342,6 +397,23 @@ mod tests {
             let mut cai = [1e-4; 8];
             cai[5] = bad;
             assert!(t.lookup_lanes(&cai).is_none(), "lane at {bad} refused");
+        }
+    }
+
+    #[test]
+    fn transposes_put_every_slot_of_every_node_in_place() {
+        let chunks: [[f64; 4]; 8] = std::array::from_fn(|l| std::array::from_fn(|s| (10 * l + s) as f64 + 0.5));
+        // SAFETY: the portable transpose needs nothing beyond the baseline
+        let plain = unsafe { Plain::transpose_8x4(&chunks) };
+        for s in 0..4 {
+            for l in 0..8 {
+                assert_eq!(plain[s][l], chunks[l][s]);
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if crate::biophysics::InstructionSet::best() == crate::biophysics::InstructionSet::Avx512 {
+            // SAFETY: this CPU has AVX-512 (checked just above)
+            assert_eq!(unsafe { Fused512::transpose_8x4(&chunks) }, plain);
         }
     }
 

@@ -79,7 +79,7 @@ pub struct Simulation {
     area_factor: Vec<f64>,
     /// v (mV) at which the mechanism and synaptic currents were last evaluated.
     v_currents: Vec<f64>,
-    /// The linear system of the next step without point currents: −I (nA) and the diagonal
+    /// The linear system of the next step without point currents: (C/dt + G)·V − I (nA) and the diagonal
     /// (µS) per node, at `v_currents` (written by the mechanism kernel; zero-area nodes keep
     /// 0 and their constant diagonal, the axial sum).
     rhs_base: Vec<f64>,

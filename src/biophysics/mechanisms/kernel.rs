@@ -22,6 +22,9 @@ const NS_BASAL: usize = chunks_for(BASAL) * CHUNK;
 const NS_APICAL: usize = chunks_for(APICAL) * CHUNK;
 const NS_MAX: usize = MAX_CHUNKS * CHUNK;
 
+// the transposes are written for blocks of 8 nodes and chunks of 4 slots
+const _: () = assert!(LANES == 8 && CHUNK == 4);
+
 /// What every block's kernel reads besides its own block.
 struct Shared<'a> {
     table: Option<&'a GateTable>,
@@ -191,10 +194,11 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
                 None => *state,
             };
         }
-        for s in 0..CHUNK {
-            for l in 0..LANES {
-                y[c * CHUNK + s][l] = chunk[l][s];
-            }
+        // SAFETY: the kernel runs with an `Arith` whose instruction set the CPU has
+        // (`Mechanisms::update` picks the path from the CPU's features)
+        let rows = unsafe { A::transpose_8x4(&chunk) };
+        for (s, row) in rows.into_iter().enumerate() {
+            y[c * CHUNK + s] = row;
         }
     }
     if !ADV && SYN {
