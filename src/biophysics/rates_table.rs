@@ -200,6 +200,19 @@ pub trait Arith {
         }
         out
     }
+
+    /// `values[index[l]]` for each of 8 lanes.
+    ///
+    /// # Safety
+    /// Every index is < `values.len()`, and the CPU has the instruction set of the
+    /// implementation (as for [`Arith::transpose_8x4`]).
+    #[inline(always)]
+    unsafe fn gather_8(values: &[f64], index: &[u32; 8]) -> [f64; 8] {
+        // (volatile: plain loads per lane; the compiler would otherwise emit a gather
+        // instruction, slower on the CPUs measured)
+        // SAFETY: the caller guarantees the indices are in bounds
+        std::array::from_fn(|l| unsafe { std::ptr::read_volatile(values.as_ptr().add(index[l] as usize)) })
+    }
 }
 
 /// [`Fused`] with the AVX-512 transpose (in registers: two-source permutes and 256-bit lane
@@ -235,6 +248,22 @@ impl Arith for Fused512 {
             for (o, r) in out.iter_mut().zip(rows) {
                 _mm512_storeu_pd(o.as_mut_ptr(), r);
             }
+            out
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn gather_8(values: &[f64], index: &[u32; 8]) -> [f64; 8] {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees AVX-512F and in-bounds indices. The lanes are put
+        // together in a register and stored at once (stored lane by lane, a later vector load
+        // of them could not be forwarded from the stores and would wait).
+        unsafe {
+            let p = values.as_ptr();
+            let at = |l: usize| std::ptr::read_volatile(p.add(index[l] as usize));
+            let v = _mm512_set_pd(at(7), at(6), at(5), at(4), at(3), at(2), at(1), at(0));
+            let mut out = [0.0; 8];
+            _mm512_storeu_pd(out.as_mut_ptr(), v);
             out
         }
     }

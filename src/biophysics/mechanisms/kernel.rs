@@ -112,9 +112,9 @@ fn lanes(f: impl Fn(usize) -> f64) -> Lanes {
 fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32, b: &mut Block, sh: &Shared, arrays: &mut NodeArrays) {
     // (chunks_for(mask) ≤ MAX_CHUNKS, so lane l's chunks l·nc .. (l + 1)·nc are inside b.gates)
     let nc = chunks_for(mask).min(NS / CHUNK);
-    // SAFETY: block nodes are < the node count ≤ v_mv.len() (checked in `pass`). (Volatile:
-    // plain loads per lane; the compiler would otherwise gather, slower on this CPU.)
-    let v: Lanes = lanes(|l| unsafe { std::ptr::read_volatile(arrays.v_mv.as_ptr().add(b.nodes[l] as usize)) });
+    // SAFETY: block nodes are < the node count ≤ v_mv.len() (checked in `pass`), and the kernel
+    // runs with an `Arith` whose instruction set the CPU has
+    let v: Lanes = unsafe { A::gather_8(arrays.v_mv, &b.nodes) };
     // (a) CaDynamics_E2 with this step's ica, then eca and SK_E2's z from the new cai
     let mut eca = [0.0; LANES];
     if ADV && mask & CAD != 0 {
