@@ -430,7 +430,7 @@ mod tests {
     }
 
     #[test]
-    fn transposes_put_every_slot_of_every_node_in_place() {
+    fn transposes_and_gathers_put_every_value_in_place() {
         let chunks: [[f64; 4]; 8] = std::array::from_fn(|l| std::array::from_fn(|s| (10 * l + s) as f64 + 0.5));
         // SAFETY: the portable transpose needs nothing beyond the baseline
         let plain = unsafe { Plain::transpose_8x4(&chunks) };
@@ -439,10 +439,20 @@ mod tests {
                 assert_eq!(plain[s][l], chunks[l][s]);
             }
         }
+        let values: Vec<f64> = (0..50).map(|k| k as f64 * 1.25 - 3.0).collect();
+        let index = [7u32, 0, 49, 3, 3, 12, 48, 1];
+        // SAFETY: every index < 50
+        let gathered = unsafe { Plain::gather_8(&values, &index) };
+        for l in 0..8 {
+            assert_eq!(gathered[l], values[index[l] as usize]);
+        }
         #[cfg(target_arch = "x86_64")]
         if crate::biophysics::InstructionSet::best() == crate::biophysics::InstructionSet::Avx512 {
-            // SAFETY: this CPU has AVX-512 (checked just above)
-            assert_eq!(unsafe { Fused512::transpose_8x4(&chunks) }, plain);
+            // SAFETY: this CPU has AVX-512 (checked just above); indices as above
+            unsafe {
+                assert_eq!(Fused512::transpose_8x4(&chunks), plain);
+                assert_eq!(Fused512::gather_8(&values, &index), gathered);
+            }
         }
     }
 
