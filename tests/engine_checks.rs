@@ -160,3 +160,19 @@ fn every_instruction_set_matches_neuron() {
         }
     }
 }
+
+/// A kernel pass given rows shorter than the cell (a caller's error) fills the right-hand side
+/// with NaN instead of reading or writing out of bounds; the simulation then reports it.
+#[test]
+fn a_kernel_pass_with_rows_too_short_gives_nan() {
+    use neurotwin::biophysics::mechanisms::Rows;
+    let cell = build_cell(&morphology(), &Discretisation::default(), Hay2011Variant::default()).expect("cell");
+    let settings = SimSettings { dt_ms: 0.025, celsius: 6.3, v_init_mv: -76.0, ..SimSettings::default() };
+    let mut sim = Simulation::new(&cell, settings, &Stimulus::default()).expect("simulation");
+    let n = sim.v_mv.len();
+    let v = vec![-70.0; n / 2];
+    let (mut rhs, mut diag) = (vec![0.0; n], vec![0.0; n]);
+    sim.mechanisms.update(0.025, true, Rows { v_mv: &v, syn_decay: [0.5; 6], nmda_scale: 1.0, any_synapse: false, rhs_na: &mut rhs, diag_us: &mut diag });
+    assert!(rhs.iter().all(|x| x.is_nan()), "every entry NaN");
+    assert!(sim.step().is_ok(), "the simulation's own rows are untouched");
+}
