@@ -109,6 +109,8 @@ pub(crate) struct Group {
     /// Gate chunks per node.
     pub n_chunks: usize,
     pub blocks: Vec<Block>,
+    /// The gate table of the group's kernel (`kernel::table_chunks`), at the present dt.
+    pub table: Option<Arc<GateTable>>,
 }
 
 /// Parameters of one membrane node, before packing into blocks.
@@ -192,7 +194,6 @@ impl InstructionSet {
 #[derive(Debug, Clone)]
 pub struct Mechanisms {
     pub(crate) groups: Vec<Group>,
-    pub(crate) table: Option<Arc<GateTable>>,
     pub(crate) exact_rates: bool,
     /// The kernel's code path (the fastest the CPU has, unless set otherwise).
     isa: InstructionSet,
@@ -351,9 +352,9 @@ impl Mechanisms {
                     locate[block.nodes[l] as usize] = (gi as u32, b as u32, l as u32);
                 }
             }
-            groups.push(Group { mask, n_chunks, blocks });
+            groups.push(Group { mask, n_chunks, blocks, table: None });
         }
-        Mechanisms { groups, table: None, exact_rates: false, isa: InstructionSet::best(), dt_ms: f64::NAN, z_factor: f64::NAN, nernst_factor_mv, locate }
+        Mechanisms { groups, exact_rates: false, isa: InstructionSet::best(), dt_ms: f64::NAN, z_factor: f64::NAN, nernst_factor_mv, locate }
     }
 
     /// Run the kernel on `isa`, or on the fastest path the CPU has if it lacks `isa`; returns the
@@ -367,7 +368,10 @@ impl Mechanisms {
     /// checking the tables. Takes effect immediately.
     pub fn set_exact_rates(&mut self, exact: bool) {
         self.exact_rates = exact;
-        self.table = if exact || !self.dt_ms.is_finite() { None } else { Some(GateTable::shared(&SLOT_ORDER, self.dt_ms)) };
+        for g in &mut self.groups {
+            let slots = &SLOT_ORDER[..(kernel::table_chunks(g.mask) * CHUNK).min(SLOT_ORDER.len())];
+            g.table = if exact || !self.dt_ms.is_finite() { None } else { Some(GateTable::shared(slots, self.dt_ms)) };
+        }
     }
 
     fn set_dt(&mut self, dt_ms: f64) {

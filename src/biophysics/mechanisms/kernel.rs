@@ -26,8 +26,11 @@ const NS_MAX: usize = MAX_CHUNKS * CHUNK;
 const _: () = assert!(LANES == 8 && CHUNK == 4);
 
 /// What every block's kernel reads besides its own block.
+#[derive(Clone, Copy)]
 struct Shared<'a> {
     table: Option<&'a GateTable>,
+    /// Exact rates requested: no table for any group.
+    table_off: bool,
     ca_table: Option<&'static CaTable>,
     z_factor: f64,
     nernst_factor_mv: f64,
@@ -56,7 +59,9 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     let sh = Shared {
         // (a table without a chunk for every slot a node can have would be a construction
         // error: then every node takes the exact path, which needs no table)
-        table: if mech.exact_rates { None } else { mech.table.as_deref().filter(|t| t.n_chunks == MAX_CHUNKS) },
+        // (set per group below)
+        table: None,
+        table_off: mech.exact_rates,
         ca_table: if mech.exact_rates { None } else { Some(CaTable::get()) },
         z_factor: mech.z_factor,
         nernst_factor_mv: mech.nernst_factor_mv,
@@ -76,8 +81,24 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     }
 }
 
+/// Gate-table chunks per row for the group with mechanism set `mask`: the slots of its kernel
+/// (the basal and apical groups get tables of just their slots, so their table rows are short
+/// and more of them stay in the cache).
+pub(super) const fn table_chunks(mask: u32) -> usize {
+    match mask {
+        BASAL => NS_BASAL / CHUNK,
+        APICAL => NS_APICAL / CHUNK,
+        _ => MAX_CHUNKS,
+    }
+}
+
 #[inline(always)]
 fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared, arrays: &mut NodeArrays) {
+    // the group's table, if it has exactly the chunks the kernel indexes (a table of another
+    // shape would be a construction error: then every node takes the exact path)
+    let table = |chunks: usize| if sh.table_off { None } else { g.table.as_deref().filter(|t| t.n_chunks == chunks) };
+    let sh = Shared { table: table(table_chunks(g.mask)), ..*sh };
+    let sh = &sh;
     let blocks = g.blocks.iter_mut();
     // the constant masks let the compiler drop every test of an absent mechanism and index the
     // gates with constants. (Plain `for` loops: a closure passed to `for_each` may be left
@@ -85,17 +106,17 @@ fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared,
     match g.mask {
         BASAL => {
             for b in blocks {
-                block::<A, ADV, SYN, NS_BASAL>(BASAL, b, sh, arrays);
+                block::<A, ADV, SYN, NS_BASAL, { NS_BASAL / CHUNK }>(BASAL, b, sh, arrays);
             }
         }
         APICAL => {
             for b in blocks {
-                block::<A, ADV, SYN, NS_APICAL>(APICAL, b, sh, arrays);
+                block::<A, ADV, SYN, NS_APICAL, { NS_APICAL / CHUNK }>(APICAL, b, sh, arrays);
             }
         }
         mask => {
             for b in blocks {
-                block::<A, ADV, SYN, NS_MAX>(mask, b, sh, arrays);
+                block::<A, ADV, SYN, NS_MAX, MAX_CHUNKS>(mask, b, sh, arrays);
             }
         }
     }
@@ -109,7 +130,7 @@ fn lanes(f: impl Fn(usize) -> f64) -> Lanes {
 
 /// One block: states (with `ADV`), then currents and slopes into the rows of its nodes.
 #[inline(always)]
-fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32, b: &mut Block, sh: &Shared, arrays: &mut NodeArrays) {
+fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: usize>(mask: u32, b: &mut Block, sh: &Shared, arrays: &mut NodeArrays) {
     // (chunks_for(mask) ≤ MAX_CHUNKS, so lane l's chunks l·nc .. (l + 1)·nc are inside b.gates)
     let nc = chunks_for(mask).min(NS / CHUNK);
     // SAFETY: block nodes are < the node count ≤ v_mv.len() (checked in `pass`), and the kernel
@@ -185,9 +206,9 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize>(mask: u32,
             let state = &mut b.gates[l * nc + c];
             chunk[l] = match in_table {
                 Some((t, row, f)) => {
-                    // SAFETY: row[l] < t.rows (the block's range check), c < nc ≤ MAX_CHUNKS =
-                    // t.n_chunks (checked in `pass`)
-                    let new = unsafe { t.advance_chunk_unchecked::<A, MAX_CHUNKS>(row[l], f[l], c, *state) };
+                    // SAFETY: row[l] < t.rows (the block's range check), c < nc ≤ TC =
+                    // t.n_chunks (checked in `group`)
+                    let new = unsafe { t.advance_chunk_unchecked::<A, TC>(row[l], f[l], c, *state) };
                     *state = new;
                     new
                 }
