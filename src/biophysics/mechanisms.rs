@@ -17,13 +17,18 @@
 //!   run-time channel set;
 //! - each node keeps its voltage gates, and two lanes for the NMDA Mg block and its slope, in a
 //!   few chunks of [`CHUNK`] slots in a fixed order (`SLOT_ORDER`), so one table lookup
-//!   ([`GateTable`], spec §3.4 rates tabulated at the fixed dt) updates all of them;
+//!   ([`GateTable`], spec §3.4 rates tabulated at the fixed dt; each group has a table of just
+//!   the slots its kernel uses) updates all of them; on AVX-512 the chunks of a block are then
+//!   regrouped slot by slot within registers;
 //! - the synapses of a node are summed into one set of states (see `SynapseSites`);
 //! - where the CPU has AVX-512, or AVX2 and FMA, the kernel runs a copy compiled for them, with
 //!   fused multiply-adds ([`InstructionSet`]; every path is tested against NEURON, and results
 //!   differ only in rounding). The hot code must stay inlined into those copies: a closure or
 //!   helper the compiler leaves out of line is compiled for the baseline CPU (one such
-//!   `for_each` once made the kernel five times slower), hence the plain loops.
+//!   `for_each` once made the kernel five times slower, an `and_then` closure once ran the
+//!   calcium lookup as SSE2 code behind a call), hence the plain loops and `match`es; and loads
+//!   the compiler would turn into AVX-512 gathers (slower on the CPUs measured) are written as
+//!   one volatile load per lane.
 
 mod kernel;
 

@@ -12,8 +12,9 @@
 //! Interpolation error is ~δ²/8·|f''| (δ the grid step): ≤ ~1e-6 on the gates. `engine_checks`
 //! compares a run with tables against one with exact rates: worst 0.011 mV (during spikes) and
 //! 2.3e-5 ms in spike times, below the golden files' 0.01-mV resolution; every golden figure is the
-//! same as with a 1/256-mV grid (which gave 0.002 mV and 3.4e-6 ms), and the smaller table (12 MB
-//! instead of 25 MB) made a step 6 % faster. (1/64 mV: 0.049 mV, too close to the check's 0.05.)
+//! same as with a 1/256-mV grid (which gave 0.002 mV and 3.4e-6 ms), and the smaller table (half
+//! the memory) made a step 6 % faster. Each mechanism group has a table of just its kernel's
+//! slots (basal 2.5 MB, apical 7.4 MB). (1/64 mV: 0.049 mV, too close to the check's 0.05.)
 
 use super::cell::Channel;
 use super::channels::dispatch;

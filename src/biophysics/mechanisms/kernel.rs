@@ -57,9 +57,7 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
         return;
     }
     let sh = Shared {
-        // (a table without a chunk for every slot a node can have would be a construction
-        // error: then every node takes the exact path, which needs no table)
-        // (set per group below)
+        // (each group's own table, set in `group`)
         table: None,
         table_off: mech.exact_rates,
         ca_table: if mech.exact_rates { None } else { Some(CaTable::get()) },
