@@ -180,7 +180,7 @@ impl TreeSolver {
     /// On entry `rhs` holds (C/dt + G)·V − I (nA) per node and `diag` the membrane part of the
     /// diagonal plus the axial sum (C/dt + G + Σ_k g_ik, µS, see
     /// [`TreeSolver::g_axial_sum_us`]); both are used as scratch. One sweep leaves→root (in the
-    /// order of [`schedule`], which interleaves independent branches) eliminates each node into its parent, keeping
+    /// order of `schedule`, which interleaves independent branches) eliminates each node into its parent, keeping
     /// 1/d; one sweep root→leaves back-substitutes.
     #[inline]
     pub fn step(&mut self, v_mv: &mut [f64], rhs: &mut [f64], diag: &mut [f64]) -> f64 {

@@ -1,5 +1,5 @@
 //! The Hay et al. 2011 axon recipe (spec §1.3): the traced axon is deleted and replaced by two
-//! 30 µm × 1 µm cylinders, `axon[0]` on soma(0.5) and `axon[1]` on axon[0](1).
+//! 30 µm × 1 µm cylinders, `axon[0]` on soma(0.5) and `axon[1]` on `axon[0](1)`.
 //!
 //! NEURON gives the replacement cylinders no 3-D points; we give each two points so that they
 //! can be drawn, starting at the soma centre and running along −y. Length and diameter, hence
@@ -16,7 +16,7 @@ pub const HAY2011_AXON_DIAM_UM: f64 = 1.0;
 
 /// Replace the axon of `morph` by the Hay et al. 2011 stub: every axon section and anything
 /// hanging on one is removed; `axon[0]` (attached at 0.5 of the root section, the soma) and
-/// `axon[1]` (attached at axon[0](1)) are inserted after the soma sections, so that the
+/// `axon[1]` (attached at `axon[0](1)`) are inserted after the soma sections, so that the
 /// section order stays NEURON's (soma, axon, dend, apic). Does nothing to an empty morphology.
 pub fn replace_axon_hay2011(morph: &mut Morphology) {
     let Some(root) = morph.sections.first() else { return };
