@@ -304,8 +304,13 @@ const CA_MAX_MM: f64 = 1.0;
 pub struct CaTable {
     key_min: u64,
     /// Per segment: [ln(cao/c), z∞(c)] at its lower boundary and their change to the next.
-    entries: Vec<[f64; 4]>,
+    entries: Vec<CaEntry>,
 }
+
+/// One calcium segment, 32-byte aligned so that it sits in one cache line.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct CaEntry([f64; 4]);
 
 /// Low mantissa bits of cai below the table index, and the exponent bits of 1.0.
 const CA_FRACTION_MASK: u64 = (1u64 << CA_SHIFT) - 1;
@@ -341,7 +346,7 @@ impl CaTable {
             return None;
         }
         let (j, f) = self.segment(cai_mm);
-        self.entries.get(j).map(|e| (e[0] + f * e[2], e[1] + f * e[3]))
+        self.entries.get(j).map(|CaEntry(e)| (e[0] + f * e[2], e[1] + f * e[3]))
     }
 
     /// [`CaTable::lookup`] of every lane (ln(cao/cai) and z∞ lane by lane), or `None` if any
@@ -362,7 +367,7 @@ impl CaTable {
             // (built from key_min to the key of 1.0, exclusive), so j < entries.len()
             // (a volatile read: one load of the entry per lane; left to itself the compiler
             // turns these loads into AVX-512 gathers, which measured slower on this CPU)
-            let e = unsafe { std::ptr::read_volatile(self.entries.as_ptr().add(j)) };
+            let CaEntry(e) = unsafe { std::ptr::read_volatile(self.entries.as_ptr().add(j)) };
             ln_ratio[l] = e[0] + f * e[2];
             z[l] = e[1] + f * e[3];
         }
@@ -382,7 +387,7 @@ fn ca_table() -> &'static CaTable {
         let entries = (key_min..key_max)
             .map(|k| {
                 let (lo, hi) = (at(k), at(k + 1));
-                [lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]]
+                CaEntry([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]])
             })
             .collect();
         CaTable { key_min, entries }
