@@ -39,10 +39,10 @@ impl BenchCase {
         Ok(recorder)
     }
 
-    /// The same run with every phase of every step timed (slower than [`BenchCase::run`]), and
-    /// the fraction of the kernel's time spent on synaptic terms (timed on the final state with
-    /// and without them).
-    pub fn run_profiled(&self, tstop_ms: f64) -> Result<(PhaseTimes, f64), ReplayError> {
+    /// The same run with every phase of every step timed (slower than [`BenchCase::run`]), then,
+    /// on its final state, the kernel pass (with and without its synaptic terms) and the tree
+    /// solve timed on their own.
+    pub fn run_profiled(&self, tstop_ms: f64) -> Result<Profile, ReplayError> {
         let mut recorder = recorder_for(&self.case, &self.cell, self.settings.dt_ms)?;
         let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
         let dt = self.settings.dt_ms;
@@ -55,7 +55,7 @@ impl BenchCase {
             clock.lap(Phase::Recording);
         }
         let (with, without) = (sim.kernel_pass_seconds(true, 4000), sim.kernel_pass_seconds(false, 4000));
-        Ok((clock, ((with - without) / with).clamp(0.0, 1.0)))
+        Ok(Profile { times: clock, kernel_synaptic_fraction: ((with - without) / with).clamp(0.0, 1.0), kernel_pass_us: 1e6 * with, solve_us: 1e6 * sim.solver_pass_seconds(4000) })
     }
 
     /// CPU seconds of one run to `tstop_ms` (including building and initialising the
@@ -84,13 +84,24 @@ impl BenchCase {
     }
 }
 
+/// What [`BenchCase::run_profiled`] measures.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub times: PhaseTimes,
+    /// Share of the kernel's time spent on synaptic terms.
+    pub kernel_synaptic_fraction: f64,
+    /// One kernel pass and one tree solve on their own (µs), on the run's final state.
+    pub kernel_pass_us: f64,
+    pub solve_us: f64,
+}
+
 /// The time shares of [`PhaseTimes`] as "solver 21.0 %, channels …, synapses … (…), recording …",
 /// with the fused kernel split by `kernel_synaptic_fraction`.
 pub fn format_shares(times: &PhaseTimes, kernel_synaptic_fraction: f64) -> String {
     let [solver, kernel, events, recording] = times.shares().map(|s| 100.0 * s);
     let kernel_syn = kernel * kernel_synaptic_fraction;
     format!(
-        "solver {solver:.1} %, channels {:.1} %, synapses {:.1} % (kernel terms {kernel_syn:.1} %, event delivery and injected currents {events:.1} %), recording {recording:.1} %",
+        "solver {solver:.1} %, channels {:.1} %, synapses {:.1} % (kernel terms {kernel_syn:.1} %, event delivery, system copy and injected currents {events:.1} %), recording {recording:.1} %",
         kernel - kernel_syn,
         kernel_syn + events
     )
@@ -139,8 +150,9 @@ pub fn report(bench: &BenchCase, opts: &Options, out: &mut impl std::io::Write) 
     writeln!(out, "CPU s per simulated s: best {best:.4}, median {median:.4} of {} runs (load average {})", opts.repeats, load())?;
     writeln!(out, "  vs NEURON 9.0.2 ({NEURON_CPU_S_PER_S} CPU s/s): {:.1}x faster", NEURON_CPU_S_PER_S / best)?;
     writeln!(out, "  vs Arbor 0.12.2 ({ARBOR_CPU_S_PER_S} CPU s/s): {:.1}x faster", ARBOR_CPU_S_PER_S / best)?;
-    let (times, kernel_syn) = bench.run_profiled(tstop)?;
-    writeln!(out, "time shares (instrumented run): {}", format_shares(&times, kernel_syn))?;
+    let profile = bench.run_profiled(tstop)?;
+    writeln!(out, "time shares (instrumented run): {}", format_shares(&profile.times, profile.kernel_synaptic_fraction))?;
+    writeln!(out, "on their own (final state): kernel pass {:.2} µs, tree solve {:.2} µs (a step is {:.0} µs of simulated time)", profile.kernel_pass_us, profile.solve_us, 1e3 * bench.settings.dt_ms)?;
     if opts.jobs > 0 {
         let one = bench.throughput(1, opts.jobs, tstop)?;
         let two = bench.throughput(2, opts.jobs, tstop)?;

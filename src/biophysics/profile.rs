@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 /// The parts of a step (and of the run loop around it) that the bench reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Copying the rows of the linear system, Hines solve, v update.
+    /// Hines solve and the new v.
     Solver = 0,
     /// The per-node kernel: channel, calcium and synaptic state updates and the next step's
     /// currents (one fused pass; `neurotwin bench` splits it by timing the kernel without its
     /// synaptic terms).
     Kernel = 1,
-    /// Event delivery and injected (clamp, EPSC) currents.
+    /// Event delivery, the copy of the linear system the solve works on, and injected (clamp,
+    /// EPSC) currents.
     Events = 2,
     /// Probes and spike detection.
     Recording = 3,

@@ -147,8 +147,9 @@ impl GateTable {
         }
     }
 
-    /// [`GateTable::advance_chunk`] without the bounds check, for a table of exactly `N_CHUNKS`
-    /// chunks per row (a constant, so the entry's address needs no multiply by a loaded value).
+    /// The cnexp step of chunk `c` of one node's gates `y` at grid position (i, f), without a
+    /// bounds check, for a table of exactly `N_CHUNKS` chunks per row (a constant, so the entry's
+    /// address needs no multiply by a loaded value).
     ///
     /// # Safety
     /// `i < self.rows`, `c < N_CHUNKS` and `self.n_chunks == N_CHUNKS`.
@@ -157,16 +158,6 @@ impl GateTable {
         debug_assert!(self.n_chunks == N_CHUNKS && c < N_CHUNKS && i < self.rows);
         // SAFETY: the caller's conditions put the entry inside `data` (rows × n_chunks entries)
         unsafe { self.data.get_unchecked(i * N_CHUNKS + c) }.advance::<A>(f, y)
-    }
-
-    /// The cnexp step of chunk `c` of one node's gates `y` at grid position (i, f): the new
-    /// chunk (unchanged if (i, c) is outside the table).
-    #[inline(always)]
-    pub fn advance_chunk<A: Arith>(&self, i: usize, f: f64, c: usize, y: [f64; CHUNK]) -> [f64; CHUNK] {
-        match self.data.get(i * self.n_chunks + c) {
-            Some(e) => e.advance::<A>(f, y),
-            None => y,
-        }
     }
 }
 

@@ -79,9 +79,9 @@ pub struct Simulation {
     area_factor: Vec<f64>,
     /// v (mV) at which the mechanism and synaptic currents were last evaluated.
     v_currents: Vec<f64>,
-    /// The linear system of the next step without point currents: (C/dt + G)·V − I (nA) and the diagonal
-    /// (µS) per node, at `v_currents` (written by the mechanism kernel; zero-area nodes keep
-    /// 0 and their constant diagonal, the axial sum).
+    /// The linear system of the next step without point currents: (C/dt + G)·V − I (nA) and the
+    /// diagonal (µS) per node, at `v_currents` (written by the mechanism kernel; zero-area nodes
+    /// keep 0 and their constant diagonal, the axial sum).
     rhs_base: Vec<f64>,
     diag_base: Vec<f64>,
     rhs: Vec<f64>,
@@ -324,8 +324,8 @@ impl Simulation {
         start.elapsed().as_secs_f64() / passes.max(1) as f64
     }
 
-    /// Seconds per tree solve (the copies of the linear system included), on a copy of this
-    /// simulation: the bench's check of the solver on its own.
+    /// Seconds per tree solve (with the copy of the linear system it works on), on a copy of
+    /// this simulation: the bench's timing of the solver on its own.
     pub fn solver_pass_seconds(&self, passes: usize) -> f64 {
         let mut sim = self.clone();
         let mut v = sim.v_mv.clone();

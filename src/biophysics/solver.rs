@@ -50,10 +50,6 @@ fn finite_sum(x: &[f64]) -> f64 {
 const UP_LATENCY_SLOTS: u64 = 8;
 const DOWN_LATENCY_SLOTS: u64 = 6;
 
-fn kept_children(children: &[Vec<u32>], i: u32) -> &[u32] {
-    children.get(i as usize).map_or(&[], |c| c.as_slice())
-}
-
 /// A topological order of `nodes`: a node goes once `waits_for(i)` of its predecessors are done
 /// and `latency` slots have passed since the last of them; among those free to go, the largest
 /// `priority` first (ties: smaller index); `then(i)` lists the nodes waiting on `i`. List
@@ -124,8 +120,8 @@ impl TreeSolver {
 
     /// As [`TreeSolver::new`], where `algebraic[i]` marks nodes without membrane (no capacitance,
     /// current or conductance: the zero-area ends of sections). Such a node that is also a leaf
-    /// satisfies g·(ΔV_i − ΔV_p) = g·(V_p − V_i), so its new voltage is exactly its parent's: it is
-    /// left out of the sweeps (and of its parent's axial sum) and copied afterwards.
+    /// satisfies g·(V'_i − V'_p) = 0, so its new voltage is exactly its parent's: it is left out
+    /// of the sweeps (and of its parent's axial sum) and copied afterwards.
     pub fn with_algebraic(parent: Vec<usize>, g_axial_us: Vec<f64>, algebraic: &[bool]) -> Self {
         let n = parent.len();
         if g_axial_us.len() != n || (1..n).any(|i| parent[i] >= i) {
@@ -165,8 +161,8 @@ impl TreeSolver {
         for &i in kept.iter().filter(|&&i| i != 0) {
             children[parent[i as usize]].push(i);
         }
-        let up = schedule(&kept, |i| kept_children(&children, i).len(), |i| depth[i as usize], |i| if i == 0 { vec![] } else { vec![parent[i as usize] as u32] }, UP_LATENCY_SLOTS);
-        let down = schedule(&kept, |i| usize::from(i != 0), |i| height[i as usize], |i| kept_children(&children, i).to_vec(), DOWN_LATENCY_SLOTS);
+        let up = schedule(&kept, |i| children[i as usize].len(), |i| depth[i as usize], |i| if i == 0 { vec![] } else { vec![parent[i as usize] as u32] }, UP_LATENCY_SLOTS);
+        let down = schedule(&kept, |i| usize::from(i != 0), |i| height[i as usize], |i| children[i as usize].clone(), DOWN_LATENCY_SLOTS);
         let edge = |&i: &u32| Edge { node: i, parent: parent[i as usize] as u32, g_us: g_axial_us[i as usize] };
         let up_edges = up.iter().filter(|&&i| i != 0).map(edge).collect();
         let down_edges = down.iter().filter(|&&i| i != 0).map(edge).collect();
@@ -180,8 +176,8 @@ impl TreeSolver {
     /// On entry `rhs` holds (C/dt + G)·V − I (nA) per node and `diag` the membrane part of the
     /// diagonal plus the axial sum (C/dt + G + Σ_k g_ik, µS, see
     /// [`TreeSolver::g_axial_sum_us`]); both are used as scratch. One sweep leaves→root (in the
-    /// order of `schedule`, which interleaves independent branches) eliminates each node into its parent, keeping
-    /// 1/d; one sweep root→leaves back-substitutes.
+    /// order of `schedule`, which interleaves independent branches) eliminates each node into
+    /// its parent, keeping 1/d; one sweep root→leaves back-substitutes.
     #[inline]
     pub fn step(&mut self, v_mv: &mut [f64], rhs: &mut [f64], diag: &mut [f64]) -> f64 {
         let n = self.parent.len();
@@ -218,7 +214,6 @@ impl TreeSolver {
         }
         finite_sum(&v_mv[..n])
     }
-
 }
 
 #[cfg(test)]

@@ -28,9 +28,8 @@ const _: () = assert!(LANES == 8 && CHUNK == 4);
 /// What every block's kernel reads besides its own block.
 #[derive(Clone, Copy)]
 struct Shared<'a> {
+    /// The group's gate table (`None`: exact rates).
     table: Option<&'a GateTable>,
-    /// Exact rates requested: no table for any group.
-    table_off: bool,
     ca_table: Option<&'static CaTable>,
     z_factor: f64,
     nernst_factor_mv: f64,
@@ -59,7 +58,6 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     let sh = Shared {
         // (each group's own table, set in `group`)
         table: None,
-        table_off: mech.exact_rates,
         ca_table: if mech.exact_rates { None } else { Some(CaTable::get()) },
         z_factor: mech.z_factor,
         nernst_factor_mv: mech.nernst_factor_mv,
@@ -92,11 +90,10 @@ pub(super) const fn table_chunks(mask: u32) -> usize {
 
 #[inline(always)]
 fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared, arrays: &mut NodeArrays) {
-    // the group's table, if it has exactly the chunks the kernel indexes (a table of another
-    // shape would be a construction error: then every node takes the exact path)
-    let table = |chunks: usize| if sh.table_off { None } else { g.table.as_deref().filter(|t| t.n_chunks == chunks) };
-    let sh = Shared { table: table(table_chunks(g.mask)), ..*sh };
-    let sh = &sh;
+    // the group's table (none with exact rates: `Mechanisms::set_exact_rates`), if it has exactly
+    // the chunks the kernel indexes (another shape would be a construction error: then every
+    // node takes the exact path)
+    let sh = &Shared { table: g.table.as_deref().filter(|t| t.n_chunks == table_chunks(g.mask)), ..*sh };
     let blocks = g.blocks.iter_mut();
     // the constant masks let the compiler drop every test of an absent mechanism and index the
     // gates with constants. (Plain `for` loops: a closure passed to `for_each` may be left
@@ -161,8 +158,7 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: 
     // (b) gates at the new v, and the Mg block and slope, from one table row per node: grid
     // positions of all lanes at once (the same arithmetic as `grid_position`, but one range test
     // for the block; calling `grid_position` lane by lane here measured 25 % slower per step); a
-    // block with a lane outside the table (rare) takes the exact path lane by lane. (Explicit loops here, not closures: a closure the compiler does
-    // not inline loses the AVX2/FMA code generation of the kernel.)
+    // block with a lane outside the table (rare) takes the exact path lane by lane.
     let mut in_table = None;
     if ADV {
         let x = lanes(|l| (v[l] - V_MIN_MV) * STEPS_PER_MV);
