@@ -143,7 +143,8 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: 
         // (a `match`, not `and_then` with a closure: a closure left un-inlined is compiled
         // without the kernel's target features, and this one was: SSE2 code behind a call)
         let looked_up = match sh.ca_table {
-            Some(t) => t.lookup_lanes(&b.cai_mm),
+            // SAFETY: the kernel runs with an `Arith` whose instruction set the CPU has
+            Some(t) => unsafe { t.lookup_lanes::<A>(&b.cai_mm) },
             None => None,
         };
         let (ln_ratio, zi) = match looked_up {
