@@ -47,11 +47,11 @@ impl BenchCase {
         let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
         let dt = self.settings.dt_ms;
         let mut clock = PhaseTimes::default();
-        recorder.observe(0, &sim.v_mv, dt);
+        recorder.observe(0, sim.node_voltages_mv(), dt);
         while sim.t_ms() < tstop_ms - 0.5 * dt {
             clock.restart();
             sim.step_with(&mut clock)?;
-            recorder.observe(sim.step_index(), &sim.v_mv, dt);
+            recorder.observe(sim.step_index(), sim.node_voltages_mv(), dt);
             clock.lap(Phase::Recording);
         }
         // each the best of 5 short timings, which a single one (15 ms) is too noisy for
@@ -105,7 +105,7 @@ pub fn format_shares(times: &PhaseTimes, kernel_synaptic_fraction: f64) -> Strin
     let [solver, kernel, events, recording] = times.shares().map(|s| 100.0 * s);
     let kernel_syn = kernel * kernel_synaptic_fraction;
     format!(
-        "solver {solver:.1} %, channels {:.1} %, synapses {:.1} % (kernel terms {kernel_syn:.1} %, event delivery, system copy and injected currents {events:.1} %), recording {recording:.1} %",
+        "solver {solver:.1} %, channels {:.1} %, synapses {:.1} % (kernel terms {kernel_syn:.1} %, event delivery, constant rows and injected currents {events:.1} %), recording {recording:.1} %",
         kernel - kernel_syn,
         kernel_syn + events
     )

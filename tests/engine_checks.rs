@@ -33,7 +33,7 @@ fn rest_table_spec_s9() {
     let mut rec = Recorder::default();
     for (t, v_soma, v_nexus, cai) in table {
         sim.run_until(t, &mut rec).unwrap();
-        let (vs, vn, c) = (sim.v_mv[soma], sim.v_mv[nexus], sim.cai_mm()[soma]);
+        let (vs, vn, c) = (sim.node_voltages_mv()[soma], sim.node_voltages_mv()[nexus], sim.cai_mm()[soma]);
         println!("t {t:7.1}: soma {vs:.4} ({v_soma}), nexus {vn:.4} ({v_nexus}), cai {c:.6e} ({cai:e})");
         assert!((vs - v_soma).abs() < 1.5e-4, "soma v at {t} ms: {vs} vs {v_soma}");
         assert!((vn - v_nexus).abs() < 1.5e-4, "nexus v at {t} ms: {vn} vs {v_nexus}");
@@ -169,7 +169,7 @@ fn a_kernel_pass_with_rows_too_short_gives_nan() {
     let cell = build_cell(&morphology(), &Discretisation::default(), Hay2011Variant::default()).expect("cell");
     let settings = SimSettings { dt_ms: 0.025, celsius: 6.3, v_init_mv: -76.0, ..SimSettings::default() };
     let mut sim = Simulation::new(&cell, settings, &Stimulus::default()).expect("simulation");
-    let n = sim.v_mv.len();
+    let n = sim.node_voltages_mv().len();
     let v = vec![-70.0; n / 2];
     let (mut rhs, mut diag) = (vec![0.0; n], vec![0.0; n]);
     sim.mechanisms.update(0.025, true, Rows { v_mv: &v, syn_decay: [0.5; 6], nmda_scale: 1.0, any_synapse: false, rhs_na: &mut rhs, diag_us: &mut diag });

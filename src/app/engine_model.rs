@@ -94,7 +94,7 @@ impl LiveModel for HayEngineModel {
     }
 
     fn soma_v_mv(&self) -> f64 {
-        self.sim.v_mv.get(self.soma_node).copied().unwrap_or(f64::NAN)
+        self.sim.node_voltages_mv().get(self.soma_node).copied().unwrap_or(f64::NAN)
     }
 
     fn add_synapse(&mut self, node: usize, kind: SynapseKind) -> Result<SynId> {

@@ -13,7 +13,7 @@ pub enum Phase {
     /// currents (one fused pass; `neurotwin bench` splits it by timing the kernel without its
     /// synaptic terms).
     Kernel = 1,
-    /// Event delivery, the copy of the linear system the solve works on, and injected (clamp,
+    /// Event delivery, the constant rows of the linear system put back, and injected (clamp,
     /// EPSC) currents.
     Events = 2,
     /// Probes and spike detection.

@@ -67,8 +67,10 @@ pub struct Stimulus {
 pub struct Simulation {
     settings: SimSettings,
     step_index: u64,
-    /// Node voltages (mV).
-    pub v_mv: Vec<f64>,
+    /// Node voltages (mV) ([`Simulation::node_voltages_mv`]); changed only by
+    /// [`Simulation::step`] and [`Simulation::initialize`], so the rows below always belong to
+    /// them.
+    v_mv: Vec<f64>,
     pub mechanisms: Mechanisms,
     synapses: SynapseSites,
     queue: EventQueue,
@@ -77,15 +79,18 @@ pub struct Simulation {
     solver: TreeSolver,
     /// A·1e-2: density (mA/cm²) → current (nA) per node.
     area_factor: Vec<f64>,
-    /// v (mV) at which the mechanism and synaptic currents were last evaluated.
-    v_currents: Vec<f64>,
-    /// The linear system of the next step without point currents: (C/dt + G)·V − I (nA) and the
-    /// diagonal (µS) per node, at `v_currents` (written by the mechanism kernel; zero-area nodes
-    /// keep 0 and their constant diagonal, the axial sum).
-    rhs_base: Vec<f64>,
-    diag_base: Vec<f64>,
+    /// The linear system of the next step, (C/dt + G)·V − I (nA) and the diagonal (µS) per node:
+    /// the membrane nodes' rows are written by the mechanism kernel at the end of each step (and
+    /// by `initialize`) at the present v; the step adds the point currents, and the solve uses
+    /// every row as scratch.
     rhs: Vec<f64>,
     diag: Vec<f64>,
+    /// The nodes without membrane (zero area) and their constant diagonal, the axial sum (their
+    /// right-hand side is 0): the rows the kernel does not write, put back before each solve.
+    fixed_rows: Vec<(usize, f64)>,
+    /// The membrane rows must be computed again before the next solve (a synapse was added or
+    /// the NMDA switch changed since they were written).
+    rows_stale: bool,
     node_location: Vec<(usize, f64)>,
     section_names: Vec<String>,
 }
@@ -93,15 +98,8 @@ pub struct Simulation {
 /// The arrays of a mechanism-kernel pass ([`Rows`]) of a `Simulation`.
 macro_rules! rows {
     ($sim:expr) => {
-        Rows { v_mv: &$sim.v_mv, syn_decay: $sim.synapses.decay, nmda_scale: $sim.synapses.nmda_scale, any_synapse: $sim.synapses.any(), rhs_na: &mut $sim.rhs_base, diag_us: &mut $sim.diag_base }
+        Rows { v_mv: &$sim.v_mv, syn_decay: $sim.synapses.decay, nmda_scale: $sim.synapses.nmda_scale, any_synapse: $sim.synapses.any(), rhs_na: &mut $sim.rhs, diag_us: &mut $sim.diag }
     };
-}
-
-/// Bitwise equality of two voltage vectors (NaN equals itself; a cheap "has v changed?").
-#[inline]
-fn same_bits(a: &[f64], b: &[f64]) -> bool {
-    // no early exit, so the loop vectorises
-    a.len() == b.len() && a.iter().zip(b).fold(0u64, |acc, (x, y)| acc | (x.to_bits() ^ y.to_bits())) == 0
 }
 
 fn check_finite(name: &str, value: f64) -> Result<(), SimError> {
@@ -155,11 +153,10 @@ impl Simulation {
             epscs: vec![],
             solver,
             area_factor,
-            v_currents: vec![f64::NAN; n],
-            rhs_base: vec![0.0; n],
-            diag_base: diag_const_us,
+            fixed_rows: (0..n).filter(|&i| algebraic[i]).map(|i| (i, diag_const_us[i])).collect(),
             rhs: vec![0.0; n],
-            diag: vec![0.0; n],
+            diag: diag_const_us,
+            rows_stale: false,
             node_location: nodes.iter().map(|nd| (nd.section, nd.x)).collect(),
             section_names: cell.morphology.sections.iter().map(|s| s.name.clone()).collect(),
         };
@@ -233,7 +230,7 @@ impl Simulation {
         self.synapses.set_dt(dt);
         let rows = rows!(self);
         self.mechanisms.init(dt, rows);
-        self.v_currents.copy_from_slice(&self.v_mv);
+        self.rows_stale = false;
         self.queue.rewind();
     }
 
@@ -276,15 +273,15 @@ impl Simulation {
             let (node, increments) = self.synapses.receive(e.target, 1.0);
             self.mechanisms.add_synaptic(node, &increments);
         }
-        // (2) currents at the old states: computed at the end of the previous step unless v
-        // was changed since
-        if !same_bits(&self.v_currents, &self.v_mv) {
+        // (2) currents at the old states: the membrane rows, computed at the end of the previous
+        // step (or by `initialize`) at the present v unless something changed since, and the
+        // constant rows
+        if self.rows_stale {
             let rows = rows!(self);
             self.mechanisms.update(dt, false, rows);
-            self.v_currents.copy_from_slice(&self.v_mv);
+            self.rows_stale = false;
         }
-        self.rhs.copy_from_slice(&self.rhs_base);
-        self.diag.copy_from_slice(&self.diag_base);
+        self.restore_fixed_rows();
         let t_mid = t + 0.5 * dt;
         for c in &self.iclamps {
             self.rhs[c.node] += c.current_na(t_mid);
@@ -304,9 +301,17 @@ impl Simulation {
         // (5) states at the new v (mechanisms, then synapses), and the next step's currents
         let rows = rows!(self);
         self.mechanisms.update(dt, true, rows);
-        self.v_currents.copy_from_slice(&self.v_mv);
         clock.lap(Phase::Kernel);
         Ok(())
+    }
+
+    /// The rows of the nodes without membrane, as before a solve.
+    fn restore_fixed_rows(&mut self) {
+        for &(node, diag_us) in &self.fixed_rows {
+            if let (Some(r), Some(d)) = (self.rhs.get_mut(node), self.diag.get_mut(node)) {
+                (*r, *d) = (0.0, diag_us);
+            }
+        }
     }
 
     /// Seconds per kernel pass (state update and next-step currents of every membrane node), on
@@ -328,11 +333,13 @@ impl Simulation {
     /// this simulation: the bench's timing of the solver on its own.
     pub fn solver_pass_seconds(&self, passes: usize) -> f64 {
         let mut sim = self.clone();
+        sim.restore_fixed_rows();
+        let (rhs, diag) = (sim.rhs.clone(), sim.diag.clone());
         let mut v = sim.v_mv.clone();
         let start = std::time::Instant::now();
         for _ in 0..passes {
-            sim.rhs.copy_from_slice(&sim.rhs_base);
-            sim.diag.copy_from_slice(&sim.diag_base);
+            sim.rhs.copy_from_slice(&rhs);
+            sim.diag.copy_from_slice(&diag);
             v.copy_from_slice(&sim.v_mv);
             std::hint::black_box(sim.solver.step(&mut v, &mut sim.rhs, &mut sim.diag));
         }

@@ -22,7 +22,7 @@ impl Simulation {
         }
         let target = self.push_synapse(kind, node);
         // the new site's currents (zero) must be part of the next step's sums
-        self.v_currents.iter_mut().for_each(|v| *v = f64::NAN);
+        self.rows_stale = true;
         Ok(LiveSynapse { target })
     }
 
@@ -67,7 +67,7 @@ impl Simulation {
     pub fn set_nmda_enabled(&mut self, enabled: bool) {
         self.synapses.nmda_scale = if enabled { 1.0 } else { 0.0 };
         // the next step's synaptic currents were computed with the old scale
-        self.v_currents.iter_mut().for_each(|v| *v = f64::NAN);
+        self.rows_stale = true;
     }
 
     pub fn nmda_enabled(&self) -> bool {
