@@ -171,8 +171,8 @@ fn a_kernel_pass_with_rows_too_short_gives_nan() {
     let mut sim = Simulation::new(&cell, settings, &Stimulus::default()).expect("simulation");
     let n = sim.node_voltages_mv().len();
     let v = vec![-70.0; n / 2];
-    let (mut rhs, mut diag) = (vec![0.0; n], vec![0.0; n]);
-    sim.mechanisms.update(0.025, true, Rows { v_mv: &v, syn_decay: [0.5; 6], nmda_scale: 1.0, any_synapse: false, rhs_na: &mut rhs, diag_us: &mut diag });
-    assert!(rhs.iter().all(|x| x.is_nan()), "every entry NaN");
+    let mut system = vec![[0.0; 2]; n];
+    sim.mechanisms.update(0.025, true, Rows { v_mv: &v, syn_decay: [0.5; 6], nmda_scale: 1.0, any_synapse: false, system: &mut system });
+    assert!(system.iter().flatten().all(|x| x.is_nan()), "every entry NaN");
     assert!(sim.step().is_ok(), "the simulation's own rows are untouched");
 }

@@ -13,7 +13,7 @@ use super::mechanisms::{Mechanisms, Rows};
 use super::point_current::{EpscCurrent, IClamp};
 use super::profile::{NoClock, Phase, PhaseClock};
 use super::recording::Recorder;
-use super::solver::TreeSolver;
+use super::solver::{SystemRow, TreeSolver};
 use super::synapse::{Event, EventQueue, Population, SynapseKind, SynapseSites, Target};
 
 /// Errors of the engine.
@@ -83,8 +83,7 @@ pub struct Simulation {
     /// the membrane nodes' rows are written by the mechanism kernel at the end of each step (and
     /// by `initialize`) at the present v; the step adds the point currents, and the solve uses
     /// every row as scratch.
-    rhs: Vec<f64>,
-    diag: Vec<f64>,
+    system: Vec<SystemRow>,
     /// The nodes without membrane (zero area) and their constant diagonal, the axial sum (their
     /// right-hand side is 0): the rows the kernel does not write, put back before each solve.
     fixed_rows: Vec<(usize, f64)>,
@@ -98,7 +97,7 @@ pub struct Simulation {
 /// The arrays of a mechanism-kernel pass ([`Rows`]) of a `Simulation`.
 macro_rules! rows {
     ($sim:expr) => {
-        Rows { v_mv: &$sim.v_mv, syn_decay: $sim.synapses.decay, nmda_scale: $sim.synapses.nmda_scale, any_synapse: $sim.synapses.any(), rhs_na: &mut $sim.rhs, diag_us: &mut $sim.diag }
+        Rows { v_mv: &$sim.v_mv, syn_decay: $sim.synapses.decay, nmda_scale: $sim.synapses.nmda_scale, any_synapse: $sim.synapses.any(), system: &mut $sim.system }
     };
 }
 
@@ -154,8 +153,7 @@ impl Simulation {
             solver,
             area_factor,
             fixed_rows: (0..n).filter(|&i| algebraic[i]).map(|i| (i, diag_const_us[i])).collect(),
-            rhs: vec![0.0; n],
-            diag: diag_const_us,
+            system: diag_const_us.iter().map(|&d| [d, 0.0]).collect(),
             rows_stale: false,
             node_location: nodes.iter().map(|nd| (nd.section, nd.x)).collect(),
             section_names: cell.morphology.sections.iter().map(|s| s.name.clone()).collect(),
@@ -284,14 +282,14 @@ impl Simulation {
         self.restore_fixed_rows();
         let t_mid = t + 0.5 * dt;
         for c in &self.iclamps {
-            self.rhs[c.node] += c.current_na(t_mid);
+            self.system[c.node][1] += c.current_na(t_mid);
         }
         for e in &self.epscs {
-            self.rhs[e.node] += e.current_na(t_mid);
+            self.system[e.node][1] += e.current_na(t_mid);
         }
         clock.lap(Phase::Events);
         // (3) tree solve, V += ΔV
-        let sum = self.solver.step(&mut self.v_mv, &mut self.rhs, &mut self.diag);
+        let sum = self.solver.step(&mut self.v_mv, &mut self.system);
         // (4)
         self.step_index += 1;
         if !sum.is_finite() {
@@ -308,8 +306,8 @@ impl Simulation {
     /// The rows of the nodes without membrane, as before a solve.
     fn restore_fixed_rows(&mut self) {
         for &(node, diag_us) in &self.fixed_rows {
-            if let (Some(r), Some(d)) = (self.rhs.get_mut(node), self.diag.get_mut(node)) {
-                (*r, *d) = (0.0, diag_us);
+            if let Some(row) = self.system.get_mut(node) {
+                *row = [diag_us, 0.0];
             }
         }
     }
@@ -334,14 +332,13 @@ impl Simulation {
     pub fn solver_pass_seconds(&self, passes: usize) -> f64 {
         let mut sim = self.clone();
         sim.restore_fixed_rows();
-        let (rhs, diag) = (sim.rhs.clone(), sim.diag.clone());
+        let system = sim.system.clone();
         let mut v = sim.v_mv.clone();
         let start = std::time::Instant::now();
         for _ in 0..passes {
-            sim.rhs.copy_from_slice(&rhs);
-            sim.diag.copy_from_slice(&diag);
+            sim.system.copy_from_slice(&system);
             v.copy_from_slice(&sim.v_mv);
-            std::hint::black_box(sim.solver.step(&mut v, &mut sim.rhs, &mut sim.diag));
+            std::hint::black_box(sim.solver.step(&mut v, &mut sim.system));
         }
         start.elapsed().as_secs_f64() / passes.max(1) as f64
     }

@@ -20,8 +20,9 @@ pub struct TreeSolver {
     pub g_axial_us: Vec<f64>,
     /// Σ of axial conductances at each node (µS), the constant part of the diagonal.
     pub g_axial_sum_us: Vec<f64>,
-    /// 1/d of each eliminated node (kept from the elimination for the back-substitution).
-    inv_diag: Vec<f64>,
+    /// [g/d, rhs/d] of each eliminated node (d and rhs after its children's elimination, g its
+    /// axial conductance to its parent): the back-substitution's new V = rhs/d + (g/d)·V_parent.
+    eliminated: Vec<[f64; 2]>,
     /// Every node but the root with its parent and axial conductance: children before parents
     /// (elimination) and parents before children (back-substitution), each in the order of
     /// [`schedule`].
@@ -105,11 +106,31 @@ fn schedule(nodes: &[u32], waits_for: impl Fn(u32) -> usize, priority: impl Fn(u
 
 /// A node, its parent (both < the node count) and the conductance between them (µS).
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 struct Edge {
-    node: u32,
-    parent: u32,
+    /// The node in the low 32 bits, its parent in the high 32.
+    nodes: u64,
     g_us: f64,
 }
+
+impl Edge {
+    fn new(node: u32, parent: u32, g_us: f64) -> Edge {
+        Edge { nodes: u64::from(node) | (u64::from(parent) << 32), g_us }
+    }
+
+    /// (node, parent), from one 8-byte load (volatile: left to itself the compiler splits it
+    /// into two 4-byte loads, one more load per node in sweeps that are bound by their loads).
+    #[inline(always)]
+    fn nodes(&self) -> (usize, usize) {
+        // SAFETY: a read of an initialised field through a reference
+        let x = unsafe { std::ptr::read_volatile(&self.nodes) };
+        ((x & 0xFFFF_FFFF) as usize, (x >> 32) as usize)
+    }
+}
+
+/// One node's row of the linear system: [diagonal (µS), right-hand side (nA)], side by side so
+/// that the elimination reads and updates a row with one 16-byte access.
+pub type SystemRow = [f64; 2];
 
 impl TreeSolver {
     /// `parent[i] < i` for every non-root node; node 0 is the root (otherwise `step` returns NaN).
@@ -127,7 +148,7 @@ impl TreeSolver {
         if g_axial_us.len() != n || (1..n).any(|i| parent[i] >= i) {
             // not a tree in parent-before-child order: a solver whose `step` returns NaN (the
             // sweeps below index without checks and rely on this order)
-            return TreeSolver { parent, g_axial_us, g_axial_sum_us: vec![0.0; n], inv_diag: vec![], up_edges: vec![], down_edges: vec![], copy_edges: vec![] };
+            return TreeSolver { parent, g_axial_us, g_axial_sum_us: vec![0.0; n], eliminated: vec![], up_edges: vec![], down_edges: vec![], copy_edges: vec![] };
         }
         let mut has_child = vec![false; n];
         for &p in parent.iter().skip(1) {
@@ -163,62 +184,107 @@ impl TreeSolver {
         }
         let up = schedule(&kept, |i| children[i as usize].len(), |i| depth[i as usize], |i| if i == 0 { vec![] } else { vec![parent[i as usize] as u32] }, UP_LATENCY_SLOTS);
         let down = schedule(&kept, |i| usize::from(i != 0), |i| height[i as usize], |i| children[i as usize].clone(), DOWN_LATENCY_SLOTS);
-        let edge = |&i: &u32| Edge { node: i, parent: parent[i as usize] as u32, g_us: g_axial_us[i as usize] };
+        let edge = |&i: &u32| Edge::new(i, parent[i as usize] as u32, g_axial_us[i as usize]);
         let up_edges = up.iter().filter(|&&i| i != 0).map(edge).collect();
         let down_edges = down.iter().filter(|&&i| i != 0).map(edge).collect();
         let copy_edges = (0..n as u32).filter(|&i| copied[i as usize]).map(|i| edge(&i)).collect();
-        TreeSolver { parent, g_axial_us, g_axial_sum_us, inv_diag: vec![0.0; n], up_edges, down_edges, copy_edges }
+        TreeSolver { parent, g_axial_us, g_axial_sum_us, eliminated: vec![[0.0; 2]; n], up_edges, down_edges, copy_edges }
     }
 
     /// One backward-Euler voltage step: eliminate, back-substitute and write the new V into
     /// `v_mv`. Returns Σ V (finite unless some V is not; for the caller's check).
     ///
-    /// On entry `rhs` holds (C/dt + G)·V − I (nA) per node and `diag` the membrane part of the
+    /// On entry `system` holds each node's [diagonal, right-hand side]: the membrane part of the
     /// diagonal plus the axial sum (C/dt + G + Σ_k g_ik, µS, see
-    /// [`TreeSolver::g_axial_sum_us`]); both are used as scratch. One sweep leaves→root (in the
-    /// order of `schedule`, which interleaves independent branches) eliminates each node into
-    /// its parent, keeping 1/d; one sweep root→leaves back-substitutes.
+    /// [`TreeSolver::g_axial_sum_us`]) and (C/dt + G)·V − I (nA); it is used as scratch. One
+    /// sweep leaves→root (in the order of `schedule`, which interleaves independent branches)
+    /// eliminates each node into its parent; one sweep root→leaves back-substitutes.
     #[inline]
-    pub fn step(&mut self, v_mv: &mut [f64], rhs: &mut [f64], diag: &mut [f64]) -> f64 {
+    pub fn step(&mut self, v_mv: &mut [f64], system: &mut [SystemRow]) -> f64 {
         let n = self.parent.len();
-        if n == 0 || v_mv.len() < n || rhs.len() < n || diag.len() < n || self.inv_diag.len() < n {
+        if n == 0 || v_mv.len() < n || system.len() < n || self.eliminated.len() < n {
             return f64::NAN;
         }
-        let inv_d = &mut self.inv_diag;
-        for e in &self.up_edges {
-            let (c, p, g) = (e.node as usize, e.parent as usize, e.g_us);
-            // SAFETY: `new` builds the edges from `parent`, whose entries (and the node
-            // indices) are < n (`parent[i] < i` for i ≥ 1), and every slice is at least n long
-            // (checked above).
-            unsafe {
-                let inv = 1.0 / *diag.get_unchecked(c);
-                let f = g * inv;
-                *diag.get_unchecked_mut(p) -= f * g;
-                *rhs.get_unchecked_mut(p) += f * *rhs.get_unchecked(c);
-                *inv_d.get_unchecked_mut(c) = inv;
-            }
-        }
-        v_mv[0] = rhs[0] / diag[0];
+        // SAFETY (every unchecked access below): `with_algebraic` builds the edges from the edges
+        // of `parent`, whose entries are < n (`parent[i] < i` for i ≥ 1, checked there), and
+        // every slice is at least n long (checked above).
+        eliminate(&self.up_edges, system, &mut self.eliminated);
+        v_mv[0] = system[0][1] / system[0][0];
+        let out = &self.eliminated;
         for e in &self.down_edges {
-            let (c, p, g) = (e.node as usize, e.parent as usize, e.g_us);
-            // SAFETY: as above.
+            let (c, p) = e.nodes();
             unsafe {
-                *v_mv.get_unchecked_mut(c) = (*rhs.get_unchecked(c) + g * *v_mv.get_unchecked(p)) * *inv_d.get_unchecked(c);
+                let [f, r] = *out.get_unchecked(c);
+                *v_mv.get_unchecked_mut(c) = r + f * *v_mv.get_unchecked(p);
             }
         }
         for e in &self.copy_edges {
-            // SAFETY: as above.
+            let (c, p) = e.nodes();
             unsafe {
-                *v_mv.get_unchecked_mut(e.node as usize) = *v_mv.get_unchecked(e.parent as usize);
+                *v_mv.get_unchecked_mut(c) = *v_mv.get_unchecked(p);
             }
         }
         finite_sum(&v_mv[..n])
     }
 }
 
+/// The elimination sweep: for each edge (child c, parent p, g) in order, with c's row [d, r]
+/// final, p's row gets [−g·(g/d), +(g/d)·r] and c's [g/d, r/d] goes to `out`. With SSE2 (every
+/// x86-64 CPU) each row is read and written as one 16-byte vector: 4 loads and 2 stores per
+/// node, instead of 7 and 3 with separate arrays (the solve measured 6 % faster).
+#[inline(always)]
+fn eliminate(edges: &[Edge], system: &mut [SystemRow], out: &mut [[f64; 2]]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let rows = system.as_mut_ptr() as *mut f64;
+        let out = out.as_mut_ptr() as *mut f64;
+        // SAFETY: SSE2 is part of x86-64; indices as in `TreeSolver::step` (< n ≤ both lengths),
+        // and each row is two f64 (unaligned forms)
+        unsafe {
+            let one = _mm_set_sd(1.0);
+            let sign = _mm_set_sd(-0.0);
+            for e in edges {
+                let (c, p) = e.nodes();
+                let g = _mm_load_sd(&e.g_us);
+                let dr_c = _mm_loadu_pd(rows.add(2 * c));
+                let inv = _mm_div_sd(one, dr_c);
+                let f = _mm_mul_sd(g, inv);
+                // [−g, r] · [f, f] added to p's row
+                let x = _mm_move_sd(dr_c, _mm_xor_pd(g, sign));
+                let dr_p = _mm_loadu_pd(rows.add(2 * p));
+                _mm_storeu_pd(rows.add(2 * p), _mm_add_pd(dr_p, _mm_mul_pd(_mm_unpacklo_pd(f, f), x)));
+                // [g/d, r/d]
+                let r_over_d = _mm_mul_pd(dr_c, _mm_unpacklo_pd(inv, inv));
+                _mm_storeu_pd(out.add(2 * c), _mm_move_sd(r_over_d, f));
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for e in edges {
+        let (c, p) = e.nodes();
+        // SAFETY: as in `TreeSolver::step`
+        unsafe {
+            let [d, r] = *system.get_unchecked(c);
+            let inv = 1.0 / d;
+            let f = e.g_us * inv;
+            let row = system.get_unchecked_mut(p);
+            row[0] += f * -e.g_us;
+            row[1] += f * r;
+            *out.get_unchecked_mut(c) = [f, r * inv];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `TreeSolver::step` on separate right-hand side and diagonal vectors.
+    fn solve(s: &mut TreeSolver, v: &mut [f64], rhs: &[f64], diag: &[f64]) -> f64 {
+        let mut system: Vec<SystemRow> = diag.iter().zip(rhs).map(|(d, r)| [*d, *r]).collect();
+        s.step(v, &mut system)
+    }
 
     #[test]
     fn solves_small_tree_exactly() {
@@ -233,9 +299,9 @@ mod tests {
         // the step solves for the new voltages: A·x = b, whatever v held before
         let mut v = [-70.0, -65.0, -60.0, -72.0];
         let b: Vec<f64> = a.iter().map(|row| row.iter().zip(&x).map(|(r, xi)| r * xi).sum()).collect();
-        let mut rhs_in = b.clone();
-        let mut diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
-        let sum = s.step(&mut v, &mut rhs_in, &mut diag);
+        let rhs_in = b.clone();
+        let diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
+        let sum = solve(&mut s, &mut v, &rhs_in, &diag);
         for i in 0..4 {
             assert!((v[i] - x[i]).abs() < 1e-12, "{i}: V {} vs {}", v[i], x[i]);
         }
@@ -264,9 +330,9 @@ mod tests {
         let b: Vec<f64> = (0..n).map(|i| if algebraic[i] { 0.0 } else { rand() - 0.5 }).collect();
         let mut s = TreeSolver::with_algebraic(parent.clone(), g.clone(), &algebraic);
         let mut v = vec![-65.0; n];
-        let mut rhs = b.clone();
-        let mut diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, gs)| m + gs).collect();
-        assert!(s.step(&mut v, &mut rhs, &mut diag).is_finite());
+        let rhs = b.clone();
+        let diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, gs)| m + gs).collect();
+        assert!(solve(&mut s, &mut v, &rhs, &diag).is_finite());
         // dense system over all nodes
         let mut a = vec![vec![0.0; n + 1]; n];
         for i in 0..n {
@@ -308,9 +374,9 @@ mod tests {
         let dm = [1.0, 0.7, 0.4, 0.0];
         let run = |s: &mut TreeSolver| {
             let mut v = [-70.0, -64.0, -61.0, -66.0];
-            let mut rhs = vec![0.3, -0.2, 0.1, 0.0];
-            let mut diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
-            assert!(s.step(&mut v, &mut rhs, &mut diag).is_finite());
+            let rhs = vec![0.3, -0.2, 0.1, 0.0];
+            let diag: Vec<f64> = dm.iter().zip(&s.g_axial_sum_us).map(|(m, g)| m + g).collect();
+            assert!(solve(s, &mut v, &rhs, &diag).is_finite());
             v
         };
         let full = run(&mut TreeSolver::new(parent.clone(), g.clone()));
@@ -320,7 +386,7 @@ mod tests {
         }
         assert_eq!(reduced[3], reduced[1]);
         let mut bad = TreeSolver::new(vec![usize::MAX, 2, 0], vec![0.0, 1.0, 1.0]);
-        let (mut v, mut r, mut d) = (vec![0.0; 3], vec![0.0; 3], vec![1.0; 3]);
-        assert!(bad.step(&mut v, &mut r, &mut d).is_nan());
+        let (mut v, r, d) = (vec![0.0; 3], vec![0.0; 3], vec![1.0; 3]);
+        assert!(solve(&mut bad, &mut v, &r, &d).is_nan());
     }
 }

@@ -9,6 +9,7 @@ use crate::biophysics::channels::dispatch::{self, v_gates};
 use crate::biophysics::channels::sk_e2::z_inf;
 use crate::biophysics::channels::{ca_hva::CaHva, ca_lvast::CaLvast, ih::Ih, im::Im, k_pst::KPst, k_tst::KTst, nap_et2::NapEt2, nata_t::NaTaT, nats2_t::NaTs2T};
 use crate::biophysics::channels::{skv3_1::SKv31, Kinetics};
+use crate::biophysics::solver::SystemRow;
 use crate::biophysics::rates_table::{grid_position, Arith, CaTable, GateTable, CHUNK, STEPS_PER_MV, V_MIN_MV};
 use crate::biophysics::synapse::{mg_block, E_EXC_MV, E_INH_MV, GMAX_EXC_US, GMAX_INH_US};
 
@@ -36,13 +37,17 @@ struct Shared<'a> {
     dt_ms: f64,
     nmda_scale: f64,
     syn_decay: [f64; 6],
+    /// The group's reversal potentials (mV), one register each for the whole block.
+    pas_e: Lanes,
+    ena: Lanes,
+    ek: Lanes,
+    eh: Lanes,
 }
 
 /// The node arrays of the step.
 struct NodeArrays<'a> {
     v_mv: &'a [f64],
-    rhs: &'a mut [f64],
-    diag: &'a mut [f64],
+    system: &'a mut [SystemRow],
 }
 
 #[inline(always)]
@@ -51,8 +56,8 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
     // long the blocks read v and write their rows without further checks; shorter rows (a
     // caller's error) get NaN, which the simulation reports as a non-finite state
     let n = mech.locate.len();
-    if rows.v_mv.len() < n || rows.rhs_na.len() < n || rows.diag_us.len() < n {
-        rows.rhs_na.fill(f64::NAN);
+    if rows.v_mv.len() < n || rows.system.len() < n {
+        rows.system.fill([f64::NAN; 2]);
         return;
     }
     let sh = Shared {
@@ -64,9 +69,14 @@ pub(super) fn pass<A: Arith>(mech: &mut Mechanisms, advance: bool, rows: Rows) {
         dt_ms: mech.dt_ms,
         nmda_scale: rows.nmda_scale,
         syn_decay: rows.syn_decay,
+        // (each group's own, set in `group`)
+        pas_e: [f64::NAN; LANES],
+        ena: [f64::NAN; LANES],
+        ek: [f64::NAN; LANES],
+        eh: [f64::NAN; LANES],
     };
     let syn = rows.any_synapse;
-    let mut arrays = NodeArrays { v_mv: rows.v_mv, rhs: rows.rhs_na, diag: rows.diag_us };
+    let mut arrays = NodeArrays { v_mv: rows.v_mv, system: rows.system };
     for g in &mut mech.groups {
         match (advance, syn) {
             (true, true) => group::<A, true, true>(g, &sh, &mut arrays),
@@ -93,7 +103,8 @@ fn group<A: Arith, const ADV: bool, const SYN: bool>(g: &mut Group, sh: &Shared,
     // the group's table (none with exact rates: `Mechanisms::set_exact_rates`), if it has exactly
     // the chunks the kernel indexes (another shape would be a construction error: then every
     // node takes the exact path)
-    let sh = &Shared { table: g.table.as_deref().filter(|t| t.n_chunks == table_chunks(g.mask)), ..*sh };
+    let r = g.reversal;
+    let sh = &Shared { table: g.table.as_deref().filter(|t| t.n_chunks == table_chunks(g.mask)), pas_e: [r.pas_e_mv; LANES], ena: [r.ena_mv; LANES], ek: [r.ek_mv; LANES], eh: [r.eh_mv; LANES], ..*sh };
     let blocks = g.blocks.iter_mut();
     // the constant masks let the compiler drop every test of an absent mechanism and index the
     // gates with constants. (Plain `for` loops: a closure passed to `for_each` may be left
@@ -224,7 +235,7 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: 
         }
     }
     // (c) currents and slopes in registration order (pas first), as NEURON sums them
-    let mut i = lanes(|l| b.pas_g[l] * (v[l] - b.pas_e[l]));
+    let mut i = lanes(|l| b.pas_g[l] * (v[l] - sh.pas_e[l]));
     let mut g = b.pas_g;
     let mut ica = [0.0; LANES];
     macro_rules! channel {
@@ -246,22 +257,22 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: 
     }
     channel!(Channel::CaHva, CaHva, &eca, true);
     channel!(Channel::CaLvast, CaLvast, &eca, true);
-    channel!(Channel::Ih, Ih, &b.eh, false);
-    channel!(Channel::Im, Im, &b.ek, false);
-    channel!(Channel::KPst, KPst, &b.ek, false);
-    channel!(Channel::KTst, KTst, &b.ek, false);
-    channel!(Channel::NaTaT, NaTaT, &b.ena, false);
-    channel!(Channel::NaTs2T, NaTs2T, &b.ena, false);
-    channel!(Channel::NapEt2, NapEt2, &b.ena, false);
+    channel!(Channel::Ih, Ih, &sh.eh, false);
+    channel!(Channel::Im, Im, &sh.ek, false);
+    channel!(Channel::KPst, KPst, &sh.ek, false);
+    channel!(Channel::KTst, KTst, &sh.ek, false);
+    channel!(Channel::NaTaT, NaTaT, &sh.ena, false);
+    channel!(Channel::NaTs2T, NaTs2T, &sh.ena, false);
+    channel!(Channel::NapEt2, NapEt2, &sh.ena, false);
     if mask & bit(Channel::SkE2) != 0 {
         let gbar = &b.gbar[Channel::SkE2.index()];
         for l in 0..LANES {
             let gc = gbar[l] * b.z[l];
-            i[l] = A::mul_add(gc, v[l] - b.ek[l], i[l]);
+            i[l] = A::mul_add(gc, v[l] - sh.ek[l], i[l]);
             g[l] += gc;
         }
     }
-    channel!(Channel::SKv31, SKv31, &b.ek, false);
+    channel!(Channel::SKv31, SKv31, &sh.ek, false);
     b.ica = ica;
     // (d) the nodes' synapses: decay, then current and slope
     let (mut i_syn, mut g_syn) = ([0.0; LANES], [0.0; LANES]);
@@ -299,10 +310,9 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: 
     let diag = lanes(|l| membrane[l] + b.axial_us[l]);
     for l in 0..b.valid.min(LANES) {
         let node = b.nodes[l] as usize;
-        // SAFETY: node < the node count ≤ rhs.len(), diag.len() (checked in `pass`)
+        // SAFETY: node < the node count ≤ system.len() (checked in `pass`)
         unsafe {
-            *arrays.rhs.get_unchecked_mut(node) = rhs[l];
-            *arrays.diag.get_unchecked_mut(node) = diag[l];
+            *arrays.system.get_unchecked_mut(node) = [diag[l], rhs[l]];
         }
     }
 }
