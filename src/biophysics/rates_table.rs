@@ -153,17 +153,34 @@ impl GateTable {
         }
     }
 
-    /// The cnexp step of chunk `c` of one node's gates `y` at grid position (i, f), without a
-    /// bounds check, for a table of exactly `N_CHUNKS` chunks per row (a constant, so the entry's
-    /// address needs no multiply by a loaded value).
+    /// Row `i` of a table of exactly `N_CHUNKS` chunks per row, without a bounds check (a
+    /// constant chunk count, so the row's address needs no multiply by a loaded value; the
+    /// kernel takes each lane's row once and advances its chunks from it).
     ///
     /// # Safety
-    /// `i < self.rows`, `c < N_CHUNKS` and `self.n_chunks == N_CHUNKS`.
+    /// `i < self.rows` and `self.n_chunks == N_CHUNKS`.
     #[inline(always)]
-    pub unsafe fn advance_chunk_unchecked<A: Arith, const N_CHUNKS: usize>(&self, i: usize, f: f64, c: usize, y: [f64; CHUNK]) -> [f64; CHUNK] {
-        debug_assert!(self.n_chunks == N_CHUNKS && c < N_CHUNKS && i < self.rows);
-        // SAFETY: the caller's conditions put the entry inside `data` (rows × n_chunks entries)
-        unsafe { self.data.get_unchecked(i * N_CHUNKS + c) }.advance::<A>(f, y)
+    pub unsafe fn row_unchecked<const N_CHUNKS: usize>(&self, i: usize) -> &GateRow<N_CHUNKS> {
+        debug_assert!(self.n_chunks == N_CHUNKS && i < self.rows);
+        // SAFETY: the caller's conditions put the row's N_CHUNKS entries inside `data` (rows ×
+        // n_chunks entries); GateRow is a transparent wrapper of that many entries
+        unsafe { &*(self.data.as_ptr().add(i * N_CHUNKS) as *const GateRow<N_CHUNKS>) }
+    }
+}
+
+/// One grid row of a [`GateTable`]: its chunks' entries.
+#[repr(transparent)]
+pub struct GateRow<const N_CHUNKS: usize>([Entry; N_CHUNKS]);
+
+impl<const N_CHUNKS: usize> GateRow<N_CHUNKS> {
+    /// The cnexp step of chunk `c` of one node's gates `y` at fraction `f` of the row.
+    ///
+    /// # Safety
+    /// `c < N_CHUNKS`.
+    #[inline(always)]
+    pub unsafe fn advance_chunk_unchecked<A: Arith>(&self, c: usize, f: f64, y: [f64; CHUNK]) -> [f64; CHUNK] {
+        // SAFETY: the caller's condition
+        unsafe { self.0.get_unchecked(c) }.advance::<A>(f, y)
     }
 }
 

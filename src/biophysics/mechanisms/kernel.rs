@@ -182,15 +182,24 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: 
         }
         match sh.table {
             Some(t) if in_range => {
-                let mut row = [0usize; LANES];
                 let mut f = [0.0; LANES];
+                let mut rows = [0usize; LANES];
                 for l in 0..LANES {
                     // SAFETY: x[l] is in [0, rows) (checked just above): not NaN, < i32::MAX
                     let i: i32 = unsafe { x[l].to_int_unchecked() };
-                    row[l] = i as usize;
+                    rows[l] = i as usize;
                     f[l] = x[l] - f64::from(i);
                 }
-                in_table = Some((t, row, f));
+                // each lane's row, taken once for all its chunks (the chunk steps then read
+                // their entries without reloading the table's address)
+                // SAFETY: rows[l] < t.rows (the range check above) and t.n_chunks == TC
+                // (checked in `group`)
+                let mut lane_rows = [unsafe { t.row_unchecked::<TC>(rows[0]) }; LANES];
+                for l in 1..LANES {
+                    // SAFETY: as just above
+                    lane_rows[l] = unsafe { t.row_unchecked::<TC>(rows[l]) };
+                }
+                in_table = Some((lane_rows, f));
             }
             _ => {
                 for (l, chunks) in b.gates.chunks_exact_mut(nc).take(LANES).enumerate() {
@@ -211,10 +220,9 @@ fn block<A: Arith, const ADV: bool, const SYN: bool, const NS: usize, const TC: 
         for l in 0..LANES {
             let state = &mut b.gates[l * nc + c];
             chunk[l] = match in_table {
-                Some((t, row, f)) => {
-                    // SAFETY: row[l] < t.rows (the block's range check), c < nc ≤ TC =
-                    // t.n_chunks (checked in `group`)
-                    let new = unsafe { t.advance_chunk_unchecked::<A, TC>(row[l], f[l], c, *state) };
+                Some((lane_rows, f)) => {
+                    // SAFETY: c < nc ≤ TC
+                    let new = unsafe { lane_rows[l].advance_chunk_unchecked::<A>(c, f[l], *state) };
                     *state = new;
                     new
                 }
