@@ -6,11 +6,13 @@
 //! same v and the new states, the next step's currents and slopes (step 2), written straight
 //! into the rows of the linear system. v does not change between the end of one step and the
 //! start of the next, so these are the currents NEURON evaluates at the start of that step (the
-//! simulation recomputes them, without advancing, if v was changed in between).
+//! simulation recomputes them, without advancing, if a synapse was added or the NMDA switch
+//! changed in between).
 //!
 //! Why this layout (it is the engine's hot loop, about three quarters of a step):
-//! - nodes are grouped by the set of mechanisms they carry, and each group is cut into blocks
-//!   of `LANES` (8) nodes held as structs of arrays, so every expression of the channel, calcium
+//! - nodes are grouped by the set of mechanisms they carry (and their reversal potentials), and
+//!   each group is cut into blocks of `LANES` (8) nodes held as structs of arrays, so every
+//!   expression of the channel, calcium
 //!   and synapse equations is one or two SIMD instructions for the whole block; the groups of the Hay
 //!   cell's basal and apical dendrites run as kernels specialised for exactly their channels
 //!   (no branches, gates at constant positions), other groups as the same kernel with a
