@@ -118,8 +118,8 @@ impl Edge {
         Edge { nodes: u64::from(node) | (u64::from(parent) << 32), g_us }
     }
 
-    /// (node, parent), from one 8-byte load (volatile: left to itself the compiler splits it
-    /// into two 4-byte loads, one more load per node in sweeps that are bound by their loads).
+    /// (node, parent), from one 8-byte load (volatile: left to itself the compiler may split it
+    /// into two 4-byte loads, one more load per node in the sweeps).
     #[inline(always)]
     fn nodes(&self) -> (usize, usize) {
         // SAFETY: a read of an initialised field through a reference
