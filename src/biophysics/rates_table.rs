@@ -60,10 +60,10 @@ pub enum Slot {
 }
 
 /// a = y∞·(1 − exp(−dt/τ)) and the factor exp(−dt/τ) for a list of gate slots, chunk by chunk:
-/// for chunk c and grid row i, `data[i·n_chunks + c]` holds [a, factor] of the chunk's slots at the row and their
-/// change to the next row (row-major, and one entry per lookup instead of two rows: a node's
-/// lookup reads one short run of neighbouring cache lines; this layout measured 4 % faster per
-/// step than reading rows i and i + 1, with the same table-vs-exact figures).
+/// for chunk c and grid row i, `data[i·n_chunks + c]` holds [a, factor] of the chunk's slots at
+/// the row and their change to the next row (row-major, and one entry per lookup instead of two
+/// rows: a node's lookup reads one short run of neighbouring cache lines; this layout measured
+/// 4 % faster per step than reading rows i and i + 1, with the same table-vs-exact figures).
 /// Unused slots hold a = 0 and factor 1, which leave a state unchanged exactly.
 #[derive(Debug)]
 pub struct GateTable {

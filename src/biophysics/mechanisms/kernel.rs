@@ -9,8 +9,8 @@ use crate::biophysics::channels::dispatch::{self, v_gates};
 use crate::biophysics::channels::sk_e2::z_inf;
 use crate::biophysics::channels::{ca_hva::CaHva, ca_lvast::CaLvast, ih::Ih, im::Im, k_pst::KPst, k_tst::KTst, nap_et2::NapEt2, nata_t::NaTaT, nats2_t::NaTs2T};
 use crate::biophysics::channels::{skv3_1::SKv31, Kinetics};
-use crate::biophysics::solver::SystemRow;
 use crate::biophysics::rates_table::{grid_position, Arith, CaTable, GateTable, CHUNK, STEPS_PER_MV, V_MIN_MV};
+use crate::biophysics::solver::SystemRow;
 use crate::biophysics::synapse::{mg_block, E_EXC_MV, E_INH_MV, GMAX_EXC_US, GMAX_INH_US};
 
 /// The mechanism sets of the Hay 2011 basal and apical dendrites (nearly every node of the cell),
