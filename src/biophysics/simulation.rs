@@ -84,8 +84,9 @@ pub struct Simulation {
     /// by `initialize`) at the present v; the step adds the point currents, and the solve uses
     /// every row as scratch.
     system: Vec<SystemRow>,
-    /// The nodes without membrane (zero area) and their constant diagonal, the axial sum (their
-    /// right-hand side is 0): the rows the kernel does not write, put back before each solve.
+    /// The nodes without membrane (zero area) that have children, and their constant diagonal,
+    /// the axial sum (their right-hand side is 0): the rows in the sweeps that the kernel does
+    /// not write, put back before each solve.
     fixed_rows: Vec<(usize, f64)>,
     /// The membrane rows must be computed again before the next solve (a synapse was added or
     /// the NMDA switch changed since they were written).
@@ -138,6 +139,12 @@ impl Simulation {
         }
         let area_factor: Vec<f64> = nodes.iter().map(|nd| nd.area_um2 * 1e-2).collect();
         let algebraic: Vec<bool> = nodes.iter().map(|nd| nd.area_um2 <= 0.0).collect();
+        // (zero-area leaves are not in the sweeps, only copied from their parent: their rows are
+        // never read, so only the zero-area branch points' rows need putting back before a solve)
+        let mut has_child = vec![false; n];
+        for &p in parent.iter().skip(1) {
+            has_child[p] = true;
+        }
         let solver = TreeSolver::with_algebraic(parent, g_axial, &algebraic);
         let cdt_us: Vec<f64> = nodes.iter().zip(&cell.membrane).map(|(nd, m)| 1e-5 * m.cm_uf_per_cm2 * nd.area_um2 / settings.dt_ms).collect();
         let diag_const_us: Vec<f64> = cdt_us.iter().zip(&solver.g_axial_sum_us).map(|(c, g)| c + g).collect();
@@ -152,7 +159,7 @@ impl Simulation {
             epscs: vec![],
             solver,
             area_factor,
-            fixed_rows: (0..n).filter(|&i| algebraic[i]).map(|i| (i, diag_const_us[i])).collect(),
+            fixed_rows: (0..n).filter(|&i| algebraic[i] && has_child[i]).map(|i| (i, diag_const_us[i])).collect(),
             system: diag_const_us.iter().map(|&d| [d, 0.0]).collect(),
             rows_stale: false,
             node_location: nodes.iter().map(|nd| (nd.section, nd.x)).collect(),
