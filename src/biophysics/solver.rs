@@ -16,7 +16,7 @@
 //! Where the CPU allows, both sweeps take two independent nodes per iteration (one 256-bit
 //! division for two eliminations; one product and sum for two back-substitutions): together the
 //! tree solve measured 1.47 → 1.42 µs per step on the Hay cell (alternating runs), and the full
-//! 6 s case 0.6–1.7 % faster.
+//! 6 s case 0.3–1.7 % faster.
 
 /// Fixed tree structure and axial conductances.
 #[derive(Debug, Clone)]
@@ -237,9 +237,9 @@ impl TreeSolver {
     /// of the sweeps (and of its parent's axial sum) and copied afterwards.
     pub fn with_algebraic(parent: Vec<usize>, g_axial_us: Vec<f64>, algebraic: &[bool]) -> Self {
         let n = parent.len();
-        if g_axial_us.len() != n || n > MAX_NODES || (1..n).any(|i| parent[i] >= i) {
-            // not a tree in parent-before-child order: a solver whose `step` returns NaN (the
-            // sweeps below index without checks and rely on this order)
+        if n == 0 || g_axial_us.len() != n || n > MAX_NODES || (1..n).any(|i| parent[i] >= i) {
+            // no nodes, or not a tree in parent-before-child order: a solver whose `step` returns
+            // NaN (the sweeps below index without checks and rely on this order)
             return TreeSolver { parent, g_axial_us, g_axial_sum_us: vec![0.0; n], eliminated: vec![], root: 0, up_edges: vec![], down_edges: vec![], up_pairs: vec![], down_pairs: vec![], copy_edges: vec![] };
         }
         let mut has_child = vec![false; n];
@@ -671,6 +671,8 @@ mod tests {
             assert!((full[i] - reduced[i]).abs() < 1e-12, "{i}: {} vs {}", full[i], reduced[i]);
         }
         assert_eq!(reduced[3], reduced[1]);
+        let mut empty = TreeSolver::new(vec![], vec![]);
+        assert!(empty.step(&mut [], &mut []).is_nan());
         let mut bad = TreeSolver::new(vec![usize::MAX, 2, 0], vec![0.0, 1.0, 1.0]);
         let (mut v, r, d) = (vec![0.0; 3], vec![0.0; 3], vec![1.0; 3]);
         assert!(solve(&mut bad, &mut v, &r, &d).is_nan());
