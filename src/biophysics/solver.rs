@@ -530,21 +530,7 @@ mod tests {
         // 300 nodes, each attached to a random earlier node (long chains and wide fans), with
         // zero-area leaves; the solution against Gaussian elimination of the dense matrix
         let n = 300;
-        let mut seed = 12345u64;
-        let mut rand = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let mut parent = vec![usize::MAX; n];
-        for i in 1..n {
-            // mostly the previous node (chains), sometimes any earlier one (branches)
-            parent[i] = if rand() < 0.7 { i - 1 } else { (rand() * i as f64) as usize };
-        }
-        let g: Vec<f64> = (0..n).map(|i| if i == 0 { 0.0 } else { 0.5 + rand() }).collect();
-        let has_child: Vec<bool> = (0..n).map(|i| parent.contains(&i)).collect();
-        let algebraic: Vec<bool> = (0..n).map(|i| i > 0 && !has_child[i] && rand() < 0.5).collect();
-        let dm: Vec<f64> = (0..n).map(|i| if algebraic[i] { 0.0 } else { 0.1 + rand() }).collect();
-        let b: Vec<f64> = (0..n).map(|i| if algebraic[i] { 0.0 } else { rand() - 0.5 }).collect();
+        let (parent, g, algebraic, dm, b) = random_tree(n, 12345);
         let mut s = TreeSolver::with_algebraic(parent.clone(), g.clone(), &algebraic);
         let mut v = vec![-65.0; n];
         let rhs = b.clone();
@@ -593,6 +579,7 @@ mod tests {
         };
         let mut parent = vec![usize::MAX; n];
         for i in 1..n {
+            // mostly the previous node (chains), sometimes any earlier one (branches)
             parent[i] = if rand() < 0.7 { i - 1 } else { (rand() * i as f64) as usize };
         }
         let g: Vec<f64> = (0..n).map(|i| if i == 0 { 0.0 } else { 0.5 + rand() }).collect();
