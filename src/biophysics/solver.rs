@@ -164,21 +164,20 @@ struct EdgePair {
     g_us: [f64; 2],
 }
 
-/// The elimination order two at a time: consecutive edges become a pair unless the second is
-/// the parent of the first (it must wait for it), in which case the first goes alone.
-fn pair_up(edges: &[Edge], parent: &[usize]) -> Vec<EdgePair> {
+/// Consecutive edges two at a time, unless `waits(a, b)` for their nodes a and b (b's work
+/// depends on a's): then the first goes alone (`None` second).
+fn two_at_a_time(edges: &[Edge], waits: impl Fn(usize, usize) -> bool) -> Vec<(Edge, Option<Edge>)> {
     let node = |e: &Edge| (e.offsets & 0xFFFF_FFFF) as usize / 8;
     let mut pairs = Vec::with_capacity(edges.len() / 2 + 1);
     let mut i = 0;
     while i < edges.len() {
-        let a = edges[i];
         match edges.get(i + 1) {
-            Some(b) if parent[node(&a)] != node(b) => {
-                pairs.push(EdgePair { offsets: [a.offsets, b.offsets], g_us: [a.g_us, b.g_us] });
+            Some(&b) if !waits(node(&edges[i]), node(&b)) => {
+                pairs.push((edges[i], Some(b)));
                 i += 2;
             }
             _ => {
-                pairs.push(EdgePair { offsets: [a.offsets, a.offsets], g_us: [a.g_us, 0.0] });
+                pairs.push((edges[i], None));
                 i += 1;
             }
         }
@@ -186,26 +185,22 @@ fn pair_up(edges: &[Edge], parent: &[usize]) -> Vec<EdgePair> {
     pairs
 }
 
-/// The back-substitution order two at a time (see [`TreeSolver::down_pairs`]), as the edges'
-/// offsets.
+/// The elimination order two at a time: a node waits for its children, so a pair's second node
+/// may not be the first's parent. A lone node is paired with itself with conductance 0.
+fn pair_up(edges: &[Edge], parent: &[usize]) -> Vec<EdgePair> {
+    two_at_a_time(edges, |a, b| parent[a] == b)
+        .into_iter()
+        .map(|(a, b)| match b {
+            Some(b) => EdgePair { offsets: [a.offsets, b.offsets], g_us: [a.g_us, b.g_us] },
+            None => EdgePair { offsets: [a.offsets, a.offsets], g_us: [a.g_us, 0.0] },
+        })
+        .collect()
+}
+
+/// The back-substitution order two at a time (see [`TreeSolver::down_pairs`]): a node waits
+/// for its parent, so a pair's second node may not be the first's child.
 fn pair_down(edges: &[Edge], parent: &[usize]) -> Vec<[u64; 2]> {
-    let node = |e: &Edge| (e.offsets & 0xFFFF_FFFF) as usize / 8;
-    let mut pairs = Vec::with_capacity(edges.len() / 2 + 1);
-    let mut i = 0;
-    while i < edges.len() {
-        let a = edges[i];
-        match edges.get(i + 1) {
-            Some(b) if parent[node(b)] != node(&a) => {
-                pairs.push([a.offsets, b.offsets]);
-                i += 2;
-            }
-            _ => {
-                pairs.push([a.offsets, a.offsets]);
-                i += 1;
-            }
-        }
-    }
-    pairs
+    two_at_a_time(edges, |a, b| parent[b] == a).into_iter().map(|(a, b)| [a.offsets, b.unwrap_or(a).offsets]).collect()
 }
 
 /// Whether this CPU has AVX (256-bit double vectors), for [`eliminate_pairs`].
