@@ -39,7 +39,8 @@ def cmd_train(a) -> int:
     mcfg.first_rank = a.first_rank
     cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs or 50, steps_per_epoch=a.steps_per_epoch,
                       batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
-                      first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction)
+                      first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction,
+                      valid_data=os.path.abspath(a.valid_data) if a.valid_data else "", grow=a.grow, max_train_sims=a.max_train_sims)
     if a.resume and a.epochs is None:  # keep the run's own length (and so its schedule)
         cfg.epochs = read_config(a.out).epochs
     if a.lr is not None:  # rescale the whole schedule so that it starts at --lr
@@ -105,6 +106,19 @@ def cmd_bench(a) -> int:
     return 0
 
 
+def cmd_baselines(a) -> int:
+    from .baselines import run_baselines
+    from .data import Dataset
+    from .metrics import jsonable
+
+    out = run_baselines(Dataset(a.data), Dataset(a.train_data) if a.train_data else None, a.ignore_ms, a.max_train_sims, a.tau_ms)
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(jsonable(out), f, indent=2, allow_nan=False)
+        print(f"wrote {a.out}")
+    return 0
+
+
 def _arch_args(p):
     p.add_argument("--preset", choices=sorted(PRESETS), default="best", help="architecture preset (default best = 7x128x153)")
     p.add_argument("--depth", type=int, help="number of hidden layers (overrides the preset)")
@@ -141,6 +155,9 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--window-ms", type=int, default=400)
     p.add_argument("--ignore-ms", type=int, default=500, help="training windows end at/after this; evaluation skips these ms")
+    p.add_argument("--valid-data", help="a separate validation dataset (its own seeds); --data is then used whole for training")
+    p.add_argument("--grow", action="store_true", help="before every epoch take the shards of --data finished since (train while it is simulated)")
+    p.add_argument("--max-train-sims", type=int, default=0, help="use at most this many training simulations (0: all; learning curves)")
     p.add_argument("--valid-fraction", type=float, default=0.05)
     p.add_argument("--test-fraction", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: all cores; default 1: on the shared 2-core machine 2 threads measured slower)")
@@ -177,6 +194,15 @@ def main(argv=None) -> int:
     p.add_argument("sources", nargs="+", help="dataset folders, in the order their simulations are numbered")
     p.add_argument("--out", required=True, help="new folder (gets only manifest.json)")
     p.set_defaults(fn=_merge)
+
+    p = sub.add_parser("baselines", help="spike metrics of the filtered-input ranking and a logistic regression on the same simulations")
+    p.add_argument("--data", required=True, help="dataset to score (every simulation), e.g. a fresh test set")
+    p.add_argument("--train-data", help="dataset to fit the logistic regression on (omit: only the nothing-fitted ranking)")
+    p.add_argument("--max-train-sims", type=int, default=200, help="simulations of --train-data used for the fit")
+    p.add_argument("--ignore-ms", type=int, default=500, help="bins before this are not scored")
+    p.add_argument("--tau-ms", type=float, default=20.0, help="time constant of the nothing-fitted ranking's filter")
+    p.add_argument("--out", help="write the metrics as JSON here")
+    p.set_defaults(fn=cmd_baselines)
 
     p = sub.add_parser("bench", help="time training steps on random inputs (dense vs sparse first layer)")
     _arch_args(p)

@@ -332,6 +332,22 @@ class WindowSource:
             order = np.lexsort((s.rows, s.ms))
             self._by_time[k] = (s.ms[order].astype(np.int32), s.rows[order].astype(np.int32))
 
+    def add(self, sims: dict[int, Simulation]) -> None:
+        """Take more simulations (e.g. shards that a running `neurotwin dataset` finished since
+        training started); ids already present are replaced."""
+        if self._dend is not None:
+            raise ValueError("a source with a dendritic PCA cannot grow")
+        for k, s in sims.items():
+            if self.duration_ms and len(s.soma_v) != self.duration_ms:
+                raise ValueError(f"simulation {k}: {len(s.soma_v)} ms, the source's are {self.duration_ms} ms")
+            self.duration_ms = len(s.soma_v)
+            self.sims[k] = s
+            self._spike[k] = s.spike_target()
+            self._soma[k] = self.transform.forward(s.soma_v)
+            order = np.lexsort((s.rows, s.ms))
+            self._by_time[k] = (s.ms[order].astype(np.int32), s.rows[order].astype(np.int32))
+        self.ids = sorted(self.sims)
+
     def batch(self, sims: list[int], starts: list[int], length: int) -> Batch:
         """The windows [starts[i], starts[i] + length) of simulations sims[i]."""
         rows_all, bags_all = [], []

@@ -183,15 +183,25 @@ def export(run_dir: str, out: str, which: str = "best", data: str | None = None,
     if ds.fingerprint != cfg.split.get("morphology_fingerprint", ds.fingerprint):
         raise ValueError("dataset morphology fingerprint differs from the run's")
     test_ids = cfg.split["test"] or cfg.split["valid"]
-    sims = ds.load_sims(test_ids)
+    valid_data = cfg.split.get("valid_data")
+    if valid_data and not cfg.split["test"]:
+        # thresholds and the parity crop come from the separate validation dataset (own seeds)
+        ds_held = Dataset(valid_data)
+        if ds_held.fingerprint != ds.fingerprint:
+            raise ValueError(f"{valid_data}: another morphology than the training data")
+    else:
+        ds_held = ds
+    sims = ds_held.load_sims(test_ids)
     src = WindowSource(sims, ds.n_rows, cfg.transform())
     eval_path = os.path.join(run_dir, "evaluation.json")
-    if os.path.exists(eval_path):
+    if os.path.exists(eval_path) and not valid_data:
         with open(eval_path) as f:
             evaluation = json.load(f)
     else:
         logits, soma = predict_sims(model, src, test_ids)
         evaluation = paper_metrics(sims, test_ids, logits, soma, cfg.transform(), cfg.ignore_ms)
+        evaluation["on"] = (f"the validation dataset {os.path.basename(os.path.normpath(valid_data))} ({len(test_ids)} simulations, "
+                            "its own seeds); spike thresholds are chosen here" if valid_data else "the run's test split")
 
     name = os.path.basename(out.rstrip("/"))
     folder = os.path.dirname(out) or "."

@@ -64,6 +64,14 @@ class TrainConfig:
     first_layer: str = "auto"  # auto (sparse on CPU, dense on CUDA) | sparse | dense
     threads: int = 0  # torch CPU threads; 0 = all cores
     stages: list = field(default_factory=lambda: [list(s) for s in PAPER_STAGES])
+    # A separate dataset (its own seeds) whose simulations are all the validation set; the training
+    # dataset is then used whole (no valid/test split of it).
+    valid_data: str = ""
+    # Re-read the training dataset's manifests before every epoch and take the shards finished
+    # since (train while `neurotwin dataset` is still writing).
+    grow: bool = False
+    # At most this many training simulations (the first by global index; 0: all). Learning curves.
+    max_train_sims: int = 0
     soma_transform: dict = field(default_factory=lambda: asdict(SomaTransform()))
     split: dict = field(default_factory=dict)
 
@@ -194,6 +202,28 @@ def read_config(run_dir: str) -> TrainConfig:
         return TrainConfig(**json.load(f))
 
 
+def _train_ids(ds: Dataset, cfg: TrainConfig) -> list[int]:
+    """The training dataset's finished simulations, at most ``cfg.max_train_sims`` (by index)."""
+    ids = ds.sim_indices
+    return ids[:cfg.max_train_sims] if cfg.max_train_sims else ids
+
+
+def _grow(ds: Dataset, cfg: TrainConfig, train_src: WindowSource, run_dir: str, log) -> None:
+    """Load the simulations of shards finished since the last look (`cfg.grow`)."""
+    fresh = Dataset(cfg.data)
+    if fresh.fingerprint != ds.fingerprint:
+        raise ValueError(f"{cfg.data}: the dataset changed morphology while training")
+    have = set(train_src.ids)
+    new = [k for k in _train_ids(fresh, cfg) if k not in have]
+    if not new:
+        return
+    train_src.add(fresh.load_sims(new))
+    cfg.split["train"] = list(train_src.ids)
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        json.dump(asdict(cfg), f, indent=2)
+    log(f"  + {len(new)} training simulations ({len(train_src.ids)} in all)")
+
+
 def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_run: int | None = None,
           log=print) -> dict:
     """Train (or resume) a run in ``run_dir``; returns the last history entry.
@@ -219,11 +249,23 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
     mcfg = ModelConfig.from_json(cfg.model)
     if mcfg.n_rows != ds.n_rows:
         raise ValueError(f"model expects {mcfg.n_rows} input rows, dataset has {ds.n_rows}")
-    if not cfg.split:
-        cfg.split = split_sims(ds.sim_indices, cfg.valid_fraction, cfg.test_fraction)
+    vds = None
+    if cfg.valid_data:
+        vds = Dataset(cfg.valid_data)
+        if vds.fingerprint != ds.fingerprint or vds.n_rows != ds.n_rows:
+            raise ValueError(f"--valid-data {cfg.valid_data}: another morphology than --data {cfg.data}")
+        if mcfg.n_dend:
+            raise ValueError("--valid-data is not supported with --dend-pcs")
+    if vds is not None and (not cfg.split or cfg.grow):
+        cfg.split = {"train": _train_ids(ds, cfg), "valid": vds.sim_indices, "test": [],
+                     "valid_data": cfg.valid_data, "morphology_fingerprint": ds.fingerprint}
+    elif not cfg.split:
+        cfg.split = split_sims(_train_ids(ds, cfg), cfg.valid_fraction, cfg.test_fraction)
     cfg.split.setdefault("morphology_fingerprint", ds.fingerprint)
     if cfg.split["morphology_fingerprint"] != ds.fingerprint:
         raise ValueError("dataset morphology fingerprint differs from the run's")
+    if not cfg.split["train"]:
+        raise ValueError(f"{cfg.data}: no finished training simulations yet")
     os.makedirs(ck_dir, exist_ok=True)
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(asdict(cfg), f, indent=2)
@@ -232,7 +274,11 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
     if mcfg.n_dend:
         if not ds.has_dendritic:
             raise ValueError("--dend-pcs needs a dataset with dendritic voltages (dend_v.npy)")
-    sims = ds.load_sims(cfg.split["train"] + cfg.split["valid"], dendritic=bool(mcfg.n_dend))
+    sims = ds.load_sims(cfg.split["train"] + ([] if vds is not None else cfg.split["valid"]), dendritic=bool(mcfg.n_dend))
+    if vds is not None:
+        valid_sims = vds.load_sims(cfg.split["valid"])
+        sims.update({("valid", k): v for k, v in valid_sims.items()})
+        cfg.split["valid"] = [("valid", k) for k in cfg.split["valid"]]
     if mcfg.n_dend:
         pca_path = os.path.join(run_dir, "dend_pca.npz")
         if resume and os.path.exists(pca_path):
@@ -244,6 +290,8 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
     transform = cfg.transform()
     train_src = WindowSource({k: sims[k] for k in cfg.split["train"]}, ds.n_rows, transform, dend_pca)
     valid_src = WindowSource({k: sims[k] for k in cfg.split["valid"]}, ds.n_rows, transform, dend_pca) if cfg.split["valid"] else None
+    if vds is not None:  # back to plain indices (of the validation dataset) for config.json
+        cfg.split["valid"] = [k for _, k in cfg.split["valid"]]
     valid_batches = valid_src.fixed_batches(cfg.batch_size, cfg.window_ms, cfg.ignore_ms, cfg.valid_windows_per_sim) if valid_src else []
 
     torch.manual_seed(cfg.seed)
@@ -276,6 +324,8 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         if max_epochs_this_run is not None and done_this_run >= max_epochs_this_run:
             break
         t0 = time.time()
+        if cfg.grow and epoch > start_epoch:
+            _grow(ds, cfg, train_src, run_dir, log)
         lr, w_spike, w_soma = cfg.stage(epoch)
         w_dend = cfg.dend_weight(epoch)
         bce_acc = mse_acc = 0.0
@@ -291,7 +341,7 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         sched.step()
         windows += cfg.steps_per_epoch * cfg.batch_size
         train_s = time.time() - t0
-        entry = {"epoch": epoch, "lr": lr, "loss_weights": [w_spike, w_soma] + ([w_dend] if mcfg.n_dend else []),
+        entry = {"epoch": epoch, "lr": lr, "train_sims": len(train_src.ids), "loss_weights": [w_spike, w_soma] + ([w_dend] if mcfg.n_dend else []),
                  "train_bce": bce_acc / cfg.steps_per_epoch, "train_mse": mse_acc / cfg.steps_per_epoch,
                  "step_s": train_s / cfg.steps_per_epoch, "train_windows": windows,
                  "train_ms": windows * cfg.window_ms}

@@ -80,3 +80,48 @@ def test_dendritic_pca_head(tmp_path):
     assert last["loss_weights"] == [1.0, 0.02, 1e-3] and last["valid_dend_mse"] > 0
     assert os.path.exists(tmp_path / "run" / "dend_pca.npz")
     train(cfg, str(tmp_path / "run"), resume=True, log=_quiet)  # nothing left; loads the saved PCA
+
+
+def test_separate_validation_data_and_growing_training_set(dataset_dir, tmp_path):
+    """--valid-data takes all of another dataset as validation and the training dataset whole;
+    --grow picks up shards finished while training runs (here: marked done between epochs)."""
+    from training.synthetic import write_synthetic_dataset
+
+    from .conftest import DURATION, N_SEGMENTS
+
+    grow_dir = write_synthetic_dataset(str(tmp_path / "grow"), n_sims=12, n_segments=N_SEGMENTS,
+                                       duration_ms=DURATION, sims_per_shard=4, seed=11)
+    manifest_path = os.path.join(grow_dir, "manifest.json")
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    for s in manifest["shards"][1:]:  # only the first shard is finished when training starts
+        s["status"] = "pending"
+    with open(manifest_path, "w") as f:
+        json.dump(manifest, f)
+
+    def finish_next_shard(line, *_):
+        if not line.startswith("epoch"):
+            return
+        with open(manifest_path) as f:
+            m = json.load(f)
+        pending = [s for s in m["shards"] if s["status"] != "done"]
+        if pending:
+            pending[0]["status"] = "done"
+        with open(manifest_path, "w") as f:
+            json.dump(m, f)
+
+    cfg = tiny_config(grow_dir, epochs=4)
+    cfg.valid_data, cfg.grow = dataset_dir, True
+    run = str(tmp_path / "run")
+    train(cfg, run, log=finish_next_shard)
+    hist = [json.loads(line) for line in open(os.path.join(run, "history.jsonl"))]
+    assert [h["train_sims"] for h in hist] == [4, 8, 12, 12]
+    saved = json.load(open(os.path.join(run, "config.json")))
+    assert saved["split"]["train"] == list(range(12))
+    assert saved["split"]["valid"] == list(range(12)) and saved["split"]["test"] == []
+    assert all(h["valid_auc"] is not None for h in hist)
+
+    capped = tiny_config(grow_dir, epochs=1)
+    capped.valid_data, capped.max_train_sims = dataset_dir, 5
+    train(capped, str(tmp_path / "capped"), log=_quiet)
+    assert json.load(open(os.path.join(tmp_path, "capped", "config.json")))["split"]["train"] == list(range(5))
