@@ -6,7 +6,7 @@ mod common;
 mod surrogate_common;
 
 use std::process::{Command, Output};
-use surrogate_common::{data, fixture_model, onnxruntime_library};
+use surrogate_common::{data, fixture_model};
 
 fn neurotwin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_neurotwin"));
@@ -54,9 +54,11 @@ fn predict_reproduces_the_fixture_case_on_tract() {
     assert_eq!(report["prediction"]["spike_probability"].as_array().expect("p").len(), 6000);
 }
 
+/// Needs the onnxruntime pip wheel's library: one of the Python-backed suites.
+#[cfg(feature = "python-suites")]
 #[test]
 fn predict_on_onnxruntime_and_fallback_with_a_warning() {
-    let lib = onnxruntime_library();
+    let lib = surrogate_common::onnxruntime_library();
     let o = predict(&["--onnxruntime", lib.to_str().expect("utf8"), "--bench", "3"]);
     let (stdout, stderr) = text(&o);
     assert!(o.status.success(), "{stdout}\n{stderr}");

@@ -219,6 +219,8 @@ fn mismatched_reruns_and_bad_simulator_output_are_clear_errors() {
     assert!(matches!(run_dataset_for_cell(&o, &morph, &cable, fake_simulate), Err(DatasetError::Options(_))));
 }
 
+/// Needs python3 with NumPy: one of the Python-backed suites.
+#[cfg(feature = "python-suites")]
 #[test]
 fn numpy_reads_the_shards_without_neurotwin() {
     let (morph, cable) = small_cell();

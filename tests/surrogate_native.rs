@@ -1,6 +1,8 @@
 //! The surrogate on native ONNX Runtime (the pip wheel's library, located through python3; this
 //! test binary's process chooses that backend). Fails, never skips, when python3 or onnxruntime is
-//! missing: CI installs onnxruntime with pip.
+//! missing: CI installs onnxruntime with pip. Part of the Python-backed suites
+//! (`cargo test --features python-suites`, the README's second test command).
+#![cfg(feature = "python-suites")]
 
 mod surrogate_common;
 
