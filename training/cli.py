@@ -34,9 +34,13 @@ def cmd_train(a) -> int:
         kernels = a.kernels
     width = a.width if a.width is not None else width
     ds = Dataset(a.data)
-    mcfg = ModelConfig.build(ds.n_rows, depth, width, kernels)
-    mcfg.n_dend = a.dend_pcs
-    mcfg.first_rank = a.first_rank
+    if a.arch == "elm":
+        from .elm import ELMConfig
+        mcfg = ELMConfig(n_rows=ds.n_rows, branches=a.branches, memory=a.memory, hidden=a.hidden)
+    else:
+        mcfg = ModelConfig.build(ds.n_rows, depth, width, kernels)
+        mcfg.n_dend = a.dend_pcs
+        mcfg.first_rank = a.first_rank
     cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs or 50, steps_per_epoch=a.steps_per_epoch,
                       batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
                       first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction,
@@ -155,6 +159,11 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--window-ms", type=int, default=400)
     p.add_argument("--ignore-ms", type=int, default=500, help="training windows end at/after this; evaluation skips these ms")
+    p.add_argument("--arch", choices=["tcn", "elm"], default="tcn",
+                   help="tcn: the paper's causal TCN (--preset/--depth/--width/--kernels/--first-rank); elm: the recurrent leaky-memory twin")
+    p.add_argument("--branches", type=int, default=32, help="elm: channels the synapses are projected onto")
+    p.add_argument("--memory", type=int, default=64, help="elm: memory units (learned time constants)")
+    p.add_argument("--hidden", type=int, default=128, help="elm: units per MLP layer")
     p.add_argument("--valid-data", help="a separate validation dataset (its own seeds); --data is then used whole for training")
     p.add_argument("--grow", action="store_true", help="before every epoch take the shards of --data finished since (train while it is simulated)")
     p.add_argument("--max-train-sims", type=int, default=0, help="use at most this many training simulations (0: all; learning curves)")

@@ -31,8 +31,11 @@ def predict_sims(model: TCN, source: WindowSource, sim_ids: list[int], device: s
     model.eval()
     T = source.duration_ms
     if sims_per_pass is None:
-        k, c = model.cfg.kernels[0], model.cfg.widths[0]
-        sims_per_pass = max(1, int(2e7 // (T * k * c)))
+        if hasattr(model.cfg, "kernels"):
+            k, c = model.cfg.kernels[0], model.cfg.widths[0]
+            sims_per_pass = max(1, int(2e7 // (T * k * c)))
+        else:  # recurrent: one step for many simulations at once
+            sims_per_pass = 64
     logits, soma = [], []
     for i in range(0, len(sim_ids), sims_per_pass):
         ids = sim_ids[i:i + sims_per_pass]

@@ -255,3 +255,19 @@ class TCN(nn.Module):
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def model_from_json(d: dict) -> nn.Module:
+    """The network a run's `config.json` describes: the TCN, or (``kind`` "elm") the recurrent
+    leaky-memory twin of `elm.py`."""
+    if d.get("kind") == "elm":
+        from .elm import ELM, ELMConfig
+        return ELM(ELMConfig.from_json(d))
+    return TCN(ModelConfig.from_json(d))
+
+
+def config_from_json(d: dict):
+    if d.get("kind") == "elm":
+        from .elm import ELMConfig
+        return ELMConfig.from_json(d)
+    return ModelConfig.from_json(d)

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from .data import Dataset, DendriticPCA, SomaTransform, WindowSource, split_sims
 from .metrics import jsonable
-from .model import TCN, ModelConfig, SparseBatch
+from .model import TCN, SparseBatch, config_from_json, model_from_json
 
 #: (start as a fraction of the run, learning rate, spike-loss weight, soma-loss weight,
 #: dendritic-PCA-loss weight)
@@ -191,7 +191,7 @@ def load_model(run_dir: str, which: str = "best", device: str = "cpu") -> tuple[
     """(model in eval mode, run config, checkpoint) from a run folder."""
     cfg = read_config(run_dir)
     ck = load_checkpoint(os.path.join(run_dir, "checkpoints", f"{which}.pt"), device)
-    model = TCN(ModelConfig.from_json(cfg.model)).to(device)
+    model = model_from_json(cfg.model).to(device)
     model.load_state_dict(ck["model"])
     model.eval()
     return model, cfg, ck
@@ -246,7 +246,7 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
     device = resolve_device(cfg.device)
 
     ds = Dataset(cfg.data)
-    mcfg = ModelConfig.from_json(cfg.model)
+    mcfg = config_from_json(cfg.model)
     if mcfg.n_rows != ds.n_rows:
         raise ValueError(f"model expects {mcfg.n_rows} input rows, dataset has {ds.n_rows}")
     vds = None
@@ -295,7 +295,7 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
     valid_batches = valid_src.fixed_batches(cfg.batch_size, cfg.window_ms, cfg.ignore_ms, cfg.valid_windows_per_sim) if valid_src else []
 
     torch.manual_seed(cfg.seed)
-    model = TCN(mcfg).to(device)
+    model = model_from_json(cfg.model).to(device)
     base_lr = cfg.stages[0][1]
     opt = make_optimizer(model, base_lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cfg.stage(e)[0] / base_lr)
@@ -313,7 +313,8 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         start_epoch, history, best = ck["epoch"] + 1, ck["history"], ck["best_valid_loss"]
         wall, windows = ck["wall_s"], ck["train_windows"]
         log(f"resuming after epoch {ck['epoch']} ({windows} windows, {wall:.0f} s so far)")
-    log(f"model {mcfg.name}: kernels {mcfg.kernels}, widths {mcfg.widths}, {model.n_parameters():,} parameters, "
+    shape = f"kernels {mcfg.kernels}, widths {mcfg.widths}" if hasattr(mcfg, "kernels") else f"{mcfg.memory} memory units, {mcfg.branches} branches"
+    log(f"model {mcfg.name}: {shape}, {model.n_parameters():,} parameters, "
         f"window {mcfg.window_ms} ms; first layer {'sparse' if cfg.use_sparse() else 'dense'} on {device}; "
         f"{len(cfg.split['train'])} train / {len(cfg.split['valid'])} valid / {len(cfg.split['test'])} test sims")
 

@@ -152,3 +152,30 @@ def test_low_rank_onnx_equals_torch(tmp_path):
         logit, soma = m(torch.from_numpy(x))
     expected = np.stack([torch.sigmoid(logit).numpy(), soma.numpy()], axis=1)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_elm_sparse_equals_dense_is_causal_and_learns_its_time_constants():
+    from training.data import SparseInput
+    from training.elm import ELM, ELMConfig
+    from training.model import SparseBatch
+
+    torch.manual_seed(0)
+    m = ELM(ELMConfig(n_rows=10, branches=4, memory=6, hidden=8))
+    rng = np.random.default_rng(1)
+    dense = (rng.random((2, 10, 30)) < 0.2).astype(np.float32)
+    bag, rows = np.nonzero(dense.transpose(0, 2, 1).reshape(60, 10))
+    counts = np.bincount(bag, minlength=60)
+    off = np.zeros(60, np.int64)
+    np.cumsum(counts[:-1], out=off[1:])
+    sp = SparseBatch.from_numpy(SparseInput(rows=rows.astype(np.int64), offsets=off, batch=2, length=30, n_rows=10))
+    s1, v1 = m(torch.from_numpy(dense))
+    s2, v2 = m(sp)
+    torch.testing.assert_close(s1, s2)
+    torch.testing.assert_close(v1, v2)
+    later = dense.copy()
+    later[:, :, 20:] = 1 - later[:, :, 20:]
+    s3, _ = m(torch.from_numpy(later))
+    torch.testing.assert_close(s3[:, :20], s1[:, :20])  # the future does not change the past
+    assert not torch.allclose(s3[:, 20:], s1[:, 20:])
+    (s1.sum() + v1.sum()).backward()
+    assert m.log_tau_m.grad is not None and m.log_tau_m.grad.abs().sum() > 0
