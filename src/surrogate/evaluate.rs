@@ -65,6 +65,34 @@ impl From<OperatingPoint> for OperatingPointJson {
     }
 }
 
+/// How one of the model's shipped spike thresholds (metadata `spike_thresholds`, chosen on the
+/// training side's validation data) does on this dataset: the false-positive rate a user of
+/// `predict --fpr` or the app actually gets, beside the rate it was chosen for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ThresholdCheck {
+    pub target_fpr: f64,
+    /// Spike where the probability is ≥ this.
+    pub probability: f64,
+    pub tpr: f64,
+    pub fpr: f64,
+}
+
+/// TPR and FPR of the rule "spike where prob ≥ threshold" (`None` without both classes).
+pub fn rates_at_threshold(labels: &[bool], prob: &[f64], threshold: f64) -> Option<(f64, f64)> {
+    let (mut tp, mut fp, mut pos, mut neg) = (0usize, 0usize, 0usize, 0usize);
+    for (&l, &p) in labels.iter().zip(prob) {
+        let hit = p >= threshold;
+        if l {
+            pos += 1;
+            tp += usize::from(hit);
+        } else {
+            neg += 1;
+            fp += usize::from(hit);
+        }
+    }
+    (pos > 0 && neg > 0).then(|| (tp as f64 / pos as f64, fp as f64 / neg as f64))
+}
+
 /// Result of [`evaluate_dataset`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
@@ -72,6 +100,8 @@ pub struct Evaluation {
     pub backend: String,
     pub ignore_first_ms: usize,
     pub all: SubsetMetrics,
+    /// The model's own thresholds on all simulations, by target FPR (empty without both classes).
+    pub at_model_thresholds: Vec<ThresholdCheck>,
     /// Simulations with ≤ `max_spikes_per_6s` output spikes per 6 s (scaled to the duration).
     pub low_rate: SubsetMetrics,
     pub max_spikes_per_6s: usize,
@@ -153,6 +183,17 @@ pub fn evaluate_dataset(model: &mut SurrogateModel, ds: &Dataset, opts: &EvalOpt
     let limit = opts.max_spikes_per_6s as f64 * duration / 6000.0;
     let all: Vec<&Scored> = scored.iter().collect();
     let low: Vec<&Scored> = scored.iter().filter(|s| s.n_out_spikes as f64 <= limit).collect();
+    let labels: Vec<bool> = all.iter().flat_map(|s| s.labels.iter().copied()).collect();
+    let prob: Vec<f64> = all.iter().flat_map(|s| s.prob.iter().copied()).collect();
+    let at_model_thresholds = model
+        .metadata()
+        .spike_thresholds
+        .values()
+        .filter_map(|th| {
+            rates_at_threshold(&labels, &prob, th.probability)
+                .map(|(tpr, fpr)| ThresholdCheck { target_fpr: th.fpr_target, probability: th.probability, tpr, fpr })
+        })
+        .collect();
     Ok(Evaluation {
         model: model.metadata().name.clone(),
         backend: match model.native().filter(|_| opts.native) {
@@ -161,6 +202,7 @@ pub fn evaluate_dataset(model: &mut SurrogateModel, ds: &Dataset, opts: &EvalOpt
         },
         ignore_first_ms: opts.ignore_first_ms,
         all: subset_metrics(&all, &opts.fprs)?,
+        at_model_thresholds,
         low_rate: subset_metrics(&low, &opts.fprs)?,
         max_spikes_per_6s: opts.max_spikes_per_6s,
         predict_wall_s: wall_s,
@@ -202,5 +244,16 @@ mod tests {
         let y = spike_labels(&[10.4, 10.6, 0.2, 99.9], 100);
         let bins: Vec<usize> = y.iter().enumerate().filter(|(_, &v)| v).map(|(k, _)| k).collect();
         assert_eq!(bins, vec![0, 9, 10, 99]);
+    }
+
+    #[test]
+    fn rates_at_a_threshold_count_ties_as_spikes() {
+        let labels = [true, true, false, false, false, false];
+        let prob = [0.9, 0.4, 0.5, 0.5, 0.1, 0.0];
+        let (tpr, fpr) = rates_at_threshold(&labels, &prob, 0.5).expect("both classes");
+        assert_eq!((tpr, fpr), (0.5, 0.5));
+        let (tpr, fpr) = rates_at_threshold(&labels, &prob, 0.95).expect("both classes");
+        assert_eq!((tpr, fpr), (0.0, 0.0));
+        assert!(rates_at_threshold(&[false, false], &[0.1, 0.2], 0.5).is_none());
     }
 }
