@@ -263,7 +263,7 @@ fn run(cli: Cli) -> Result<()> {
                 model_factory: model_factory(),
                 scenario: cli.scenario,
                 autoplay: cli.autoplay,
-                automation: neurotwin::app::automation::Automation {
+                automation: neurotwin::app::shell::automation::Automation {
                     screenshots,
                     quit_after_screenshots: cli.quit_after_screenshot,
                     print_fps: cli.print_fps,
@@ -334,14 +334,14 @@ fn bench(case_path: &Path, morph_path: &Path, repeats: usize, tstop_ms: Option<f
 
 /// The simulation behind the GUI: the Hay 2011 engine, or in `dev-fake-model` builds a test
 /// double (not physics).
-fn model_factory() -> Option<neurotwin::app::model::ModelFactory> {
+fn model_factory() -> Option<neurotwin::app::live::model::ModelFactory> {
     #[cfg(feature = "dev-fake-model")]
     {
-        Some(Box::new(|_morph, cable| Ok(Box::new(neurotwin::app::fake_model::FakeLeakyCable::new(cable)) as Box<_>)))
+        Some(Box::new(|_morph, cable| Ok(Box::new(neurotwin::app::live::fake_model::FakeLeakyCable::new(cable)) as Box<_>)))
     }
     #[cfg(not(feature = "dev-fake-model"))]
     {
-        Some(neurotwin::app::engine_model::factory())
+        Some(neurotwin::app::live::engine_model::factory())
     }
 }
 

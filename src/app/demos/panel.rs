@@ -1,7 +1,7 @@
 //! The demos: a list of one-click buttons (right panel) and, while one runs, its "what to watch"
 //! text in a panel of its own with Replay and Close.
 
-use crate::app::demos::Demo;
+use super::Demo;
 use eframe::egui::{self, RichText};
 
 /// The demo that was started last, until its text is closed.

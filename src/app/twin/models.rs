@@ -2,8 +2,8 @@
 //! `--models DIR`) that `surrogate::models_for` accepts, best first, and the twin thread of a
 //! session connected to its engine worker.
 
-use super::runner::{Command, Runner};
-use super::twin::Twin;
+use crate::app::live::runner::{Command, Runner};
+use super::thread::Twin;
 use crate::morphology::{Cable, Morphology};
 use crate::stimulus::DendriticSegments;
 use crate::surrogate::{default_model, models_for, Candidate, CellInputs, Fit};

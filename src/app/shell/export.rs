@@ -2,8 +2,8 @@
 //! t_ms, soma_v_mv, one per recording site; somatic spike times as text) and PNG screenshots
 //! of the window, each with a JSON sidecar naming the regions of the picture.
 
-use super::placements::Placements;
-use super::runner::Snapshot;
+use crate::app::live::placements::Placements;
+use crate::app::live::runner::Snapshot;
 use anyhow::{Context as _, Result};
 use eframe::egui::{self, ColorImage};
 use serde::Serialize;
@@ -95,7 +95,7 @@ pub fn write_screenshot(path: &Path, image: &ColorImage, regions: &ScreenRegions
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::runner::SiteKey;
+    use crate::app::live::runner::SiteKey;
 
     #[test]
     fn traces_are_aligned_and_written_in_both_formats() {

@@ -1,17 +1,28 @@
-//! The eframe `App`: window layout (3-D view in the centre, controls on the right, traces at the
-//! bottom, a status line), opening morphologies and scenarios, file actions, and showing every
-//! error. Keyboard shortcuts and the help overlay are in `shortcuts`.
+//! The eframe `App` ([`NeuroTwinApp`]): window layout (3-D view in the centre, controls on the
+//! right, traces at the bottom, a status line), opening morphologies and scenarios, file actions,
+//! and showing every error. Keyboard shortcuts and the help overlay are in `shortcuts`, starting
+//! the teaching demos in `teaching`, unattended runs (screenshots, frame rate) in `automation`,
+//! writing traces and screenshots in `export`.
+//!
+//! The top of the app: it may use every other app module; none uses it (except tests).
 
-use super::automation::{Automation, AutomationState};
-use super::export::{write_traces, ScreenRegions};
-use super::demos::Demo;
-use super::model::ModelFactory;
-use super::panels::demo_panel::{demo_list_ui, demo_text_ui, ActiveDemo};
-use super::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel, WhyPanel};
-use super::runner::Command;
-use super::scenario::Scenario;
-use super::session::{MorphologySource, Session};
-use super::view3d::View3d;
+pub mod automation;
+pub mod export;
+mod shortcuts;
+mod teaching;
+#[cfg(test)]
+mod tests;
+
+use self::automation::{Automation, AutomationState};
+use self::export::{write_traces, ScreenRegions};
+use crate::app::demos::Demo;
+use crate::app::live::model::ModelFactory;
+use crate::app::demos::panel::{demo_list_ui, demo_text_ui, ActiveDemo};
+use crate::app::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel, WhyPanel};
+use crate::app::live::runner::Command;
+use crate::app::scenario::Scenario;
+use crate::app::session::{MorphologySource, Session};
+use crate::app::view::view3d::View3d;
 use eframe::egui::{self, RichText};
 use std::path::{Path, PathBuf};
 
@@ -33,7 +44,7 @@ pub struct AppOptions {
     /// it with the twin, delete the top inputs (for screenshots and demos).
     pub why_auto: bool,
     /// What the walk-through paints at its end (default the attribution).
-    pub why_paint: Option<super::panels::why_panel::Paint>,
+    pub why_paint: Option<crate::app::panels::why_panel::Paint>,
     /// Demo to start once the morphology is open (after any scenario).
     pub demo: Option<Demo>,
 }
@@ -189,7 +200,7 @@ impl NeuroTwinApp {
                 // Without a model the simulation controls would do nothing: show them greyed out.
                 ui.add_enabled_ui(session.runner.has_model(), |ui| self.controls.ui(ui, &mut session.runner));
                 ui.separator();
-                super::panels::twin_panel::twin_ui(ui, session.twin.as_mut(), session.twin_error.as_deref(), &snap, self.traces.window_ms);
+                crate::app::panels::twin_panel::twin_ui(ui, session.twin.as_mut(), session.twin_error.as_deref(), &snap, self.traces.window_ms);
                 ui.separator();
                 self.synapses.ui(ui, &mut session.placements, &mut session.runner);
                 ui.separator();
@@ -199,7 +210,7 @@ impl NeuroTwinApp {
             });
         });
         let traces = egui::Panel::bottom("traces").default_size(300.0).size_range(120.0..=800.0).resizable(true).show(ui, |ui| {
-            let twin = session.twin.as_ref().map(|t| t.twin.snapshot()).filter(|t| matches!(t.state, super::twin::TwinState::Running(_)));
+            let twin = session.twin.as_ref().map(|t| t.twin.snapshot()).filter(|t| matches!(t.state, crate::app::twin::thread::TwinState::Running(_)));
             self.traces.ui(ui, &snap, twin.as_deref(), &session.placements);
         });
         if let Some(active) = &self.demo {
@@ -213,7 +224,7 @@ impl NeuroTwinApp {
         let Some(session) = self.session.as_mut() else { return };
         self.why.ui(&ctx, session, &mut self.traces, &mut self.view);
         let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
-            self.view.ui(ui, session);
+            self.view.ui(ui, session.viewed());
         });
         self.regions = ScreenRegions::from_rects(view.response.rect, traces.response.rect, ctx.pixels_per_point());
         if let Some(action) = action {
@@ -240,7 +251,7 @@ impl NeuroTwinApp {
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui.button("Open").clicked() || enter {
                 let text = self.path_text.trim();
-                let source = if text == super::session::EMBEDDED_SYNTHETIC_NAME {
+                let source = if text == crate::app::session::EMBEDDED_SYNTHETIC_NAME {
                     MorphologySource::EmbeddedSynthetic
                 } else {
                     MorphologySource::File(PathBuf::from(text))

@@ -1,8 +1,8 @@
 //! Keyboard shortcuts and the help overlay that lists them (with the mouse controls).
 
-use super::placements::Selection;
-use super::runner::Command;
-use super::shell::NeuroTwinApp;
+use crate::app::live::placements::Selection;
+use crate::app::live::runner::Command;
+use super::NeuroTwinApp;
 use eframe::egui::{self, Key, RichText};
 
 /// (keys, what they do), as shown in the help overlay.

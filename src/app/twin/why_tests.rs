@@ -3,12 +3,12 @@
 //! edits change it only after the edit; the twin's attribution and what-if equal the library's
 //! on the same input; the window paints the cell.
 
-use super::drives::BackgroundSettings;
-use super::runner::{Command, Snapshot};
-use super::session::{MorphologySource, Session};
-use super::shell::{AppOptions, NeuroTwinApp};
-use super::twin::{TwinSnapshot, TwinState};
-use super::whatif_engine::Edit;
+use crate::app::live::drives::BackgroundSettings;
+use crate::app::live::runner::{Command, Snapshot};
+use crate::app::session::{MorphologySource, Session};
+use crate::app::shell::{AppOptions, NeuroTwinApp};
+use super::thread::{TwinSnapshot, TwinState};
+use crate::app::live::whatif_engine::Edit;
 use super::why::WhyRequest;
 use crate::attribution::attribute;
 use crate::stimulus::{DendriticSegments, InputRaster};
@@ -30,7 +30,7 @@ fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 
 fn synthetic_session(with_twin: bool) -> Session {
     let morph = MorphologySource::EmbeddedSynthetic.load().expect("built-in cell");
-    let factory = super::engine_model::factory();
+    let factory = crate::app::live::engine_model::factory();
     let mut s = Session::from_morphology(morph, Some(&factory), 1).expect("session");
     if with_twin {
         s.start_twin(Path::new("models"));
@@ -143,18 +143,18 @@ fn a_branch_is_the_section_and_everything_beyond_it() {
     let segs = DendriticSegments::new(&s.morph, &s.cable).expect("segments");
     // the first apical section: its branch is the whole apical tree
     let apic0 = s.morph.sections.iter().position(|x| x.name == "apic[0]").expect("apic[0]");
-    let rows = super::panels::why_panel::branch_rows(&s.morph, &segs, apic0);
+    let rows = crate::app::panels::why_panel::branch_rows(&s.morph, &segs, apic0);
     let n_apical = segs.segments.iter().filter(|g| g.tree == crate::stimulus::Tree::Apical).count();
     assert_eq!(rows.len(), 2 * n_apical);
     // a terminal section's branch is its own segments
     let leaf = (0..s.morph.sections.len()).rev().find(|&i| s.morph.sections.iter().all(|x| x.parent != Some(i))).expect("a leaf");
     let own = segs.segments.iter().filter(|g| g.section == leaf).count();
-    assert_eq!(super::panels::why_panel::branch_rows(&s.morph, &segs, leaf).len(), 2 * own);
+    assert_eq!(crate::app::panels::why_panel::branch_rows(&s.morph, &segs, leaf).len(), 2 * own);
 }
 
 #[test]
 fn why_window_paints_recent_inputs_then_attribution_on_the_cell() {
-    let options = AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(super::engine_model::factory()), models_dir: Some("models".into()), ..AppOptions::default() };
+    let options = AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(crate::app::live::engine_model::factory()), models_dir: Some("models".into()), ..AppOptions::default() };
     let mut h = Harness::builder().with_size([1500.0, 950.0]).build_ui_state(|ui, app: &mut NeuroTwinApp| app.app_ui(ui), NeuroTwinApp::new(options));
     h.run_steps(3);
     {
@@ -172,7 +172,7 @@ fn why_window_paints_recent_inputs_then_attribution_on_the_cell() {
     assert!(o.values.iter().any(|v| *v > 0.0) && o.values.iter().any(|v| *v < 0.0), "exc and inh told apart");
     // explain: the attribution replaces the recency map
     h.state().session.as_ref().and_then(|s| s.twin.as_ref()).expect("twin").twin.ask(WhyRequest::Explain { t_bin: 249 });
-    h.state_mut().why.paint = super::panels::why_panel::Paint::Attribution;
+    h.state_mut().why.paint = crate::app::panels::why_panel::Paint::Attribution;
     wait("the attribution", || h.state().session.as_ref().and_then(|s| s.twin.as_ref()).and_then(|t| t.twin.snapshot().explain.clone()));
     h.run_steps(3);
     let o2 = h.state().view.overlay.clone().expect("attribution painted");

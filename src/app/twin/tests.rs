@@ -2,11 +2,11 @@
 //! segments): streamed outputs equal a full-sequence prediction, and the twin panel lists,
 //! switches and explains.
 
-use super::drives::BackgroundSettings;
-use super::runner::Command;
-use super::session::{MorphologySource, Session};
-use super::shell::{AppOptions, NeuroTwinApp};
-use super::twin::{TwinSnapshot, TwinState};
+use crate::app::live::drives::BackgroundSettings;
+use crate::app::live::runner::Command;
+use crate::app::session::{MorphologySource, Session};
+use crate::app::shell::{AppOptions, NeuroTwinApp};
+use super::thread::{TwinSnapshot, TwinState};
 use crate::stimulus::InputRaster;
 use crate::surrogate::{LoadOptions, PredictOptions, SurrogateModel};
 use egui_kittest::kittest::Queryable;
@@ -19,7 +19,7 @@ const FIXTURE_DIR: &str = "tests/data/surrogate";
 
 fn tiny10_session() -> Session {
     let morph = MorphologySource::File(PathBuf::from(FIXTURE_DIR).join("tiny10.swc")).load().expect("tiny10");
-    let factory = super::engine_model::factory();
+    let factory = crate::app::live::engine_model::factory();
     let mut s = Session::from_morphology(morph, Some(&factory), 1).expect("session");
     s.start_twin(Path::new(FIXTURE_DIR));
     assert!(s.twin_error.is_none(), "{:?}", s.twin_error);
@@ -99,7 +99,7 @@ fn twin_panel_lists_the_fixture_switches_it_and_says_when_none_fits() {
     // the built-in cell has far more than 20 rows: no model fits
     let mut app = NeuroTwinApp::new(AppOptions {
         morphology: Some(MorphologySource::EmbeddedSynthetic),
-        model_factory: Some(super::engine_model::factory()),
+        model_factory: Some(crate::app::live::engine_model::factory()),
         models_dir: Some(PathBuf::from(FIXTURE_DIR)),
         ..AppOptions::default()
     });

@@ -1,10 +1,10 @@
 //! The app's side of the teaching demos (issue #9): starting, replaying and pausing them.
 
-use super::demos::Demo;
-use super::panels::demo_panel::{ActiveDemo, DemoAction};
-use super::runner::{Command, Snapshot};
-use super::shell::NeuroTwinApp;
-use super::twin::TwinState;
+use crate::app::demos::Demo;
+use crate::app::demos::panel::{ActiveDemo, DemoAction};
+use crate::app::live::runner::{Command, Snapshot};
+use super::NeuroTwinApp;
+use crate::app::twin::thread::TwinState;
 
 impl NeuroTwinApp {
     pub fn demo_action(&mut self, action: DemoAction) {

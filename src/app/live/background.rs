@@ -109,7 +109,7 @@ mod tests {
         replace_axon_hay2011(&mut morph);
         let cable = Cable::new(&morph, &Discretisation::default()).expect("cable");
         let segs = Arc::new(DendriticSegments::new(&morph, &cable).expect("segments"));
-        let mut p = crate::app::drives::BackgroundSettings::default().protocol(true, 500);
+        let mut p = crate::app::live::drives::BackgroundSettings::default().protocol(true, 500);
         p.rate_change_interval_options_ms = vec![50];
         p.smoothing_sigma_options_ms = vec![30];
         let mut whole = Vec::new();

@@ -3,10 +3,10 @@
 //! what-if history), and the what-if re-runs.
 
 use super::{Background, Worker, SAMPLE_MS, SPIKE_THRESHOLD_MV};
-use crate::app::background::{BackgroundStream, BLOCK_MS};
-use crate::app::drives::BackgroundSettings;
-use crate::app::model::SynapseKind;
-use crate::app::runner::RasterSpike;
+use crate::app::live::background::{BackgroundStream, BLOCK_MS};
+use crate::app::live::drives::BackgroundSettings;
+use crate::app::live::model::SynapseKind;
+use crate::app::live::messages::RasterSpike;
 use std::sync::Arc;
 
 impl Worker {
@@ -18,7 +18,7 @@ impl Worker {
     }
 
     /// Re-run the engine from its checkpoints without and with `edit` (for the "Why?" window).
-    pub(super) fn what_if(&mut self, edit: &crate::app::whatif_engine::Edit, to_ms: f64) {
+    pub(super) fn what_if(&mut self, edit: &crate::app::live::whatif_engine::Edit, to_ms: f64) {
         let to = to_ms.min(self.model.t_ms());
         let steps_per_sample = ((SAMPLE_MS / self.model.dt_ms()).round() as usize).max(1);
         self.whatif = Some(Arc::new(self.history.rerun(edit, to, steps_per_sample, SPIKE_THRESHOLD_MV)));

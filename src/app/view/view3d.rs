@@ -7,10 +7,12 @@ use super::colormap::VoltageColors;
 use super::geometry::{MeshData, NeuronGeometry};
 use super::gl_scene::{paint_callback, FrameParams, MeshUpload};
 use super::overlays;
+pub use super::overlays::{Hover, NodeOverlay};
 use super::picking::pick;
-use super::placements::{ClickMode, Location, Selection, EXC_COLOR, INH_COLOR};
-use super::session::Session;
-use super::model::SynapseKind;
+use crate::app::live::placements::{ClickMode, Location, Placements, Selection, EXC_COLOR, INH_COLOR};
+use crate::app::live::runner::Runner;
+use crate::morphology::{Cable, Morphology};
+use crate::app::live::model::SynapseKind;
 use eframe::egui::{self, Color32, Sense};
 use std::sync::{Arc, Mutex};
 use three_d::vec3;
@@ -21,30 +23,15 @@ const MARKER_RADIUS_UM: f32 = 2.5;
 const MARKER_MIN_PX: f32 = 5.0;
 pub const BACKGROUND: Color32 = Color32::from_rgb(14, 16, 22);
 
-/// A signed value per Cable node painted instead of the voltage (attribution scores, recent
-/// inputs, first-layer weights), on the diverging map over `[−scale, +scale]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeOverlay {
-    /// Identifies the content (a new value when it changes).
-    pub version: u64,
-    /// Per node; NaN: no value (drawn dim grey).
-    pub values: Vec<f32>,
-    /// Magnitude mapped to the ends of the map (> 0).
-    pub scale: f32,
-    /// Legend title, e.g. "Δ p(spike)".
-    pub label: String,
-    /// Legend labels for the negative and positive ends.
-    pub neg_label: String,
-    pub pos_label: String,
-}
-
 const NO_VALUE_RGB: [u8; 3] = [70, 72, 80];
 
-/// What the pointer is over.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hover {
-    pub at: Location,
-    pub v_mv: Option<f32>,
+/// The parts of an opened cell the view draws and edits (`Session::viewed` lends them).
+pub struct ViewedCell<'a> {
+    pub morph: &'a Morphology,
+    pub cable: &'a Cable,
+    pub geometry: &'a Arc<NeuronGeometry>,
+    pub runner: &'a mut Runner,
+    pub placements: &'a mut Placements,
 }
 
 pub struct View3d {
@@ -146,11 +133,12 @@ impl View3d {
             .on_hover_text("Thin dendrites are drawn at least this wide, so they stay visible when zoomed out");
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session) {
-        let snapshot = session.runner.snapshot();
+    pub fn ui(&mut self, ui: &mut egui::Ui, cell: ViewedCell<'_>) {
+        let ViewedCell { morph, cable, geometry, runner, placements } = cell;
+        let snapshot = runner.snapshot();
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
         let aspect = rect.width() / rect.height().max(1.0);
-        let geometry = session.geometry.clone();
+        let geometry = geometry.clone();
         if self.geometry_id != geometry.id {
             self.geometry_id = geometry.id;
             self.needs_fit = true;
@@ -169,7 +157,7 @@ impl View3d {
             let ray = self.camera.ray_through_ndc(ndc_x, ndc_y, aspect);
             let min_r = (self.min_radius_px + PICK_SLACK_PX) / focal_px;
             pick(&geometry.pieces, &ray, min_r)
-                .and_then(|hit| Location::new(&session.morph, &session.cable, hit.section, f64::from(hit.x)))
+                .and_then(|hit| Location::new(morph, cable, hit.section, f64::from(hit.x)))
         };
         self.hover = response.hover_pos().and_then(pick_at).map(|at| {
             let v_mv = snapshot.node_v_mv.get(at.node).copied();
@@ -177,14 +165,14 @@ impl View3d {
         });
         if response.clicked() {
             if let Some(at) = response.interact_pointer_pos().and_then(pick_at) {
-                session.placements.click(&mut session.runner, at);
-            } else if session.placements.mode == ClickMode::Inspect {
-                session.placements.selected = None;
+                placements.click(runner, at);
+            } else if placements.mode == ClickMode::Inspect {
+                placements.selected = None;
             }
         }
 
         self.update_colors(&geometry, &snapshot.node_v_mv, snapshot.seq);
-        self.update_markers(session);
+        self.update_markers(placements);
         let bg = BACKGROUND;
         let params = FrameParams {
             neuron: MeshUpload {
@@ -212,7 +200,7 @@ impl View3d {
         let painter = ui.painter_at(rect);
         if let Some(o) = &self.overlay {
             overlays::diverging_bar(&painter, rect, o);
-        } else if self.color_by_voltage && session.runner.has_model() {
+        } else if self.color_by_voltage && runner.has_model() {
             overlays::color_bar(&painter, rect, &self.colors);
         } else {
             overlays::kind_legend(&painter, rect);
@@ -230,7 +218,7 @@ impl View3d {
             }
         }
         if self.hover.is_some() {
-            let cursor = if session.placements.mode == ClickMode::Inspect { egui::CursorIcon::PointingHand } else { egui::CursorIcon::Crosshair };
+            let cursor = if placements.mode == ClickMode::Inspect { egui::CursorIcon::PointingHand } else { egui::CursorIcon::Crosshair };
             ui.ctx().set_cursor_icon(cursor);
         }
     }
@@ -289,8 +277,7 @@ impl View3d {
         self.vertex_colors = Arc::new(colors);
     }
 
-    fn update_markers(&mut self, session: &Session) {
-        let p = &session.placements;
+    fn update_markers(&mut self, p: &Placements) {
         let key = (p.version, p.selected, self.highlight_um.map(|h| h.map(f32::to_bits)));
         if self.markers_key == Some(key) {
             return;

@@ -1,172 +1,33 @@
-//! The deep-network twin's thread: it receives the engine's input raster one 1-ms column at a
-//! time (from `twin_feed`), runs the [`StreamingPredictor`] on chunks of ~100 ms (paper-size
-//! networks cost tens of ms per run on CPU, so bigger chunks amortise the window's context), and
-//! publishes the twin's spike probability, soma voltage and predicted spikes (at the metadata's
-//! threshold for a 0.25 % false-positive rate) with the running agreement. Neither the engine's
-//! thread nor the UI ever waits for it: the UI swaps in the latest [`TwinSnapshot`].
+//! The twin thread's loop ([`TwinWorker`]): take the engine's 1-ms input columns, run the
+//! predictor on chunks, keep the window and whole-run series, answer "why" requests and publish
+//! snapshots. Started by [`super::thread::Twin::spawn`].
 
 use super::agreement::{agreement, Agreement, Series, SpikeRuns};
-use super::twin_feed::{MsColumn, TwinLink, TwinMsg};
+use super::messages::{ChunkTiming, Control, TwinSnapshot, TwinState, CHUNK_MS, SPIKE_FPR, WINDOW_MS};
+use super::why::{InputHistory, WhyRequest};
+use crate::app::live::twin_feed::{MsColumn, TwinMsg};
 use crate::stimulus::DendriticSegments;
-use super::why::{InputHistory, TwinWhatIf, WhyRequest};
-use crate::attribution::Attribution;
-use crate::surrogate::{select_backend, threshold_for_fpr, LoadOptions, NativeTcn, StreamingPredictor, SurrogateModel};
+use crate::surrogate::{select_backend, threshold_for_fpr, LoadOptions, StreamingPredictor, SurrogateModel};
 use ndarray::Array2;
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// New ms per network run while keeping up.
-pub const CHUNK_MS: usize = 100;
 /// At most this many ms in one run when catching up (then publish).
 const MAX_RUN_MS: usize = 1000;
 /// A part-chunk runs anyway once its oldest column has waited this long (paused or slow runs).
 const MAX_WAIT: Duration = Duration::from_millis(250);
 /// The false-positive rate whose threshold marks predicted spikes: the paper's low operating
-/// point (0.25 % of the non-spike ms, i.e. ~2.5 false alarms per s at worst).
-pub const SPIKE_FPR: f64 = 0.0025;
-/// History shown in the traces (ms), as the engine's trace window.
-pub const WINDOW_MS: usize = 1000;
 /// Whole-run series are kept for at most this long (ms; 1 h of simulated time).
 const MAX_RUN_HISTORY_MS: usize = 3_600_000;
 /// Whole-run agreement is recomputed at most this often.
 const WHOLE_RUN_EVERY: Duration = Duration::from_millis(1000);
 /// Up to this many ms the whole-run agreement is cheap enough (a few ms) to recompute every run.
 const CHEAP_WHOLE_RUN_MS: usize = 60_000;
-/// Columns the engine may queue in the channel before it merges them itself.
-const INPUT_CAPACITY: usize = 32;
 
-/// What the twin is doing.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub enum TwinState {
-    #[default]
-    Off,
-    Loading(String),
-    Running(String),
-    Failed(String),
-}
-
-/// Wall time of the last network run.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ChunkTiming {
-    pub new_ms: usize,
-    pub wall_ms: f64,
-}
-
-/// Everything the UI draws of the twin.
-#[derive(Debug, Clone)]
-pub struct TwinSnapshot {
-    pub seq: u64,
-    pub state: TwinState,
-    /// Backend in use, and the fallback warning if it is not the one asked for.
-    pub backend: Option<String>,
-    pub backend_warning: Option<String>,
-    /// Spike-probability threshold for [`SPIKE_FPR`], or why there is none.
-    pub threshold: Result<f64, String>,
-    /// Outputs exist for bins before this (ms of simulation time).
-    pub predicted_until_ms: usize,
-    /// ms of input that never reached the twin (it was too far behind), filled with silence.
-    pub gap_ms: usize,
-    pub last_run: Option<ChunkTiming>,
-    /// The last ≤ [`WINDOW_MS`] ms of the twin and the cell, bin by bin.
-    pub window: Series,
-    /// The cell's spikes and the twin's predicted spikes (ms) in the window.
-    pub cell_spikes_ms: Vec<f64>,
-    pub twin_spikes_ms: Vec<f64>,
-    pub whole_run: Agreement,
-    /// The running model's native evaluation (first-layer filters, attribution), when verified.
-    pub native: Option<Arc<NativeTcn>>,
-    /// The last attribution asked for, or why it failed.
-    pub explain: Option<Arc<Result<Attribution, String>>>,
-    /// The twin's side of the last what-if.
-    pub what_if: Option<Arc<Result<TwinWhatIf, String>>>,
-}
-
-impl Default for TwinSnapshot {
-    fn default() -> Self {
-        TwinSnapshot {
-            seq: 0,
-            state: TwinState::Off,
-            backend: None,
-            backend_warning: None,
-            threshold: Err("no model".into()),
-            predicted_until_ms: 0,
-            gap_ms: 0,
-            last_run: None,
-            window: Series::default(),
-            cell_spikes_ms: Vec::new(),
-            twin_spikes_ms: Vec::new(),
-            whole_run: Agreement::default(),
-            native: None,
-            explain: None,
-            what_if: None,
-        }
-    }
-}
-
-enum Control {
-    Select(Option<PathBuf>),
-    Why(WhyRequest),
-}
-
-/// UI-side handle of the twin thread.
-pub struct Twin {
-    control: Option<SyncSender<Control>>,
-    latest: Arc<Mutex<Arc<TwinSnapshot>>>,
-    thread: Option<JoinHandle<()>>,
-    /// The model selected (`None`: off).
-    pub selected: Option<PathBuf>,
-}
-
-impl Twin {
-    /// Start the thread (idle until a model is selected) and the link the engine worker feeds.
-    pub fn spawn(segments: Arc<DendriticSegments>) -> anyhow::Result<(Twin, TwinLink)> {
-        let (tx, rx) = sync_channel(INPUT_CAPACITY);
-        let (ctx, crx) = sync_channel(16);
-        let n_rows = 2 * segments.len();
-        let latest = Arc::new(Mutex::new(Arc::new(TwinSnapshot::default())));
-        let worker = TwinWorker::new(n_rows, segments.clone(), rx, crx, latest.clone());
-        let thread = std::thread::Builder::new().name("neurotwin-twin".into()).spawn(move || worker.run())?;
-        Ok((Twin { control: Some(ctx), latest, thread: Some(thread), selected: None }, TwinLink { tx, segments }))
-    }
-
-    /// Ask for an attribution or a what-if (answered in the snapshot).
-    pub fn ask(&self, request: WhyRequest) {
-        if let Some(c) = &self.control {
-            let _ = c.try_send(Control::Why(request));
-        }
-    }
-
-    /// Run `model` (or nothing: `None`) from the next ms on.
-    pub fn select(&mut self, model: Option<PathBuf>) {
-        self.selected = model.clone();
-        if let Some(c) = &self.control {
-            // 16 selections queued means the user clicks faster than models load: drop this one
-            let _ = c.try_send(Control::Select(model));
-        }
-    }
-
-    pub fn snapshot(&self) -> Arc<TwinSnapshot> {
-        match self.latest.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
-    }
-}
-
-impl Drop for Twin {
-    fn drop(&mut self) {
-        self.control = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-struct TwinWorker {
+pub(super) struct TwinWorker {
     n_rows: usize,
     input: Receiver<TwinMsg>,
     control: Receiver<Control>,
@@ -187,7 +48,7 @@ struct TwinWorker {
 }
 
 impl TwinWorker {
-    fn new(n_rows: usize, segments: Arc<DendriticSegments>, input: Receiver<TwinMsg>, control: Receiver<Control>, latest: Arc<Mutex<Arc<TwinSnapshot>>>) -> TwinWorker {
+    pub(super) fn new(n_rows: usize, segments: Arc<DendriticSegments>, input: Receiver<TwinMsg>, control: Receiver<Control>, latest: Arc<Mutex<Arc<TwinSnapshot>>>) -> TwinWorker {
         TwinWorker {
             segments,
             history: InputHistory::default(),
@@ -208,7 +69,7 @@ impl TwinWorker {
         }
     }
 
-    fn run(mut self) {
+    pub(super) fn run(mut self) {
         loop {
             loop {
                 match self.control.try_recv() {

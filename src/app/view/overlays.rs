@@ -3,9 +3,33 @@
 
 use super::colormap::VoltageColors;
 use super::geometry::kind_rgb;
-use super::view3d::Hover;
+use crate::app::live::placements::Location;
 use crate::morphology::SectionKind;
 use eframe::egui::{self, Align2, Color32, FontId, Mesh, Painter, Pos2, Rect, Stroke, StrokeKind, Vec2};
+
+/// A signed value per Cable node painted instead of the voltage (attribution scores, recent
+/// inputs, first-layer weights), on the diverging map over `[−scale, +scale]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeOverlay {
+    /// Identifies the content (a new value when it changes).
+    pub version: u64,
+    /// Per node; NaN: no value (drawn dim grey).
+    pub values: Vec<f32>,
+    /// Magnitude mapped to the ends of the map (> 0).
+    pub scale: f32,
+    /// Legend title, e.g. "Δ p(spike)".
+    pub label: String,
+    /// Legend labels for the negative and positive ends.
+    pub neg_label: String,
+    pub pos_label: String,
+}
+
+/// What the pointer is over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hover {
+    pub at: Location,
+    pub v_mv: Option<f32>,
+}
 
 const TEXT: Color32 = Color32::from_gray(220);
 const PANEL_FILL: Color32 = Color32::from_rgba_premultiplied(10, 12, 16, 210);
@@ -32,8 +56,8 @@ fn gradient_bar(painter: &Painter, bar: Rect, rgb: impl Fn(f32) -> [u8; 3]) {
     painter.rect_stroke(bar, 0.0, Stroke::new(1.0, Color32::from_gray(160)), StrokeKind::Outside);
 }
 
-/// Legend of a [`super::view3d::NodeOverlay`]: the diverging map from −scale to +scale.
-pub fn diverging_bar(painter: &Painter, rect: Rect, o: &super::view3d::NodeOverlay) {
+/// Legend of a [`NodeOverlay`]: the diverging map from −scale to +scale.
+pub fn diverging_bar(painter: &Painter, rect: Rect, o: &NodeOverlay) {
     let height = (rect.height() * 0.45).clamp(80.0, 320.0);
     let bar = Rect::from_min_size(Pos2::new(rect.right() - 62.0, rect.center().y - 0.5 * height), Vec2::new(16.0, height));
     painter.rect_filled(bar.expand2(Vec2::new(56.0, 44.0)).translate(Vec2::new(-26.0, 4.0)), 6.0, PANEL_FILL);

@@ -5,7 +5,7 @@
 use super::background::BackgroundStream;
 use super::drives::{BackgroundSettings, Drive};
 use super::model::{IClamp, LiveModel, SynId, SynapseKind};
-use super::runner::{ClampSettings, Command, RasterSpike, RunnerSetup, SiteKey, Snapshot, Speed, SynKey};
+use super::messages::{ClampSettings, Command, RasterSpike, RunnerSetup, SiteKey, Snapshot, Speed, SynKey};
 use super::twin_feed::TwinFeed;
 
 mod inputs;

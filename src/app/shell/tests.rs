@@ -1,14 +1,14 @@
 //! Headless UI tests with egui_kittest: clicks and state queries through the AccessKit tree, no
 //! renderer (the 3-D paint callback is simply not run) and no display.
 
-use super::fake_model::FakeLeakyCable;
-use super::geometry::tests::toy_cell;
-use super::model::SynapseKind;
-use super::panels::{ControlPanel, SynapsePanel, TracePanel};
-use super::placements::{ClickMode, Location, Placements};
-use super::runner::{Runner, RunnerSetup, Snapshot};
-use super::session::{MorphologySource, Session};
-use super::shell::{AppOptions, NeuroTwinApp};
+use crate::app::live::fake_model::FakeLeakyCable;
+use crate::app::view::geometry::tests::toy_cell;
+use crate::app::live::model::SynapseKind;
+use crate::app::panels::{ControlPanel, SynapsePanel, TracePanel};
+use crate::app::live::placements::{ClickMode, Location, Placements};
+use crate::app::live::runner::{Runner, RunnerSetup, Snapshot};
+use crate::app::session::{MorphologySource, Session};
+use super::{AppOptions, NeuroTwinApp};
 use egui_kittest::kittest::Queryable;
 use eframe::egui;
 use egui_kittest::Harness;
@@ -168,7 +168,7 @@ fn app_with_a_bad_file_shows_the_error() {
 fn whole_app_lays_out_with_a_session() {
     let (morph, _) = toy_cell();
     let mut app = NeuroTwinApp::new(AppOptions::default());
-    let factory: super::model::ModelFactory = Box::new(|_, cable| Ok(Box::new(FakeLeakyCable::new(cable)) as Box<_>));
+    let factory: crate::app::live::model::ModelFactory = Box::new(|_, cable| Ok(Box::new(FakeLeakyCable::new(cable)) as Box<_>));
     app.session = Some(Session::from_morphology(morph, Some(&factory), 1).expect("session"));
     app.load_error = None;
     let mut h = Harness::builder().with_size([1400.0, 900.0]).build_ui(|ui| app.app_ui(ui));
@@ -183,7 +183,7 @@ fn whole_app_lays_out_with_a_session() {
 
 fn engine_session() -> Session {
     let morph = MorphologySource::EmbeddedSynthetic.load().expect("built-in cell");
-    let factory = super::engine_model::factory();
+    let factory = crate::app::live::engine_model::factory();
     let session = Session::from_morphology(morph, Some(&factory), 1).expect("session");
     first_snapshot(&session.runner);
     session
@@ -238,25 +238,25 @@ fn real_engine_synapse_panel_place_fire_and_remove() {
         s.placements.click(&mut s.runner, at);
         // silent, so only "Fire now" drives it
         let key = s.placements.synapses[0].key;
-        s.placements.set_drive(&mut s.runner, key, super::drives::silent());
-        s.runner.send(super::runner::Command::AddSite { key: super::runner::SiteKey(99), node });
+        s.placements.set_drive(&mut s.runner, key, crate::app::live::drives::silent());
+        s.runner.send(crate::app::live::runner::Command::AddSite { key: crate::app::live::runner::SiteKey(99), node });
     }
     h.run_steps(1);
     assert!(h.query_by_label_contains("exc dend[10](0.50)").is_some());
     h.get_by_label("Fire now").click();
     h.run_steps(1);
-    h.state_mut().runner.send(super::runner::Command::StepMs(10.0));
+    h.state_mut().runner.send(crate::app::live::runner::Command::StepMs(10.0));
     let s = wait_for(&h.state().runner, |s| s.t_ms >= 10.0 - 1e-9);
     assert_eq!(s.raster.len(), 1, "one fired spike");
     let site = &s.sites.iter().find(|(k, _)| k.0 == 99).expect("site").1;
     // the same cell without the spike (v_init is not quite the rest: compare, don't look at t = 0)
-    let mut control = super::engine_model::HayEngineModel::new(&morph, &cable).expect("control");
+    let mut control = crate::app::live::engine_model::HayEngineModel::new(&morph, &cable).expect("control");
     let mut epsp_mv: f64 = 0.0;
     for p in site.iter().skip(1) {
-        while super::model::LiveModel::t_ms(&control) < p[0] - 1e-9 {
-            super::model::LiveModel::step(&mut control, 1).expect("step");
+        while crate::app::live::model::LiveModel::t_ms(&control) < p[0] - 1e-9 {
+            crate::app::live::model::LiveModel::step(&mut control, 1).expect("step");
         }
-        epsp_mv = epsp_mv.max(p[1] - super::model::LiveModel::node_voltages_mv(&control)[node]);
+        epsp_mv = epsp_mv.max(p[1] - crate::app::live::model::LiveModel::node_voltages_mv(&control)[node]);
     }
     assert!(epsp_mv > 0.5, "the EPSP must show at its dendrite: {epsp_mv} mV");
     h.get_by_label("Remove").click();
@@ -272,14 +272,14 @@ fn scenario_round_trip_with_the_real_engine() {
     let at = Location::new(&a.morph, &a.cable, si, 0.25).expect("location");
     a.placements.add_synapse(&mut a.runner, at.clone(), SynapseKind::Inhibitory);
     a.placements.add_site(&mut a.runner, at);
-    let sc = super::scenario::Scenario::capture(&controls, &a.placements, "test");
+    let sc = crate::app::scenario::Scenario::capture(&controls, &a.placements, "test");
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("s.json");
     sc.save(&path).expect("save");
 
     let mut b = engine_session();
     controls = ControlPanel::default();
-    let loaded = super::scenario::Scenario::load(&path).expect("load");
+    let loaded = crate::app::scenario::Scenario::load(&path).expect("load");
     assert_eq!(loaded, sc);
     loaded.apply(&b.morph, &b.cable, &mut controls, &mut b.placements, &mut b.runner).expect("apply");
     assert!(!controls.nmda && controls.clamp_on && controls.background_on);
@@ -297,7 +297,7 @@ fn scenario_round_trip_with_the_real_engine() {
 
 #[test]
 fn keyboard_shortcuts_play_help_and_delete() {
-    let mut app = NeuroTwinApp::new(AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(super::engine_model::factory()), ..AppOptions::default() });
+    let mut app = NeuroTwinApp::new(AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(crate::app::live::engine_model::factory()), ..AppOptions::default() });
     {
         let s = app.session.as_mut().expect("session");
         let at = Location::new(&s.morph, &s.cable, 5, 0.5).expect("location");
@@ -325,23 +325,23 @@ fn keyboard_shortcuts_play_help_and_delete() {
 
 #[test]
 fn a_demo_button_sets_up_plays_pauses_at_its_end_and_closes() {
-    let app = NeuroTwinApp::new(AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(super::engine_model::factory()), ..AppOptions::default() });
+    let app = NeuroTwinApp::new(AppOptions { morphology: Some(MorphologySource::EmbeddedSynthetic), model_factory: Some(crate::app::live::engine_model::factory()), ..AppOptions::default() });
     first_snapshot(&app.session.as_ref().expect("session").runner);
     let mut h = Harness::builder().with_size([1400.0, 900.0]).build_ui_state(|ui, app: &mut NeuroTwinApp| app.app_ui(ui), app);
     h.run_steps(2);
-    h.get_by_label(super::demos::Demo::NmdaSpike.title()).click();
+    h.get_by_label(crate::app::demos::Demo::NmdaSpike.title()).click();
     h.run_steps(2);
     {
         let app = h.state();
-        assert_eq!(app.demo.as_ref().map(|d| d.demo), Some(super::demos::Demo::NmdaSpike));
+        assert_eq!(app.demo.as_ref().map(|d| d.demo), Some(crate::app::demos::Demo::NmdaSpike));
         let s = app.session.as_ref().expect("session");
-        assert_eq!(s.placements.synapses.len(), super::demos::NMDA_CLUSTER_SIZE);
+        assert_eq!(s.placements.synapses.len(), crate::app::demos::NMDA_CLUSTER_SIZE);
         assert_eq!(s.placements.sites.len(), 1);
         assert_eq!(app.traces.window_ms, 300.0);
     }
     assert!(h.query_by_label_contains("Mg2+ block").is_some(), "the demo's text is shown");
     // the demo plays (0.1× real time) and pauses by itself at 300 ms: go there at full speed
-    h.state_mut().session.as_mut().expect("session").runner.send(super::runner::Command::SetSpeed(super::runner::Speed::Max));
+    h.state_mut().session.as_mut().expect("session").runner.send(crate::app::live::runner::Command::SetSpeed(crate::app::live::runner::Speed::Max));
     let start = Instant::now();
     loop {
         h.run_steps(1);
@@ -356,7 +356,7 @@ fn a_demo_button_sets_up_plays_pauses_at_its_end_and_closes() {
     // the spike-triggered view ("Why did it spike?") on the demo's input: the cluster, all excitatory
     h.state_mut().traces.selected_t_ms = Some(60.0);
     h.state_mut().why.open = true;
-    h.state_mut().why.paint = super::panels::why_panel::Paint::RecentInputs;
+    h.state_mut().why.paint = crate::app::panels::why_panel::Paint::RecentInputs;
     h.run_steps(3);
     let o = h.state().view.overlay.clone().expect("the 3-D view paints the inputs");
     assert!(o.values.iter().any(|v| *v > 0.0), "excitatory inputs painted");
