@@ -7,13 +7,8 @@
 pub mod app;
 pub mod attribution;
 pub mod biophysics;
-pub mod bench;
-pub mod case;
 pub mod dataset;
-pub mod paper_sim;
-pub mod replay;
-pub mod simulate;
-pub mod timing;
+pub mod golden;
 pub mod metrics;
 pub mod morphology;
 pub mod stimulus;

@@ -1,20 +1,17 @@
-//! `neurotwin predict` and `neurotwin evaluate`: the surrogate (DNN twin) from the command line.
-//! A module of the binary; the work is done by `neurotwin::surrogate`.
+//! `neurotwin predict`: predict a golden case with the DNN twin and compare with the case's
+//! results. The work is done by `neurotwin::surrogate`.
 
+use super::{case_raster, load_model, print_backend, DEFAULT_MODELS_DIR, DEFAULT_MORPHOLOGY};
 use anyhow::{bail, Context, Result};
-use neurotwin::case::Case;
+use neurotwin::golden::case::Case;
 use neurotwin::metrics::{match_spikes, roc_auc, rmse};
-use neurotwin::stimulus::{DendriticSegments, InputRaster, SynapseSpec};
-use neurotwin::surrogate::evaluate::{evaluate_dataset, spike_labels, EvalOptions, Evaluation};
+use neurotwin::stimulus::{DendriticSegments, InputRaster};
+use neurotwin::surrogate::evaluate::spike_labels;
 use neurotwin::surrogate::predict::dense_columns;
-use neurotwin::surrogate::{self, CellInputs, Fit, LoadOptions, PredictOptions, Prediction, StreamingPredictor, SurrogateModel};
+use neurotwin::surrogate::{self, CellInputs, Fit, PredictOptions, Prediction, StreamingPredictor, SurrogateModel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Where `predict` looks for a morphology and models when none is given.
-const DEFAULT_MORPHOLOGY: &str = "../shared/morphologies/cell1_neuron_geometry.json";
-const DEFAULT_MODELS_DIR: &str = "models";
 
 #[derive(clap::Args)]
 pub struct PredictArgs {
@@ -40,52 +37,6 @@ pub struct PredictArgs {
     /// Time N predictions after one warm-up and print the median latency.
     #[arg(long, value_name = "N")]
     bench: Option<usize>,
-}
-
-#[derive(clap::Args)]
-pub struct EvaluateArgs {
-    #[arg(long)]
-    model: PathBuf,
-    /// Dataset folder written by `neurotwin dataset`.
-    #[arg(long, visible_alias = "dataset")]
-    data: PathBuf,
-    #[arg(long, value_name = "PATH")]
-    onnxruntime: Option<PathBuf>,
-    /// Bins before this are not scored.
-    #[arg(long, default_value_t = 500)]
-    ignore_ms: usize,
-    /// Skip the first N simulations (e.g. the training part).
-    #[arg(long, default_value_t = 0)]
-    first_sim: usize,
-    #[arg(long)]
-    max_sims: Option<usize>,
-    #[arg(long)]
-    chunk_ms: Option<usize>,
-    /// Threads per inference.
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
-    /// Predict with the ONNX backend even when the model's native evaluation is available.
-    #[arg(long)]
-    onnx: bool,
-    /// Write the metrics as JSON here.
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
-/// Select the backend, print it and any fallback warning.
-fn backend(onnxruntime: Option<&Path>) -> Result<()> {
-    let choice = surrogate::select_backend(onnxruntime)?;
-    if let Some(w) = &choice.warning {
-        eprintln!("warning: {w}");
-    }
-    println!("backend: {}", choice.backend);
-    Ok(())
-}
-
-fn load_model(path: &Path, threads: usize) -> Result<(SurrogateModel, f64)> {
-    let t0 = Instant::now();
-    let model = SurrogateModel::load(path, LoadOptions { intra_threads: threads }).with_context(|| format!("loading model {}", path.display()))?;
-    Ok((model, t0.elapsed().as_secs_f64() * 1e3))
 }
 
 #[derive(Serialize)]
@@ -115,19 +66,8 @@ struct PredictReport<'a> {
     prediction: &'a Prediction,
 }
 
-/// The input raster of a golden-format case's synapses (1-ms bins, the case's tstop).
-pub fn case_raster(case: &Case, segs: &DendriticSegments) -> Result<InputRaster> {
-    let duration_ms = case.sim.tstop.ceil() as u32;
-    let synapses: Vec<SynapseSpec> = case
-        .synapses
-        .iter()
-        .map(|s| SynapseSpec { kind: s.kind, sec: s.sec.clone(), x: s.x, spikes_ms: s.spikes_ms.clone(), paper_seg_index: s.paper_seg_index })
-        .collect();
-    InputRaster::from_synapses(segs, &synapses, duration_ms).with_context(|| format!("converting the synapses of case {} to an input raster", case.name))
-}
-
 pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
-    backend(args.onnxruntime.as_deref())?;
+    print_backend(args.onnxruntime.as_deref())?;
     let case = Case::load(&args.case)?;
     let morph_path = morphology.map_or_else(|| PathBuf::from(DEFAULT_MORPHOLOGY), Path::to_path_buf);
     if !morph_path.is_file() {
@@ -236,7 +176,7 @@ fn bench_streaming(model: SurrogateModel, raster: &InputRaster) -> Result<Surrog
     Ok(sp.into_model())
 }
 
-fn agreement(r: &neurotwin::case::Results, case: &Case, pred: &Prediction, spikes: &[f64], clip_mv: f64) -> Agreement {
+fn agreement(r: &neurotwin::golden::case::Results, case: &Case, pred: &Prediction, spikes: &[f64], clip_mv: f64) -> Agreement {
     const TOLERANCE_MS: f64 = 5.0;
     let m = match_spikes(&r.spike_times_ms, spikes, TOLERANCE_MS);
     // reference samples that fall on whole ms
@@ -263,46 +203,3 @@ fn agreement(r: &neurotwin::case::Results, case: &Case, pred: &Prediction, spike
     }
 }
 
-pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
-    backend(args.onnxruntime.as_deref())?;
-    let (mut model, load_ms) = load_model(&args.model, args.threads)?;
-    println!("model: {} ({} rows, window {} ms), loaded in {load_ms:.1} ms", model.metadata().name, model.n_rows(), model.window_ms());
-    let ds = neurotwin::dataset::Dataset::open(&args.data).with_context(|| format!("opening dataset {}", args.data.display()))?;
-    let opts = EvalOptions {
-        ignore_first_ms: args.ignore_ms,
-        first_sim: args.first_sim,
-        max_sims: args.max_sims,
-        predict: PredictOptions { chunk_ms: args.chunk_ms },
-        native: !args.onnx,
-        ..EvalOptions::default()
-    };
-    let ev = evaluate_dataset(&mut model, &ds, &opts)?;
-    if let Some(w) = &ev.warning {
-        eprintln!("warning: {w}");
-    }
-    print_evaluation(&ev);
-    if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_string_pretty(&ev)?).with_context(|| format!("writing {}", out.display()))?;
-    }
-    Ok(())
-}
-
-fn print_evaluation(ev: &Evaluation) {
-    for (label, m) in [("all simulations", &ev.all), (&*format!("≤ {} output spikes per 6 s", ev.max_spikes_per_6s), &ev.low_rate)] {
-        let spikes = match m.auc {
-            Some(auc) => {
-                let pts: Vec<String> = m.at_fpr.iter().map(|p| format!("TPR {:.3} at FPR {:.2} %", p.tpr, 100.0 * p.target_fpr)).collect();
-                format!("AUC {auc:.4}, {}", pts.join(", "))
-            }
-            None => "AUC n/a (no spike bins)".into(),
-        };
-        let soma = m.soma.map_or("soma n/a".into(), |s| {
-            format!(
-                "soma RMSE {:.3} mV (rescaled {:.3}), explained variance {:.4} (rescaled {:.4})",
-                s.rmse_mv, s.rmse_rescaled_mv, s.explained_variance, s.explained_variance_rescaled
-            )
-        });
-        println!("{label}: {} sims, {} bins after {} ms, {} spike bins; {spikes}; {soma}", m.n_sims, m.n_bins, ev.ignore_first_ms, m.n_spike_bins);
-    }
-    println!("prediction: {:.2} s wall, {:.0} simulated ms per s ({})", ev.predict_wall_s, ev.ms_per_s, ev.backend);
-}

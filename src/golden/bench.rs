@@ -4,9 +4,9 @@
 
 use crate::biophysics::profile::{Phase, PhaseClock, PhaseTimes};
 use crate::biophysics::{Cell, Recorder, SimError, SimSettings, Simulation, Stimulus};
-use crate::case::Case;
-use crate::replay::{cell_for, recorder_for, settings, stimulus, ReplayError};
-use crate::timing::process_cpu_seconds;
+use super::case::Case;
+use super::replay::{cell_for, recorder_for, settings, stimulus, ReplayError};
+use super::timing::process_cpu_seconds;
 use crate::Morphology;
 
 /// NEURON 9.0.2 and Arbor 0.12.2 on the 6 s paper-input case, one core of this machine kind

@@ -1,12 +1,88 @@
 //! `neurotwin simulate`: an ad-hoc run described by command-line options and/or a small JSON
-//! config, expressed as a golden-format [`Case`] and run by [`crate::replay`], with traces
-//! written as CSV and NumPy `.npy`.
+//! config, expressed as a golden-format [`Case`] and run by `neurotwin::golden::replay`, with
+//! traces written as CSV and NumPy `.npy`.
 
-use crate::case::{Case, EpspEntry, IClampEntry, Location, ModelInfo, RecordingInfo, Results, SimInfo, Site, Stimuli, SynapseEntry, VariantFlags};
-use crate::biophysics::SynapseKind;
+use super::load_morphology;
+use anyhow::Context as _;
+use neurotwin::golden::case::{Case, EpspEntry, IClampEntry, Location, ModelInfo, RecordingInfo, Results, SimInfo, Site, Stimuli, SynapseEntry, VariantFlags};
+use neurotwin::biophysics::SynapseKind;
+use neurotwin::golden::timing::timed;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    #[arg(long)]
+    morphology: PathBuf,
+    #[arg(long, allow_hyphen_values = true)]
+    tstop_ms: Option<f64>,
+    /// Default 0.025 ms.
+    #[arg(long, allow_hyphen_values = true)]
+    dt_ms: Option<f64>,
+    /// Default 34 °C (Hay protocols; the paper's dataset used 6.3).
+    #[arg(long, allow_hyphen_values = true)]
+    celsius: Option<f64>,
+    /// Default −80 mV (Hay protocols; the paper's dataset used −76).
+    #[arg(long, allow_hyphen_values = true)]
+    v_init_mv: Option<f64>,
+    /// Sampling interval of the traces (ms), a multiple of dt; default 0.1.
+    #[arg(long, allow_hyphen_values = true)]
+    record_dt_ms: Option<f64>,
+    /// sec,x,delay_ms,dur_ms,amp_nA (repeatable).
+    #[arg(long, allow_hyphen_values = true)]
+    iclamp: Vec<String>,
+    /// exc|inh,sec,x,t1;t2;... spike times in ms (repeatable).
+    #[arg(long)]
+    syn: Vec<String>,
+    /// JSON with any of: tstop_ms, dt_ms, celsius, v_init_mv, record_dt_ms, variant_flags,
+    /// iclamps, epsp_currents, synapses, record (options override scalars, append to lists).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// sec,x of an extra recording site (repeatable).
+    #[arg(long)]
+    record: Vec<String>,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Merge the options into the config (options override scalars, append to lists) and run.
+pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    let SimulateArgs { morphology, tstop_ms, dt_ms, celsius, v_init_mv, record_dt_ms, iclamp, syn, config, record, out } = args;
+    let mut cfg = match &config {
+        Some(p) => SimulateConfig::load(p)?,
+        None => SimulateConfig::default(),
+    };
+    cfg.tstop_ms = tstop_ms.or(cfg.tstop_ms);
+    cfg.dt_ms = dt_ms.or(cfg.dt_ms);
+    cfg.celsius = celsius.or(cfg.celsius);
+    cfg.v_init_mv = v_init_mv.or(cfg.v_init_mv);
+    cfg.record_dt_ms = record_dt_ms.or(cfg.record_dt_ms);
+    for c in &iclamp {
+        cfg.iclamps.push(parse_iclamp(c)?);
+    }
+    for s in &syn {
+        cfg.synapses.push(parse_synapse(s)?);
+    }
+    for r in &record {
+        cfg.record.push(parse_location(r)?);
+    }
+    simulate_run(&cfg, &morphology, &out)
+}
+
+fn simulate_run(cfg: &SimulateConfig, morph_path: &Path, out: &Path) -> anyhow::Result<()> {
+    let case = cfg.to_case()?;
+    let morph = load_morphology(morph_path)?;
+    let (results, timing) = timed(|| neurotwin::golden::replay::replay(&case, &morph));
+    let results = results.context("simulating")?;
+    let files = write_outputs(out, &case, &results).with_context(|| format!("writing outputs with prefix {}", out.display()))?;
+    println!("spikes: {} at {:?} ms", results.spike_times_ms.len(), results.spike_times_ms);
+    println!("time: {:.3} s wall, {:.3} s CPU", timing.wall_s, timing.cpu_s);
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}
 
 /// The optional JSON config of `simulate` (every field optional; command-line values override
 /// scalars and append to lists).
@@ -101,7 +177,7 @@ impl SimulateConfig {
     pub fn to_case(&self) -> Result<Case, SimulateError> {
         let record_dt = self.record_dt_ms.unwrap_or(0.1);
         Ok(Case {
-            format: crate::case::FORMAT.to_string(),
+            format: neurotwin::golden::case::FORMAT.to_string(),
             name: "simulate".into(),
             description: "neurotwin simulate".into(),
             model: ModelInfo { name: "Hay et al. 2011 L5PC, biophys5b".into(), variant_flags: self.variant_flags, changes_from_reference_model: vec![] },
@@ -160,7 +236,7 @@ pub fn write_outputs(prefix: &Path, case: &Case, results: &Results) -> std::io::
     let npy_path = with_ext(".npy");
     let n_cols = 2 + results.sites_v.len();
     let flat: Vec<f64> = rows.iter().flatten().copied().collect();
-    crate::dataset::npy::write_npy(&npy_path, &[rows.len(), n_cols], &flat).map_err(std::io::Error::other)?;
+    neurotwin::dataset::npy::write_npy(&npy_path, &[rows.len(), n_cols], &flat).map_err(std::io::Error::other)?;
     let spikes_path = with_ext(".spikes.txt");
     let mut sp = std::fs::File::create(&spikes_path)?;
     for t in &results.spike_times_ms {

@@ -1,24 +1,18 @@
-//! `neurotwin attribute` (why did the twin predict a spike at T: occlusion scores of every input
-//! row, optionally confirmed by deleting the top rows in the engine) and `neurotwin faithfulness`
-//! (the deletion test over every somatic spike of a run). The work is done by
-//! `neurotwin::attribution`.
+//! `neurotwin attribute`: why did the twin predict a spike at T? Occlusion scores of every input
+//! row, optionally confirmed by deleting the top rows in the engine. Also the set-up (cell, twin)
+//! that `faithfulness` shares. The work is done by `neurotwin::attribution`.
 
-use crate::cli_surrogate::case_raster;
+use super::{case_raster, DEFAULT_MODELS_DIR, DEFAULT_MORPHOLOGY};
 use anyhow::{bail, Context, Result};
-use neurotwin::attribution::faithfulness::{deletion_faithfulness, FaithfulnessOptions};
 use neurotwin::attribution::whatif::Checkpoint;
 use neurotwin::attribution::{attribute, delete_spikes, Attribution};
 use neurotwin::biophysics::Cell;
-use neurotwin::case::Case;
-use neurotwin::stimulus::{DendriticSegments, InputRaster, PaperProtocol};
+use neurotwin::golden::case::Case;
+use neurotwin::stimulus::{DendriticSegments, InputRaster};
 use neurotwin::surrogate::{self, CellInputs, Fit, LoadOptions, NativeTcn, SurrogateModel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Where the commands look for a morphology and models when none is given (as `predict`).
-const DEFAULT_MORPHOLOGY: &str = "../shared/morphologies/cell1_neuron_geometry.json";
-const DEFAULT_MODELS_DIR: &str = "models";
 
 #[derive(clap::Args)]
 pub struct AttributeArgs {
@@ -43,42 +37,21 @@ pub struct AttributeArgs {
     confirm_top: Option<usize>,
 }
 
-#[derive(clap::Args)]
-pub struct FaithfulnessArgs {
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// Golden-format case to use as the input; default: the paper's protocol (see --seed).
-    #[arg(long)]
-    case: Option<PathBuf>,
-    /// Seed of the paper-protocol input when no case is given.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    #[arg(long, default_value_t = 6000)]
-    duration_ms: u32,
-    /// Rows deleted per trial.
-    #[arg(long, default_value_t = 20)]
-    k: usize,
-    /// Random-deletion trials per spike.
-    #[arg(long, default_value_t = 5)]
-    random_trials: usize,
-    #[arg(long)]
-    out: Option<PathBuf>,
-}
-
-struct Setup {
-    cell: Cell,
-    segs: DendriticSegments,
-    soma_node: usize,
-    model: SurrogateModel,
+/// The Hay 2011 cell and the twin that `attribute` and `faithfulness` work on.
+pub struct Setup {
+    pub cell: Cell,
+    pub segs: DendriticSegments,
+    pub soma_node: usize,
+    pub model: SurrogateModel,
 }
 
 impl Setup {
-    fn tcn(&self) -> Result<&NativeTcn> {
+    pub fn tcn(&self) -> Result<&NativeTcn> {
         self.model.native().with_context(|| format!("model {}: attribution needs the native evaluation, which is off ({})", self.model.metadata().name, self.model.native_status()))
     }
 }
 
-fn setup(morphology: Option<&Path>, model: Option<&Path>) -> Result<Setup> {
+pub fn setup(morphology: Option<&Path>, model: Option<&Path>) -> Result<Setup> {
     surrogate::select_tract()?;
     let morph_path = morphology.map_or_else(|| PathBuf::from(DEFAULT_MORPHOLOGY), Path::to_path_buf);
     if !morph_path.is_file() {
@@ -122,7 +95,7 @@ struct AttributeReport<'a> {
     what_if: Option<WhatIfReport>,
 }
 
-pub fn attribute_cmd(args: &AttributeArgs, morphology: Option<&Path>) -> Result<()> {
+pub fn run(args: &AttributeArgs, morphology: Option<&Path>) -> Result<()> {
     let s = setup(morphology, args.model.as_deref())?;
     let tcn = s.tcn()?;
     let case = Case::load(&args.case)?;
@@ -180,50 +153,4 @@ fn confirm(s: &Setup, tcn: &NativeTcn, case: &Case, raster: &InputRaster, attr: 
         engine_spikes_edited_ms: edited_spikes,
         twin_probability_edited: p,
     })
-}
-
-pub fn faithfulness_cmd(args: &FaithfulnessArgs, morphology: Option<&Path>) -> Result<()> {
-    let s = setup(morphology, args.model.as_deref())?;
-    let tcn = s.tcn()?;
-    let (raster, ampa_only, what) = match &args.case {
-        Some(p) => {
-            let case = Case::load(p)?;
-            (case_raster(&case, &s.segs)?, case.model.variant_flags.ampa_only.unwrap_or(false), format!("case {}", case.name))
-        }
-        None => {
-            let mut protocol = s.model.metadata().training_protocol().unwrap_or_else(PaperProtocol::nmda);
-            protocol.duration_ms = args.duration_ms;
-            let ampa = matches!(protocol.variant, neurotwin::stimulus::InputVariant::Ampa);
-            (protocol.generate(&s.segs, args.seed)?.raster, ampa, format!("paper protocol, seed {}, {} ms", args.seed, args.duration_ms))
-        }
-    };
-    let opts = FaithfulnessOptions { k: args.k, random_trials: args.random_trials, ampa_only, ..Default::default() };
-    let t0 = Instant::now();
-    let (f, original) = deletion_faithfulness(tcn, &s.cell, &s.segs, s.soma_node, &raster, &opts)?;
-    println!("model {}; {what}: {} somatic spikes in the engine", s.model.metadata().name, original.spike_times_ms.len());
-    for t in &f.trials {
-        println!(
-            "  spike {:8.2} ms: twin p {:.3} -> {:.3} without the top {}; engine spike {} by the top {}, {} of {} random deletions",
-            t.spike_ms,
-            t.twin_probability,
-            t.twin_probability_top_deleted,
-            f.k,
-            if t.top_abolished { "abolished" } else { "kept" },
-            f.k,
-            t.random_abolished,
-            t.random_trials
-        );
-    }
-    println!(
-        "deleting the top {} attributed inputs abolished {:.0} % of the spikes; deleting {} random active inputs {:.0} % ({:.0} s)",
-        f.k,
-        100.0 * f.top_rate(),
-        f.k,
-        100.0 * f.random_rate(),
-        t0.elapsed().as_secs_f64()
-    );
-    if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_string_pretty(&f)?).with_context(|| format!("writing {}", out.display()))?;
-    }
-    Ok(())
 }

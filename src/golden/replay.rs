@@ -3,7 +3,7 @@
 
 use crate::biophysics::recipe::hay2011::{build_cell, Hay2011Variant};
 use crate::biophysics::{Cell, EpscCurrent, IClamp, Recorder, SimError, SimSettings, Simulation, Stimulus, SynapseSpec};
-use crate::case::{Case, Results};
+use super::case::{Case, Results};
 use crate::morphology::{Discretisation, Morphology};
 
 /// Errors of a replay, all detected before simulating except `Sim`.
