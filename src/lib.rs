@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod golden;
 pub mod metrics;
 pub mod morphology;
+pub mod rng;
 pub mod stimulus;
 pub mod surrogate;
 

@@ -3,7 +3,7 @@
 //! dataset's too), each from its own derived seed; the worker pulls the spikes of each window it
 //! simulates. The next block is generated on a helper thread while the current one plays.
 
-use crate::stimulus::rng::derive_seed;
+use crate::rng::derive_seed;
 use crate::stimulus::{DendriticSegments, PaperProtocol, StimulusError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
