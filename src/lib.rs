@@ -3,6 +3,11 @@
 //!
 //! The data path: morphology file → [`morphology::Morphology`] → [`morphology::Cable`]
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
+//!
+//! Modules, lowest layer first (each uses only those above it; ARCHITECTURE.md has the whole map):
+//! `rng` (the crate's PRNGs), `metrics`, `morphology`, `biophysics` (the engine), `golden` (the
+//! engine against NEURON's reference runs), `stimulus`, `dataset`, `surrogate` (the twin),
+//! `attribution`, `app` (the GUI). The command line is the binary's `src/cli/`.
 
 pub mod app;
 pub mod attribution;
