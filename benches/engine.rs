@@ -2,7 +2,7 @@
 //! CPU seconds per simulated second comes from `neurotwin bench`). Needs `../shared`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use neurotwin::bench::BenchCase;
+use neurotwin::golden::bench::BenchCase;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ fn shared(rel: &str) -> PathBuf {
 
 fn engine(c: &mut Criterion) {
     let (case_path, morph_path) = (shared("reference/paper_input_nmda_seed1001.json"), shared("morphologies/cell1.asc"));
-    let (Ok(case), Ok(morph)) = (neurotwin::case::Case::load(&case_path), neurotwin::morphology::load_hay2011(&morph_path)) else {
+    let (Ok(case), Ok(morph)) = (neurotwin::golden::case::Case::load(&case_path), neurotwin::morphology::load_hay2011(&morph_path)) else {
         eprintln!("skipping: {} or {} not readable", case_path.display(), morph_path.display());
         return;
     };

@@ -3,19 +3,20 @@
 //!
 //! The data path: morphology file → [`morphology::Morphology`] → [`morphology::Cable`]
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
+//!
+//! Modules, lowest layer first (each uses only those above it; ARCHITECTURE.md has the whole map):
+//! `rng` (the crate's PRNGs), `metrics`, `morphology`, `biophysics` (the engine), `golden` (the
+//! engine against NEURON's reference runs), `stimulus`, `dataset`, `surrogate` (the twin),
+//! `attribution`, `app` (the GUI). The command line is the binary's `src/cli/`.
 
 pub mod app;
 pub mod attribution;
 pub mod biophysics;
-pub mod bench;
-pub mod case;
 pub mod dataset;
-pub mod paper_sim;
-pub mod replay;
-pub mod simulate;
-pub mod timing;
+pub mod golden;
 pub mod metrics;
 pub mod morphology;
+pub mod rng;
 pub mod stimulus;
 pub mod surrogate;
 

@@ -49,7 +49,7 @@ fn an_unedited_rerun_from_a_checkpoint_reproduces_the_run_exactly() {
     let f = fixture();
     let raster = protocol_raster(&f, SPIKY_SEED, 1000);
     // the dataset path (synapses built from the raster at construction) is the reference
-    let reference = neurotwin::paper_sim::simulate_raster(&f.cell, &f.segs, f.soma, &raster, false, false).expect("sim");
+    let reference = neurotwin::dataset::paper_sim::simulate_raster(&f.cell, &f.segs, f.soma, &raster, false, false).expect("sim");
     let whole = simulate(&f.cell, &f.segs, f.soma, &raster, 1000.0, false).expect("sim");
     let cp = Checkpoint::new(&f.cell, &f.segs, f.soma, &raster, 400, false, &[]).expect("checkpoint");
     let again = cp.run(&raster, 1000.0).expect("rerun");

@@ -132,7 +132,7 @@ fn resume_keeps_finished_shards_and_redoes_partial_and_corrupt_ones() {
     run_dataset_for_cell(&options(full.path(), 3), &morph, &cable, fake_simulate).expect("run");
     // interrupted run: simulation 7 (shard 2) fails
     let failing = |r: &InputRaster, seed: u64| {
-        if seed == neurotwin::stimulus::rng::derive_seed(3, 7) {
+        if seed == neurotwin::rng::derive_seed(3, 7) {
             return Err("simulated crash".to_string());
         }
         fake_simulate(r, seed)

@@ -4,8 +4,8 @@ mod common;
 
 use neurotwin::biophysics::recipe::hay2011::{build_cell, Hay2011Variant};
 use neurotwin::biophysics::{IClamp, Recorder, SimError, SimSettings, Simulation, Stimulus};
-use neurotwin::case::Case;
-use neurotwin::replay::{replay, ReplayError};
+use neurotwin::golden::case::Case;
+use neurotwin::golden::replay::{replay, ReplayError};
 use neurotwin::Discretisation;
 
 fn morphology() -> neurotwin::Morphology {
@@ -113,7 +113,7 @@ fn quirk1_silences_synapse_with_t0_event() {
 /// rates (every exp each step) and with tables, compared step by step.
 #[test]
 fn rate_tables_agree_with_exact_rates() {
-    use neurotwin::replay::{cell_for, recorder_for, settings, stimulus};
+    use neurotwin::golden::replay::{cell_for, recorder_for, settings, stimulus};
     for (name, tstop) in [("step_current_1p9nA", 400.0), ("paper_input_nmda_seed1001", 600.0)] {
         let case = golden(name);
         let morph = morphology();
@@ -141,7 +141,7 @@ fn rate_tables_agree_with_exact_rates() {
 #[test]
 fn every_instruction_set_matches_neuron() {
     use neurotwin::biophysics::InstructionSet;
-    use neurotwin::replay::{cell_for, compare, recorder_for, results_of, settings, stimulus};
+    use neurotwin::golden::replay::{cell_for, compare, recorder_for, results_of, settings, stimulus};
     let morph = morphology();
     for name in ["step_current_1p9nA", "bac_both", "syn_cluster_burst"] {
         let case = golden(name);

@@ -3,8 +3,8 @@
 
 mod common;
 
-use neurotwin::case::Case;
-use neurotwin::replay::{compare, replay};
+use neurotwin::golden::case::Case;
+use neurotwin::golden::replay::{compare, replay};
 
 fn morphology() -> neurotwin::Morphology {
     neurotwin::morphology::load_hay2011(&common::shared("morphologies/cell1.asc")).expect("load Hay morphology")

@@ -4,7 +4,7 @@
 mod common;
 
 use neurotwin::biophysics::recipe::hay2011::{build_cell, Hay2011Variant};
-use neurotwin::case::Case;
+use neurotwin::golden::case::Case;
 use neurotwin::morphology::{load_hay2011, Discretisation};
 use neurotwin::stimulus::{DendriticSegments, InputRaster, SynapseSpec};
 
@@ -29,7 +29,7 @@ fn raster_simulation_reproduces_neuron_on_the_paper_input() {
         .collect();
     let raster = InputRaster::from_synapses(&segs, &synapses, duration_ms).expect("raster");
     let soma = cell.cable.segment_node(0, 0.5);
-    let out = neurotwin::paper_sim::simulate_raster(&cell, &segs, soma, &raster, false, true).expect("simulate");
+    let out = neurotwin::dataset::paper_sim::simulate_raster(&cell, &segs, soma, &raster, false, true).expect("simulate");
     assert_eq!(out.soma_v_1ms.len(), duration_ms as usize);
     let dend = out.dend_v_1ms.as_ref().expect("dendritic voltages");
     assert_eq!(dend.len(), 639 * duration_ms as usize);

@@ -1,48 +1,33 @@
 //! The desktop GUI (eframe/egui + three-d + egui_plot): a 3-D view of the cell coloured by
-//! membrane potential, controls to place and drive synapses and clamps, and voltage traces.
+//! membrane potential, controls to place and drive synapses and clamps, voltage traces, and the
+//! deep-network twin's prediction beside the cell's.
 //!
-//! Owns nothing physical: a [`runner::Runner`] worker thread advances a [`model::LiveModel`]
-//! (the engine, through an adapter) and the UI draws its latest [`runner::Snapshot`].
-//! Depends on `morphology` (geometry, compartments), `stimulus` (drives, the paper's background
-//! protocol) and, in `engine_model` only, `biophysics`.
+//! The shape, lowest layer first (a module may use the ones above it, never one below):
+//!
+//! ```text
+//! live/     the engine side: the runner's worker thread, the LiveModel trait and its engine adapter,
+//!           drives, the background protocol, engine what-ifs, what the user placed
+//! twin/     the twin side: the twin's thread, its models, agreement, "why did it spike?"
+//! view/     the 3-D view: geometry, camera, picking, colours, GL drawing, overlays
+//! session   one opened cell: morphology, cable, geometry, runner, placements, twin
+//! panels/   the side and bottom panels (controls, synapses, traces, twin, why)
+//! scenario  what the user set up, saved and loaded as JSON
+//! demos/    the teaching demos and their panel
+//! shell/    the eframe App: window layout, shortcuts, automation, export
+//! ```
+//!
+//! Owns nothing physical: the engine (`biophysics`, in `live::engine_model` only) and the twin
+//! (`surrogate`, `attribution`, in `twin/` only) do the work on their own threads; the UI draws
+//! their latest snapshots. ARCHITECTURE.md has the threads and what crosses between them.
 
-pub mod agreement;
-pub mod automation;
-pub mod background;
-pub mod camera;
-pub mod colormap;
 pub mod demos;
-pub mod drives;
-pub mod engine_model;
-pub mod export;
-#[cfg(any(test, feature = "dev-fake-model"))]
-pub mod fake_model;
-pub mod geometry;
-mod gl_scene;
-pub mod model;
-mod overlays;
+pub mod live;
 pub mod panels;
-pub mod picking;
-pub mod placements;
-pub mod runner;
 pub mod scenario;
 pub mod session;
-mod shortcuts;
 pub mod shell;
-mod teaching;
-#[cfg(test)]
-mod tests;
 pub mod twin;
-pub mod twin_feed;
-pub mod twin_models;
-#[cfg(test)]
-mod twin_tests;
-pub mod view3d;
-pub mod whatif_engine;
-pub mod why;
-#[cfg(test)]
-mod why_tests;
-pub mod worker;
+pub mod view;
 
 pub use shell::{AppOptions, NeuroTwinApp};
 

@@ -3,11 +3,11 @@
 //! Locations are (NEURON section name, x), so a scenario also opens on another morphology that
 //! has the same section names.
 
-use super::drives::{BackgroundSettings, Drive};
-use super::model::SynapseKind;
-use super::panels::ControlPanel;
-use super::placements::{Location, Placements};
-use super::runner::{ClampSettings, Command, Runner};
+use crate::app::live::drives::{BackgroundSettings, Drive};
+use crate::app::live::model::SynapseKind;
+use crate::app::panels::ControlPanel;
+use crate::app::live::placements::{Location, Placements};
+use crate::app::live::runner::{ClampSettings, Command, Runner};
 use crate::morphology::{Cable, Morphology};
 use anyhow::{bail, Context as _, Result};
 use serde::{Deserialize, Serialize};

@@ -3,10 +3,11 @@
 //! Morphologies are opened as the Hay et al. 2011 model instantiates them (traced axon replaced
 //! by the two-cylinder stub), so the view shows exactly the compartments that are simulated.
 
-use super::geometry::NeuronGeometry;
-use super::model::ModelFactory;
-use super::placements::Placements;
-use super::runner::{Runner, RunnerSetup};
+use crate::app::view::geometry::NeuronGeometry;
+use crate::app::view::view3d::ViewedCell;
+use crate::app::live::model::ModelFactory;
+use crate::app::live::placements::Placements;
+use crate::app::live::runner::{Runner, RunnerSetup};
 use crate::morphology::{parse_swc, replace_axon_hay2011, Cable, Discretisation, Morphology};
 use crate::stimulus::DendriticSegments;
 use anyhow::Context as _;
@@ -69,12 +70,17 @@ pub struct Session {
     pub placements: Placements,
     pub soma_node: usize,
     /// The deep-network twin (`None` until [`Session::start_twin`], or without a model folder).
-    pub twin: Option<super::twin_models::TwinSession>,
+    pub twin: Option<crate::app::twin::models::TwinSession>,
     /// Why the twin could not start.
     pub twin_error: Option<String>,
 }
 
 impl Session {
+    /// What the 3-D view draws and edits of this cell.
+    pub fn viewed(&mut self) -> ViewedCell<'_> {
+        ViewedCell { morph: &self.morph, cable: &self.cable, geometry: &self.geometry, runner: &mut self.runner, placements: &mut self.placements }
+    }
+
     /// Load `source`, discretise it as the Hay 2011 template does, build the 3-D geometry and
     /// start a runner with the model from `factory` (or none, with the reason shown in the UI).
     pub fn open(source: &MorphologySource, factory: Option<&ModelFactory>, geometry_id: u64) -> anyhow::Result<Session> {
@@ -119,7 +125,7 @@ impl Session {
             self.twin_error = Some("the twin runs on the simulation's input, and no simulation runs".into());
             return;
         }
-        match super::twin_models::TwinSession::start(models_dir, &self.morph, &self.cable, &mut self.runner) {
+        match crate::app::twin::models::TwinSession::start(models_dir, &self.morph, &self.cable, &mut self.runner) {
             Ok(t) => self.twin = Some(t),
             Err(e) => self.twin_error = Some(format!("the twin could not start: {e:#}")),
         }

@@ -6,7 +6,7 @@
 use super::whatif::{simulate, Checkpoint, EngineTrace};
 use super::{attribute, delete_spikes, spike_bin, AttributionError};
 use crate::biophysics::Cell;
-use crate::stimulus::rng::Rng;
+use crate::rng::{xoshiro, Draw, Xoshiro};
 use crate::stimulus::{DendriticSegments, InputRaster};
 use crate::surrogate::NativeTcn;
 use serde::Serialize;
@@ -77,7 +77,7 @@ impl Faithfulness {
 }
 
 /// `k` distinct rows drawn uniformly from `pool` (all of it when it is smaller).
-fn draw(pool: &[usize], k: usize, rng: &mut Rng) -> Vec<usize> {
+fn draw(pool: &[usize], k: usize, rng: &mut Xoshiro) -> Vec<usize> {
     let mut p = pool.to_vec();
     let k = k.min(p.len());
     for i in 0..k {
@@ -101,7 +101,7 @@ pub fn deletion_faithfulness(
     let duration = f64::from(raster.duration_ms());
     let original = simulate(cell, segs, soma_node, raster, duration, opts.ampa_only)?;
     let mut cp = Checkpoint::new(cell, segs, soma_node, raster, 0, opts.ampa_only, &[])?;
-    let mut rng = Rng::new(opts.seed);
+    let mut rng = xoshiro(opts.seed);
     let mut trials = Vec::new();
     for &spike_ms in &original.spike_times_ms {
         let bin = spike_bin(spike_ms);

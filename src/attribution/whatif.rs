@@ -8,7 +8,7 @@ use super::AttributionError;
 use crate::biophysics::recording::Recorder;
 use crate::biophysics::simulation::{LiveSynapse, Simulation, Stimulus};
 use crate::biophysics::Cell;
-use crate::paper_sim::paper_settings;
+use crate::dataset::paper_sim::paper_settings;
 use crate::stimulus::{DendriticSegments, InputRaster};
 
 /// Spike threshold of the somatic detector (mV), as in the datasets.

@@ -30,6 +30,10 @@
 //!   calcium lookup as SSE2 code behind a call), hence the plain loops and `match`es; and loads
 //!   the compiler would turn into AVX-512 gathers (slower on the CPUs measured) are written as
 //!   one volatile load per lane.
+//!
+//! Why this file is long (~560 lines before its tests; the kernel itself is in `kernel.rs`): the
+//! block layout, its construction from a cell and the dispatch to the CPU-specific copies of the
+//! kernel are one data structure and must be read together.
 
 mod kernel;
 

@@ -4,6 +4,7 @@
 pub mod calcium;
 pub mod cell;
 pub mod channels;
+pub mod error;
 pub mod mechanisms;
 pub mod point_current;
 pub mod profile;

@@ -17,6 +17,10 @@
 //! golden figure the same, but twice the memory made a step 6 % slower). Each mechanism group
 //! has a table of just its kernel's slots (basal 2.5 MB, apical 7.4 MB). (1/64 mV: 0.049 mV,
 //! too close to the check's 0.05.)
+//!
+//! Why one file (~430 lines before its tests): the gate and calcium tables share the grid and the
+//! interpolation arithmetic (the `Arith` paths for AVX-512, AVX2+FMA and plain code), which must
+//! stay identical between them.
 
 use super::cell::Channel;
 use super::channels::dispatch;

@@ -4,7 +4,7 @@
 //! (sample k at t = k·interval, sample 0 = v_init). The spike detector finds upward crossings
 //! of a threshold at one node on every step, linearly interpolated within the step.
 
-use super::simulation::SimError;
+use super::error::SimError;
 
 /// Voltage probe at one node.
 #[derive(Debug, Clone)]

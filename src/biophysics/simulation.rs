@@ -8,6 +8,8 @@ mod live;
 
 pub use live::LiveSynapse;
 
+pub use super::error::SimError;
+
 use super::cell::Cell;
 use super::mechanisms::{Mechanisms, Rows};
 use super::point_current::{EpscCurrent, IClamp};
@@ -15,17 +17,6 @@ use super::profile::{NoClock, Phase, PhaseClock};
 use super::recording::Recorder;
 use super::solver::{SystemRow, TreeSolver};
 use super::synapse::{Event, EventQueue, Population, SynapseKind, SynapseSites, Target};
-
-/// Errors of the engine.
-#[derive(Debug, thiserror::Error)]
-pub enum SimError {
-    #[error("invalid simulation settings: {0}")]
-    Settings(String),
-    #[error("invalid stimulus: {0}")]
-    Stimulus(String),
-    #[error("{mechanism} state `{state}` became non-finite at {section}({x:.6}) at t = {t_ms} ms")]
-    NonFinite { mechanism: String, state: String, section: String, x: f64, t_ms: f64 },
-}
 
 /// Global settings of a run.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,7 +3,8 @@
 //! manifest with the morphology fingerprint (`manifest`), the resumable, parallel runner that
 //! generates the paper's inputs and calls a simulate closure (`runner`), and the reader
 //! (`reader`). Depends on `morphology` and `stimulus`; the engine is passed in as a closure, so
-//! nothing here depends on it.
+//! nothing here depends on it except `paper_sim`, the paper's simulation of one raster that the
+//! command line passes in as that closure (and `attribution` reuses).
 //!
 //! Layout of an output folder:
 //! ```text
@@ -14,6 +15,7 @@
 
 pub mod manifest;
 pub mod npy;
+pub mod paper_sim;
 pub mod reader;
 pub mod runner;
 pub mod shard;

@@ -2,6 +2,12 @@
 //! be read without neurotwin. Little-endian, C order, the dtypes the dataset needs. Header: magic
 //! `\x93NUMPY`, version 1.0, u16 header length, a Python dict literal with descr, fortran_order
 //! and shape, padded with spaces and a final newline so the data starts at a multiple of 64 bytes.
+//!
+//! Why hand-written rather than `ndarray-npy`: its current version (0.10, the one for ndarray
+//! 0.17) has no float16 element (`dend_v` is stored as `<f2`), so we would still implement its
+//! element traits for [`F16`] ourselves, and it would add a Python-literal parser for a writer of a
+//! few dozen lines. Dataset files carry SHA-256 sums in their manifests,
+//! so the bytes written here must not change (a resumed run verifies them).
 
 use super::DatasetError;
 use std::io::{BufWriter, Read, Write};

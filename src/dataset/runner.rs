@@ -10,7 +10,7 @@ use super::manifest::{
 use super::shard::{verify_shard, write_shard, ShardData};
 use super::DatasetError;
 use crate::morphology::{self, Cable, Discretisation, Morphology};
-use crate::stimulus::rng::derive_seed;
+use crate::rng::derive_seed;
 use crate::stimulus::{DendriticSegments, InputRaster, InputVariant, PaperProtocol};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -126,6 +126,8 @@ where
         base_seed: opts.base_seed,
         count: opts.count,
         sims_per_shard: opts.sims_per_shard,
+        // Part of the definition a resumed run must match, so kept word for word: `derive_seed`
+        // (same function, same stream) is now `neurotwin::rng::derive_seed`.
         seed_rule: "simulation k: seed = derive_seed(base_seed, k) (neurotwin::stimulus::rng, SplitMix64); \
                     input = PaperProtocol::generate(seed) with xoshiro256**"
             .into(),

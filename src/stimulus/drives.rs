@@ -3,7 +3,7 @@
 //! as the simulation advances; the answer never depends on how time was chunked (Poisson draws
 //! are made per fixed 100-ms block from a block seed derived from the drive's seed).
 
-use super::rng::{derive_seed, Rng};
+use crate::rng::{derive_seed, xoshiro, Draw};
 use serde::{Deserialize, Serialize};
 
 /// Length of the blocks a Poisson drive draws independently (ms).
@@ -191,7 +191,7 @@ fn poisson_in(rate_hz: f64, start_ms: f64, stop_ms: f64, seed: u64, lo: f64, hi:
     for block in first_block..last_block {
         let b0 = block as f64 * POISSON_BLOCK_MS;
         let b1 = b0 + POISSON_BLOCK_MS;
-        let mut rng = Rng::new(derive_seed(seed, block));
+        let mut rng = xoshiro(derive_seed(seed, block));
         // memorylessness: a Poisson process restricted to a block is a fresh process from b0
         let mut t = b0 + rng.exponential(mean_isi_ms);
         while t < b1 {

@@ -8,7 +8,6 @@
 pub mod drives;
 pub mod paper_protocol;
 pub mod raster;
-pub mod rng;
 pub mod segments;
 
 pub use drives::{ClampSite, CurrentClamp, DriveError, SpikeDrive};

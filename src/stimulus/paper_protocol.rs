@@ -5,7 +5,7 @@
 //! our own PRNG (`rng`); it reproduces the statistics, not NumPy's stream.
 
 use super::raster::InputRaster;
-use super::rng::Rng;
+use crate::rng::{xoshiro, Draw, Xoshiro};
 use super::segments::{DendriticSegments, Tree};
 use super::StimulusError;
 use serde::{Deserialize, Serialize};
@@ -137,7 +137,7 @@ impl PaperProtocol {
         self.validate()?;
         let n_seg = segs.len();
         let duration = self.duration_ms as usize;
-        let mut rng = Rng::new(seed);
+        let mut rng = xoshiro(seed);
         let t_c = jittered(&mut rng, &self.rate_change_interval_options_ms, self.rate_change_interval_jitter_ms);
         let sigma = jittered(&mut rng, &self.smoothing_sigma_options_ms, self.smoothing_sigma_jitter_ms);
         let n_intervals = duration.div_ceil(t_c as usize);
@@ -228,7 +228,7 @@ fn tree_slot(tree: Tree) -> usize {
 }
 
 /// options[uniform index] + trunc(U(−j, j)); validation guarantees the result is ≥ 1.
-fn jittered(rng: &mut Rng, options: &[u32], jitter_ms: u32) -> u32 {
+fn jittered(rng: &mut Xoshiro, options: &[u32], jitter_ms: u32) -> u32 {
     let base = i64::from(options[rng.below(options.len() as u64) as usize]);
     let j = f64::from(jitter_ms);
     let jitter = (2.0 * j * rng.uniform() - j).trunc() as i64;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::stimulus::rng::Rng;
+use crate::rng::{xoshiro, Draw};
 
 /// The original's smoothing written out literally: expand to bins, then 'same' convolution with
 /// the normalised window of length 1 + 7σ (scipy `signal.convolve(..., mode='same')`).
@@ -24,7 +24,7 @@ fn naive_smooth(coarse: &[f64], t_c: usize, sigma: usize, duration: usize) -> Ve
 
 #[test]
 fn interval_kernels_equal_the_literal_same_convolution() {
-    let mut rng = Rng::new(3);
+    let mut rng = xoshiro(3);
     for &(t_c, sigma, duration) in &[(7usize, 3usize, 100usize), (25, 6, 300), (96, 38, 1000), (30, 50, 500), (450, 25, 1000), (6, 619, 700)] {
         let n = duration.div_ceil(t_c);
         let coarse: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
@@ -69,7 +69,7 @@ fn validation_names_the_bad_parameter() {
 
 #[test]
 fn jitter_stays_inside_the_truncated_range() {
-    let mut rng = Rng::new(11);
+    let mut rng = xoshiro(11);
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..20_000 {
         seen.insert(jittered(&mut rng, &[100], 20));

@@ -3,14 +3,15 @@
 //! simulation, applies the scenario and plays; the short demos pause by themselves once their
 //! episodes are over so the traces stay on screen.
 
+pub mod panel;
 pub mod sites;
 mod text;
 #[cfg(test)]
 mod tests;
 
-use super::drives::{BackgroundMode, BackgroundSettings};
-use super::model::SynapseKind;
-use super::scenario::{Scenario, ScenarioBackground, ScenarioClamp, ScenarioSite, ScenarioSynapse, SCENARIO_FORMAT};
+use crate::app::live::drives::{BackgroundMode, BackgroundSettings};
+use crate::app::live::model::SynapseKind;
+use crate::app::scenario::{Scenario, ScenarioBackground, ScenarioClamp, ScenarioSite, ScenarioSynapse, SCENARIO_FORMAT};
 use crate::morphology::{Cable, Morphology};
 use crate::stimulus::SpikeDrive;
 use anyhow::{Context as _, Result};
@@ -73,7 +74,7 @@ pub const VETO_INH_LEAD_MS: f64 = 3.0;
 /// is subthreshold (2.0 nA) and the distal input stronger (80): neither alone fires the cell, the
 /// pairing fires the Ca spike and a doublet.
 pub fn bac_parameters(morph: &Morphology) -> (f64, usize) {
-    if morph.source == super::session::EMBEDDED_SYNTHETIC_NAME || morph.source.ends_with("l5pc-synthetic.swc") {
+    if morph.source == crate::app::session::EMBEDDED_SYNTHETIC_NAME || morph.source.ends_with("l5pc-synthetic.swc") {
         (2.0, 80)
     } else {
         (1.6, 50)

@@ -3,9 +3,9 @@
 //! runner's worker, exactly as the app does, and the published traces are measured.
 
 use super::{Demo, DemoSetup};
-use crate::app::engine_model;
+use crate::app::live::engine_model;
 use crate::app::panels::ControlPanel;
-use crate::app::runner::{Command, Snapshot};
+use crate::app::live::runner::{Command, Snapshot};
 use crate::app::session::{MorphologySource, Session};
 use crate::morphology::Morphology;
 use std::path::PathBuf;

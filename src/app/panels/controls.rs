@@ -1,8 +1,8 @@
 //! Simulation controls: play/pause/step/reset, speed, NMDA, the background protocol and the
 //! somatic current clamp. Every control sends a command to the runner.
 
-use crate::app::drives::{BackgroundMode, BackgroundSettings};
-use crate::app::runner::{ClampSettings, Command, Runner, Snapshot, Speed};
+use crate::app::live::drives::{BackgroundMode, BackgroundSettings};
+use crate::app::live::runner::{ClampSettings, Command, Runner, Snapshot, Speed};
 use eframe::egui::{self, RichText};
 
 /// Speeds offered on the slider, as log10 of the real-time factor; the top end means "max".

@@ -1,7 +1,6 @@
 //! Side and bottom panels: small structs with a `ui` method each.
 
 pub mod controls;
-pub mod demo_panel;
 pub mod files;
 pub mod synapses;
 pub mod traces;

@@ -1,10 +1,10 @@
 //! Placed synapses and recording sites: the click mode, a list with section / x / distance, and
 //! for the selected synapse its drive, "fire now" and remove.
 
-use crate::app::drives::{default_poisson, drive_label, silent, Drive, FOREVER_MS};
-use crate::app::model::SynapseKind;
-use crate::app::placements::{ClickMode, Placements, Selection, EXC_COLOR, INH_COLOR};
-use crate::app::runner::{Command, Runner};
+use crate::app::live::drives::{default_poisson, drive_label, silent, Drive, FOREVER_MS};
+use crate::app::live::model::SynapseKind;
+use crate::app::live::placements::{ClickMode, Placements, Selection, EXC_COLOR, INH_COLOR};
+use crate::app::live::runner::{Command, Runner};
 use eframe::egui::{self, RichText};
 
 #[derive(Default)]
@@ -12,7 +12,7 @@ pub struct SynapsePanel {
     /// Text of the spike-list editor for the selected synapse.
     spike_list_text: String,
     /// The synapse whose spike list the text holds.
-    text_for: Option<crate::app::runner::SynKey>,
+    text_for: Option<crate::app::live::runner::SynKey>,
 }
 
 impl SynapsePanel {

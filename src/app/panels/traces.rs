@@ -3,10 +3,10 @@
 //! the time axis. With the deep-network twin running, its soma voltage (magenta) and spikes join
 //! the voltage plot and its spike probability gets a small plot of its own.
 
-use crate::app::model::SynapseKind;
-use crate::app::placements::{Placements, EXC_COLOR, INH_COLOR};
-use crate::app::runner::Snapshot;
-use crate::app::twin::{TwinSnapshot, SPIKE_FPR};
+use crate::app::live::model::SynapseKind;
+use crate::app::live::placements::{Placements, EXC_COLOR, INH_COLOR};
+use crate::app::live::runner::Snapshot;
+use crate::app::twin::thread::{TwinSnapshot, SPIKE_FPR};
 use super::twin_panel::DNN_MAGENTA;
 use eframe::egui::{self, Color32, Id};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
@@ -174,7 +174,7 @@ impl TracePanel {
             (Vec::new(), Vec::new())
         } else {
             let (exc, inh): (Vec<_>, Vec<_>) = snap.raster.iter().partition(|s| s.kind == SynapseKind::Excitatory);
-            let pts = |v: Vec<&crate::app::runner::RasterSpike>| v.iter().map(|s| [s.t_ms, f64::from(s.row)]).collect::<Vec<_>>();
+            let pts = |v: Vec<&crate::app::live::runner::RasterSpike>| v.iter().map(|s| [s.t_ms, f64::from(s.row)]).collect::<Vec<_>>();
             (pts(exc), pts(inh))
         };
         let texture = self.raster_texture.as_ref().filter(|_| as_image).map(|t| t.id());

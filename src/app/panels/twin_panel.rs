@@ -2,10 +2,10 @@
 //! behind the simulation it is, and the running agreement with the cell over the visible window
 //! and the whole run. When no model fits the morphology, how to train one.
 
-use crate::app::agreement::{agreement, Agreement, Series};
-use crate::app::runner::Snapshot;
-use crate::app::twin::{TwinSnapshot, TwinState, SPIKE_FPR};
-use crate::app::twin_models::{TwinModels, TwinSession};
+use crate::app::twin::agreement::{agreement, Agreement, Series};
+use crate::app::live::runner::Snapshot;
+use crate::app::twin::thread::{TwinSnapshot, TwinState, SPIKE_FPR};
+use crate::app::twin::models::{TwinModels, TwinSession};
 use eframe::egui::{self, Color32, RichText};
 
 /// The twin's colour, everywhere (the biophysical cell is cyan).

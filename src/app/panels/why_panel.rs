@@ -11,13 +11,13 @@ mod whatif;
 pub use paint::{branch_rows, recent_inputs};
 
 use super::traces::TracePanel;
-use crate::app::model::SynapseKind;
-use crate::app::placements::{Location, EXC_COLOR, INH_COLOR};
-use crate::app::runner::{Command, Snapshot};
+use crate::app::live::model::SynapseKind;
+use crate::app::live::placements::{Location, EXC_COLOR, INH_COLOR};
+use crate::app::live::runner::{Command, Snapshot};
 use crate::app::session::Session;
-use crate::app::twin::TwinSnapshot;
-use crate::app::view3d::View3d;
-use crate::app::why::WhyRequest;
+use crate::app::twin::thread::TwinSnapshot;
+use crate::app::view::view3d::View3d;
+use crate::app::twin::why::WhyRequest;
 use crate::attribution::spike_bin;
 use crate::stimulus::{DendriticSegments, SynKind};
 use eframe::egui::{self, Color32, RichText};
@@ -288,7 +288,7 @@ impl WhyPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::runner::RasterSpike;
+    use crate::app::live::runner::RasterSpike;
 
     #[test]
     fn recent_inputs_weigh_by_recency_and_sign_by_kind() {

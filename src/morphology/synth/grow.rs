@@ -1,7 +1,7 @@
 //! Growing neurites as SWC samples: a persistent random walk for each section (correlated random
 //! turns pulled towards a preferred direction) and binary branching with tapering diameters.
 
-use super::rng::Rng;
+use crate::rng::{Draw, SplitMix};
 use crate::morphology::swc::read::Sample;
 
 pub(crate) type V3 = [f64; 3];
@@ -37,11 +37,11 @@ pub(crate) fn direction(azimuth: f64, elevation: f64) -> V3 {
 }
 
 /// `dir` turned by `angle` (radians) about a random axis perpendicular to it.
-pub(crate) fn turn(rng: &mut Rng, dir: V3, angle: f64) -> V3 {
+pub(crate) fn turn(rng: &mut SplitMix, dir: V3, angle: f64) -> V3 {
     let helper = if dir[0].abs() < 0.9 { [1.0, 0.0, 0.0] } else { [0.0, 0.0, 1.0] };
     let u = normalize(cross(dir, helper));
     let v = cross(dir, u);
-    let phi = rng.range(0.0, 2.0 * std::f64::consts::PI);
+    let phi = rng.uniform_range(0.0, 2.0 * std::f64::consts::PI);
     let axis = add(scale(u, phi.cos()), scale(v, phi.sin()));
     normalize(add(scale(dir, angle.cos()), scale(axis, angle.sin())))
 }
@@ -54,7 +54,7 @@ fn round3(v: f64) -> f64 {
 /// Collects samples; ids are 1-based positions.
 pub(crate) struct Builder {
     pub samples: Vec<Sample>,
-    pub rng: Rng,
+    pub rng: SplitMix,
 }
 
 impl Builder {
@@ -145,12 +145,12 @@ struct Task {
 pub(crate) fn grow_tree(b: &mut Builder, style: &TreeStyle, parent: i64, pos: V3, dir: V3, diam_um: f64) {
     let mut stack = vec![Task { parent, pos, dir, diam_um, path_um: 0.0, order: 0 }];
     while let Some(t) = stack.pop() {
-        let tip_path = style.max_path_um * b.rng.range(0.6, 1.0);
+        let tip_path = style.max_path_um * b.rng.uniform_range(0.6, 1.0);
         let terminal = t.order >= style.max_order
             || t.path_um > 0.7 * style.max_path_um
             || b.rng.uniform() < style.p_terminal.0 + style.p_terminal.1 * t.order as f64;
         let length = if terminal {
-            (tip_path - t.path_um).max(b.rng.range(15.0, 40.0))
+            (tip_path - t.path_um).max(b.rng.uniform_range(15.0, 40.0))
         } else {
             (8.0 + b.rng.exponential(style.branch_len_um - 8.0)).min(3.0 * style.branch_len_um)
         };
@@ -159,12 +159,12 @@ pub(crate) fn grow_tree(b: &mut Builder, style: &TreeStyle, parent: i64, pos: V3
         if terminal {
             continue;
         }
-        let half = b.rng.range(style.branch_angle.0, style.branch_angle.1);
+        let half = b.rng.uniform_range(style.branch_angle.0, style.branch_angle.1);
         let first = turn(&mut b.rng, end.dir, half);
         // the second daughter leaves on the other side of the parent direction
         let second = normalize(add(scale(end.dir, 2.0 * dot(first, end.dir)), scale(first, -1.0)));
         for d in [second, first] {
-            let diam_um = (d_end * style.daughter_ratio * b.rng.range(0.9, 1.1)).max(style.min_diam_um);
+            let diam_um = (d_end * style.daughter_ratio * b.rng.uniform_range(0.9, 1.1)).max(style.min_diam_um);
             stack.push(Task { parent: end.id, pos: end.pos, dir: d, diam_um, path_um: t.path_um + length, order: t.order + 1 });
         }
     }

@@ -14,13 +14,13 @@
 //! up to a fixed number of attempts.
 
 mod grow;
-mod rng;
 
 use super::swc::read::SwcFile;
 use super::swc::tree;
 use super::{Cable, Discretisation, Morphology, MorphologyError, SectionKind};
 use grow::{add, direction, grow_tree, normalize, scale, turn, walk, Builder, TreeStyle, Walk, V3};
-use rng::Rng;
+use crate::rng::{splitmix, Draw, SplitMix};
+use rand_core::Rng as _;
 use std::f64::consts::PI;
 
 /// The seed of the shipped default cell `morphologies/l5pc-synthetic.swc`.
@@ -47,8 +47,8 @@ pub fn synthesize_l5pc(seed: u64) -> Result<SynthCell, MorphologyError> {
     for attempt in 0..MAX_ATTEMPTS {
         // each attempt gets its own stream: the seed xor an odd multiple of the attempt, mixed
         // once more through SplitMix64
-        let mut rng = Rng::new(seed ^ attempt.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        let (file, obliques) = plan(Rng::new(rng.next_u64()));
+        let mut rng = splitmix(seed ^ attempt.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let (file, obliques) = plan(splitmix(rng.next_u64()));
         let morphology = tree::build(&file, &source)?;
         morphology.validate()?;
         let cell = SynthCell { morphology, seed, attempt, obliques };
@@ -81,11 +81,11 @@ fn calibrated(m: &Morphology) -> bool {
 const SOMA_POINTS: usize = 7;
 
 /// Lay out one cell as SWC samples; returns them and the number of obliques.
-fn plan(rng: Rng) -> (SwcFile, usize) {
+fn plan(rng: SplitMix) -> (SwcFile, usize) {
     let mut b = Builder { samples: Vec::new(), rng };
     // Soma: 7 points along y over ~20 µm, widest (15-18 µm) in the middle.
-    let soma_len_um = b.rng.range(18.0, 22.0);
-    let soma_max_diam_um = b.rng.range(15.0, 18.0);
+    let soma_len_um = b.rng.uniform_range(18.0, 22.0);
+    let soma_max_diam_um = b.rng.uniform_range(15.0, 18.0);
     let mut parent = None;
     let mut soma_ids = Vec::new();
     for k in 0..SOMA_POINTS {
@@ -105,7 +105,7 @@ fn plan(rng: Rng) -> (SwcFile, usize) {
     // Axon stub, down from the soma's base (the Hay recipe replaces axons anyway).
     let axon_walk = Walk { step_um: 6.0, wiggle: 0.05, pull: 0.3, up_pull: 0.0 };
     let start = [0.0, -0.5 * soma_len_um, 0.0];
-    let len = b.rng.range(40.0, 60.0);
+    let len = b.rng.uniform_range(40.0, 60.0);
     let first = b.add_sample(2, start, 1.4, Some(centre_id));
     walk(&mut b, &axon_walk, 2, first, start, [0.0, -1.0, 0.0], [0.0, -1.0, 0.0], len, 1.4, 0.9);
     let n_lines = b.samples.len();
@@ -114,17 +114,17 @@ fn plan(rng: Rng) -> (SwcFile, usize) {
 
 /// 6-9 basal stems spread around the soma, mostly sideways and down.
 fn basal_dendrites(b: &mut Builder, soma_id: i64, soma_radius_um: f64) {
-    let stems = b.rng.int(6, 9);
-    let offset = b.rng.range(0.0, 2.0 * PI);
+    let stems = b.rng.int_modulo(6, 9);
+    let offset = b.rng.uniform_range(0.0, 2.0 * PI);
     for k in 0..stems {
-        let azimuth = offset + 2.0 * PI * (k as f64 + b.rng.range(-0.3, 0.3)) / stems as f64;
-        let elevation = b.rng.range(-1.0, 0.25);
+        let azimuth = offset + 2.0 * PI * (k as f64 + b.rng.uniform_range(-0.3, 0.3)) / stems as f64;
+        let elevation = b.rng.uniform_range(-1.0, 0.25);
         let dir = direction(azimuth, elevation);
-        let start = scale(dir, soma_radius_um * b.rng.range(0.6, 0.8));
+        let start = scale(dir, soma_radius_um * b.rng.uniform_range(0.6, 0.8));
         let style = TreeStyle {
             code: 3,
             walk: Walk { step_um: 6.0, wiggle: 0.12, pull: 0.08, up_pull: -0.01 },
-            max_path_um: b.rng.range(180.0, 290.0),
+            max_path_um: b.rng.uniform_range(180.0, 290.0),
             branch_len_um: 30.0,
             max_order: 6,
             p_terminal: (0.0, 0.22),
@@ -133,7 +133,7 @@ fn basal_dendrites(b: &mut Builder, soma_id: i64, soma_radius_um: f64) {
             daughter_ratio: 0.8,
             min_diam_um: 0.3,
         };
-        let diam = b.rng.range(1.0, 2.0);
+        let diam = b.rng.uniform_range(1.0, 2.0);
         // the stem's first point, on the soma surface, carries the stem diameter
         let first = b.add_sample(3, start, diam, Some(soma_id));
         grow_tree(b, &style, first, start, dir, diam);
@@ -142,16 +142,16 @@ fn basal_dendrites(b: &mut Builder, soma_id: i64, soma_radius_um: f64) {
 
 /// The apical trunk with obliques, then the tuft from the nexus. Returns the oblique count.
 fn apical_dendrite(b: &mut Builder, soma_id: i64, soma_len_um: f64) -> usize {
-    let nexus_um = b.rng.range(620.0, 760.0);
-    let obliques = b.rng.int(12, 16);
+    let nexus_um = b.rng.uniform_range(620.0, 760.0);
+    let obliques = b.rng.int_modulo(12, 16);
     // oblique branch points along the proximal 60 % of the trunk, denser near the soma
     let mut at_um: Vec<f64> = (0..obliques).map(|_| 20.0 + 0.6 * nexus_um * b.rng.uniform().powf(1.3)).collect();
     at_um.sort_by(f64::total_cmp);
     for k in 1..at_um.len() {
         at_um[k] = at_um[k].max(at_um[k - 1] + 12.0);
     }
-    let trunk_d0 = b.rng.range(7.5, 9.5);
-    let trunk_d1 = b.rng.range(2.5, 3.2);
+    let trunk_d0 = b.rng.uniform_range(7.5, 9.5);
+    let trunk_d1 = b.rng.uniform_range(2.5, 3.2);
     // thick near the soma, thinning fastest over the first few hundred µm as in the Hay cell
     let diam_at = |s: f64| trunk_d1 + (trunk_d0 - trunk_d1) * (-s / 250.0).exp();
     let trunk_walk = Walk { step_um: 8.0, wiggle: 0.06, pull: 0.25, up_pull: 0.0 };
@@ -176,23 +176,23 @@ fn apical_dendrite(b: &mut Builder, soma_id: i64, soma_len_um: f64) -> usize {
         let end = walk(b, &trunk_walk, 4, id, pos, dir, up, s - done_um, diam_at(done_um), diam_at(s));
         (id, pos, dir, done_um) = (end.id, end.pos, end.dir, s);
         if s < nexus_um {
-            let azimuth = b.rng.range(0.0, 2.0 * PI);
-            let odir = direction(azimuth, b.rng.range(0.1, 0.8));
-            let style = TreeStyle { max_path_um: b.rng.range(100.0, 250.0), ..oblique_style };
-            let diam = b.rng.range(0.8, 1.6);
+            let azimuth = b.rng.uniform_range(0.0, 2.0 * PI);
+            let odir = direction(azimuth, b.rng.uniform_range(0.1, 0.8));
+            let style = TreeStyle { max_path_um: b.rng.uniform_range(100.0, 250.0), ..oblique_style };
+            let diam = b.rng.uniform_range(0.8, 1.6);
             grow_tree(b, &style, id, pos, odir, diam);
         }
     }
     // Tuft: 2-3 branches from the nexus, rising and spreading towards the pia.
     let tuft_branches = if b.rng.uniform() < 0.3 { 3 } else { 2 };
-    let spread = b.rng.range(0.35, 0.6);
+    let spread = b.rng.uniform_range(0.35, 0.6);
     for k in 0..tuft_branches {
-        let azimuth = b.rng.range(0.0, 2.0 * PI) + PI * k as f64;
+        let azimuth = b.rng.uniform_range(0.0, 2.0 * PI) + PI * k as f64;
         let tdir = normalize(add(up, scale(direction(azimuth, 0.0), spread.tan())));
         let style = TreeStyle {
             code: 4,
             walk: Walk { step_um: 7.0, wiggle: 0.09, pull: 0.06, up_pull: 0.04 },
-            max_path_um: b.rng.range(420.0, 560.0),
+            max_path_um: b.rng.uniform_range(420.0, 560.0),
             branch_len_um: 60.0,
             max_order: 5,
             p_terminal: (0.0, 0.25),

@@ -2,11 +2,11 @@
 //! twin's attribution, or a first-layer filter, as per-node values on the diverging map.
 
 use super::{Paint, WhyPanel, SATURATION_P};
-use crate::app::model::SynapseKind;
-use crate::app::runner::Snapshot;
+use crate::app::live::model::SynapseKind;
+use crate::app::live::runner::Snapshot;
 use crate::app::session::Session;
-use crate::app::twin::TwinSnapshot;
-use crate::app::view3d::{NodeOverlay, View3d};
+use crate::app::twin::thread::TwinSnapshot;
+use crate::app::view::view3d::{NodeOverlay, View3d};
 use crate::stimulus::DendriticSegments;
 use std::sync::Arc;
 

@@ -6,11 +6,11 @@
 use super::{branch_rows, EditRequest, WhyPanel, AFTER_MS};
 use crate::app::panels::traces::BIOPHYSICAL_CYAN;
 use crate::app::panels::twin_panel::DNN_MAGENTA;
-use crate::app::runner::{Command, Snapshot};
+use crate::app::live::runner::{Command, Snapshot};
 use crate::app::session::Session;
-use crate::app::twin::TwinSnapshot;
-use crate::app::whatif_engine::Edit;
-use crate::app::why::WhyRequest;
+use crate::app::twin::thread::TwinSnapshot;
+use crate::app::live::whatif_engine::Edit;
+use crate::app::twin::why::WhyRequest;
 use crate::attribution::{spike_bin, Attribution};
 use crate::stimulus::DendriticSegments;
 use eframe::egui::{self, Color32, RichText};

@@ -1,0 +1,188 @@
+//! The runner: a worker thread that owns the [`LiveModel`] and advances it, and the UI-side
+//! handle that talks to it.
+//!
+//! Commands go in over a bounded channel (`try_send`: the UI never waits; if the worker has
+//! fallen 4096 commands behind, the command is dropped and the UI says so). Snapshots come out
+//! latest-wins through a `Mutex<Arc<Snapshot>>` that is held only to swap or clone a pointer, so
+//! neither side ever waits on the other's work.
+
+pub use super::messages::{ClampSettings, Command, RasterSpike, RunnerSetup, SiteKey, Snapshot, Speed, SynKey};
+use super::model::LiveModel;
+use super::worker::Worker;
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// UI-side handle of the worker thread.
+pub struct Runner {
+    commands: Option<SyncSender<Command>>,
+    latest: Arc<Mutex<Arc<Snapshot>>>,
+    thread: Option<JoinHandle<()>>,
+    /// Problems sending commands (worker gone or too far behind), for the status line.
+    pub send_error: Option<String>,
+}
+
+// Roomy enough for a scenario (or demo) of a few hundred synapses sent in one frame.
+const COMMAND_CAPACITY: usize = 4096;
+
+impl Runner {
+    /// Start a worker thread that owns `model`.
+    pub fn spawn(model: Box<dyn LiveModel>, setup: RunnerSetup) -> anyhow::Result<Runner> {
+        let (tx, rx) = sync_channel(COMMAND_CAPACITY);
+        let latest = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
+        let worker = Worker::new(model, setup, rx, latest.clone());
+        let thread = std::thread::Builder::new().name("neurotwin-runner".into()).spawn(move || worker.run())?;
+        Ok(Runner { commands: Some(tx), latest, thread: Some(thread), send_error: None })
+    }
+
+    /// A runner with no model: commands are ignored and the snapshot says why.
+    pub fn without_model(reason: impl Into<String>) -> Runner {
+        let snapshot = Snapshot { no_model: Some(reason.into()), ..Snapshot::default() };
+        Runner { commands: None, latest: Arc::new(Mutex::new(Arc::new(snapshot))), thread: None, send_error: None }
+    }
+
+    pub fn has_model(&self) -> bool {
+        self.commands.is_some()
+    }
+
+    /// Send a command without waiting.
+    pub fn send(&mut self, command: Command) {
+        let Some(tx) = &self.commands else { return };
+        match tx.try_send(command) {
+            Ok(()) => {}
+            Err(TrySendError::Full(c)) => {
+                self.send_error = Some(format!("simulation busy: dropped command {c:?}"));
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.send_error = Some("the simulation thread has stopped; reopen the morphology".into());
+            }
+        }
+    }
+
+    /// The newest snapshot (cheap: clones an `Arc`).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.latest.lock() {
+            Ok(guard) => guard.clone(),
+            // A worker that panicked mid-swap left a valid Arc behind; keep using it.
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        // Closing the channel tells the worker to stop.
+        self.commands = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::live::drives::silent;
+    use crate::app::live::fake_model::FakeLeakyCable;
+    use crate::app::live::model::SynapseKind;
+    use std::time::{Duration, Instant};
+
+    fn wait_for(runner: &Runner, what: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+        let start = Instant::now();
+        loop {
+            let s = runner.snapshot();
+            if what(&s) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "timed out; last snapshot t={} ms, error {:?}", s.t_ms, s.error);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn runner(n: usize) -> Runner {
+        let setup = RunnerSetup { soma_node: 0, window_ms: 200.0, ..RunnerSetup::default() };
+        Runner::spawn(Box::new(FakeLeakyCable::chain(n)), setup).expect("spawn")
+    }
+
+    #[test]
+    fn step_advances_time_and_publishes_voltages() {
+        let mut r = runner(5);
+        r.send(Command::StepMs(2.0));
+        let s = wait_for(&r, |s| s.t_ms >= 2.0 - 1e-9);
+        assert!((s.t_ms - 2.0).abs() < 1e-6, "{}", s.t_ms);
+        assert_eq!(s.node_v_mv.len(), 5);
+        assert!(!s.playing);
+        assert!(!s.soma_v_mv.is_empty());
+    }
+
+    #[test]
+    fn synapse_fire_now_depolarises_and_shows_in_raster() {
+        let mut r = runner(3);
+        r.send(Command::AddSynapse { key: SynKey(1), node: 2, kind: SynapseKind::Excitatory, drive: silent() });
+        r.send(Command::AddSite { key: SiteKey(9), node: 2 });
+        r.send(Command::FireNow(SynKey(1)));
+        r.send(Command::StepMs(3.0));
+        let s = wait_for(&r, |s| s.t_ms >= 3.0 - 1e-9);
+        assert_eq!(s.raster.len(), 1);
+        assert_eq!(s.raster[0].kind, SynapseKind::Excitatory);
+        let site = &s.sites.iter().find(|(k, _)| *k == SiteKey(9)).expect("site trace").1;
+        let peak = site.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+        assert!(peak > -74.0, "peak {peak}");
+    }
+
+    #[test]
+    fn play_runs_at_roughly_the_requested_speed_and_pause_stops() {
+        let mut r = runner(4);
+        r.send(Command::SetSpeed(Speed::RealTimeFactor(1.0)));
+        r.send(Command::Play);
+        let s = wait_for(&r, |s| s.t_ms >= 100.0);
+        assert!(s.playing);
+        r.send(Command::Pause);
+        let paused = wait_for(&r, |s| !s.playing);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(r.snapshot().t_ms, paused.t_ms);
+        r.send(Command::Reset);
+        wait_for(&r, |s| s.t_ms == 0.0 && s.soma_v_mv.len() <= 1);
+    }
+
+    #[test]
+    fn the_automatic_pause_is_exact_at_full_speed_and_happens_once() {
+        let mut r = runner(4);
+        r.send(Command::SetSpeed(Speed::Max));
+        r.send(Command::PauseAtMs(Some(37.3)));
+        r.send(Command::Play);
+        let s = wait_for(&r, |s| !s.playing && s.t_ms > 0.0);
+        assert!((s.t_ms - 37.3).abs() < 1e-6, "paused at {} ms", s.t_ms);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(r.snapshot().t_ms, s.t_ms, "stays paused");
+        // playing on: the pause has happened, it does not stop again
+        r.send(Command::Play);
+        wait_for(&r, |s| s.t_ms > 60.0);
+        r.send(Command::Pause);
+        // after Reset, the same pause time applies only if it is set again
+        r.send(Command::Reset);
+        r.send(Command::PauseAtMs(Some(5.0)));
+        r.send(Command::Play);
+        let s = wait_for(&r, |s| !s.playing && s.t_ms > 0.0 && s.t_ms < 60.0);
+        assert!((s.t_ms - 5.0).abs() < 1e-6, "paused at {} ms", s.t_ms);
+    }
+
+    #[test]
+    fn a_flood_of_commands_never_blocks_the_ui() {
+        let mut r = runner(2);
+        let start = Instant::now();
+        for _ in 0..10_000 {
+            r.send(Command::SetNmda(true));
+        }
+        assert!(start.elapsed() < Duration::from_millis(500));
+        let _ = r.snapshot();
+    }
+
+    #[test]
+    fn without_model_reports_why() {
+        let mut r = Runner::without_model("no engine");
+        r.send(Command::Play);
+        assert_eq!(r.snapshot().no_model.as_deref(), Some("no engine"));
+        assert!(!r.has_model());
+    }
+}

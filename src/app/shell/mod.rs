@@ -1,0 +1,329 @@
+//! The eframe `App` ([`NeuroTwinApp`]): window layout (3-D view in the centre, controls on the
+//! right, traces at the bottom, a status line), opening morphologies and scenarios, file actions,
+//! and showing every error. Keyboard shortcuts and the help overlay are in `shortcuts`, starting
+//! the teaching demos in `teaching`, unattended runs (screenshots, frame rate) in `automation`,
+//! writing traces and screenshots in `export`.
+//!
+//! The top of the app: it may use every other app module; none uses it (except tests).
+
+pub mod automation;
+pub mod export;
+mod shortcuts;
+mod teaching;
+#[cfg(test)]
+mod tests;
+
+use self::automation::{Automation, AutomationState};
+use self::export::{write_traces, ScreenRegions};
+use crate::app::demos::Demo;
+use crate::app::live::model::ModelFactory;
+use crate::app::demos::panel::{demo_list_ui, demo_text_ui, ActiveDemo};
+use crate::app::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel, WhyPanel};
+use crate::app::live::runner::Command;
+use crate::app::scenario::Scenario;
+use crate::app::session::{MorphologySource, Session};
+use crate::app::view::view3d::View3d;
+use eframe::egui::{self, RichText};
+use std::path::{Path, PathBuf};
+
+/// What the app starts with.
+#[derive(Default)]
+pub struct AppOptions {
+    /// Morphology to open at start (`None`: none, the window says how to open one).
+    pub morphology: Option<MorphologySource>,
+    /// Builds the simulation for an opened morphology; `None` shows the morphology only.
+    pub model_factory: Option<ModelFactory>,
+    /// Scenario to load once the morphology is open.
+    pub scenario: Option<PathBuf>,
+    /// Start playing at once.
+    pub autoplay: bool,
+    pub automation: Automation,
+    /// Folder of deep-network twins (`models/`); `None`: no twin.
+    pub models_dir: Option<PathBuf>,
+    /// Open "Why did it spike?" and walk it by itself: select the first somatic spike, explain
+    /// it with the twin, delete the top inputs (for screenshots and demos).
+    pub why_auto: bool,
+    /// What the walk-through paints at its end (default the attribution).
+    pub why_paint: Option<crate::app::panels::why_panel::Paint>,
+    /// Demo to start once the morphology is open (after any scenario).
+    pub demo: Option<Demo>,
+}
+
+pub struct NeuroTwinApp {
+    pub session: Option<Session>,
+    /// Why no morphology is shown, or the last failed open.
+    pub load_error: Option<String>,
+    pub view: View3d,
+    pub controls: ControlPanel,
+    pub synapses: SynapsePanel,
+    pub traces: TracePanel,
+    pub files: FilesPanel,
+    pub why: WhyPanel,
+    pub show_help: bool,
+    /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
+    pub message: Option<Result<String, String>>,
+    pub automation: AutomationState,
+    /// The demo whose text is shown.
+    pub demo: Option<ActiveDemo>,
+    factory: Option<ModelFactory>,
+    models_dir: Option<PathBuf>,
+    path_text: String,
+    next_geometry_id: u64,
+    regions: ScreenRegions,
+}
+
+impl NeuroTwinApp {
+    pub fn new(options: AppOptions) -> NeuroTwinApp {
+        let mut app = NeuroTwinApp {
+            session: None,
+            load_error: None,
+            view: View3d::default(),
+            controls: ControlPanel::default(),
+            synapses: SynapsePanel::default(),
+            traces: TracePanel::default(),
+            files: FilesPanel::default(),
+            why: WhyPanel::new(options.why_auto, options.why_paint),
+            show_help: false,
+            message: None,
+            automation: AutomationState::new(options.automation),
+            demo: None,
+            factory: options.model_factory,
+            models_dir: options.models_dir,
+            path_text: String::new(),
+            next_geometry_id: 0,
+            regions: ScreenRegions::default(),
+        };
+        match options.morphology {
+            Some(source) => app.open(source),
+            None => app.load_error = Some("No morphology loaded: start with --morphology FILE or type a path above".into()),
+        }
+        if let Some(path) = &options.scenario {
+            app.load_scenario(path);
+        }
+        if options.autoplay {
+            if let Some(s) = app.session.as_mut() {
+                s.runner.send(Command::SetSpeed(app.controls.speed()));
+                s.runner.send(Command::Play);
+            }
+        }
+        if let Some(demo) = options.demo {
+            app.start_demo(demo);
+        }
+        app
+    }
+
+    /// Open a morphology, replacing the current session (its runner stops) only on success.
+    pub fn open(&mut self, source: MorphologySource) {
+        self.path_text = source.display();
+        self.next_geometry_id += 1;
+        match Session::open(&source, self.factory.as_ref(), self.next_geometry_id) {
+            Ok(mut session) => {
+                if let Some(dir) = &self.models_dir {
+                    session.start_twin(dir);
+                }
+                self.session = Some(session);
+                self.load_error = None;
+                self.controls = ControlPanel::default();
+                self.view.request_fit();
+            }
+            Err(e) => self.load_error = Some(format!("{e:#}")),
+        }
+    }
+
+    pub fn load_scenario(&mut self, path: &Path) {
+        let Some(s) = self.session.as_mut() else {
+            self.message = Some(Err("open a morphology before loading a scenario".into()));
+            return;
+        };
+        let result = Scenario::load(path).and_then(|sc| sc.apply(&s.morph, &s.cable, &mut self.controls, &mut s.placements, &mut s.runner));
+        self.message = Some(match result {
+            Ok(()) => Ok(format!("scenario loaded: {}", path.display())),
+            Err(e) => Err(format!("{e:#}")),
+        });
+    }
+
+    fn file_action(&mut self, ctx: &egui::Context, action: FileAction) {
+        let Some(s) = self.session.as_mut() else { return };
+        match action {
+            FileAction::LoadScenario(path) => self.load_scenario(&path),
+            FileAction::SaveScenario(path) => {
+                let sc = Scenario::capture(&self.controls, &s.placements, &s.source.display());
+                self.message = Some(sc.save(&path).map(|()| format!("scenario saved: {}", path.display())).map_err(|e| format!("{e:#}")));
+            }
+            FileAction::ExportTraces(prefix) => {
+                let snap = s.runner.snapshot();
+                self.message = Some(match write_traces(&prefix, &snap, &s.placements) {
+                    Ok(files) => Ok(format!("wrote {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))),
+                    Err(e) => Err(format!("export: {e:#}")),
+                });
+            }
+            FileAction::Screenshot(path) => {
+                let t_ms = s.runner.snapshot().t_ms;
+                self.automation.screenshot_now(ctx, path, self.regions, t_ms);
+            }
+        }
+    }
+
+    /// The whole window; separate from `eframe::App::ui` so tests can drive it headless.
+    pub fn app_ui(&mut self, ui: &mut egui::Ui) {
+        // Panels remember their first size; before the window has its real size (first frame on
+        // some platforms) that would pin them tiny, so wait for it.
+        if ui.available_height() < 200.0 {
+            ui.ctx().request_repaint();
+            return;
+        }
+        let ctx = ui.ctx().clone();
+        self.shortcuts(&ctx);
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::bottom("status_line").show(ui, |ui| self.status_ui(ui));
+        self.help_ui(&ctx);
+        let t_ms = self.session.as_ref().map_or(0.0, |s| s.runner.snapshot().t_ms);
+        self.automation.frame(&ctx, self.regions, t_ms);
+        if let Some(m) = self.automation.message.take() {
+            self.message = Some(m);
+        }
+        let Some(session) = self.session.as_mut() else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.label(RichText::new("No morphology loaded").size(22.0).weak());
+                });
+            });
+            return;
+        };
+        let snap = session.runner.snapshot();
+        let mut action = None;
+        let mut demo_action = None;
+        egui::Panel::right("controls").default_size(380.0).size_range(280.0..=700.0).resizable(true).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.add_enabled_ui(session.runner.has_model(), |ui| demo_action = demo_list_ui(ui));
+                ui.separator();
+                // Without a model the simulation controls would do nothing: show them greyed out.
+                ui.add_enabled_ui(session.runner.has_model(), |ui| self.controls.ui(ui, &mut session.runner));
+                ui.separator();
+                crate::app::panels::twin_panel::twin_ui(ui, session.twin.as_mut(), session.twin_error.as_deref(), &snap, self.traces.window_ms);
+                ui.separator();
+                self.synapses.ui(ui, &mut session.placements, &mut session.runner);
+                ui.separator();
+                self.view.settings_ui(ui);
+                ui.separator();
+                action = self.files.ui(ui);
+            });
+        });
+        let traces = egui::Panel::bottom("traces").default_size(300.0).size_range(120.0..=800.0).resizable(true).show(ui, |ui| {
+            let twin = session.twin.as_ref().map(|t| t.twin.snapshot()).filter(|t| matches!(t.state, crate::app::twin::thread::TwinState::Running(_)));
+            self.traces.ui(ui, &snap, twin.as_deref(), &session.placements);
+        });
+        if let Some(active) = &self.demo {
+            let twin_line = self.demo_twin_line();
+            egui::Panel::left("demo_text").default_size(320.0).size_range(220.0..=600.0).resizable(true).show(ui, |ui| {
+                if let Some(a) = demo_text_ui(ui, active, twin_line.as_deref()) {
+                    demo_action = Some(a);
+                }
+            });
+        }
+        let Some(session) = self.session.as_mut() else { return };
+        self.why.ui(&ctx, session, &mut self.traces, &mut self.view);
+        let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+            self.view.ui(ui, session.viewed());
+        });
+        self.regions = ScreenRegions::from_rects(view.response.rect, traces.response.rect, ctx.pixels_per_point());
+        if let Some(action) = action {
+            self.file_action(&ctx, action);
+        }
+        if let Some(a) = demo_action {
+            self.demo_action(a);
+        }
+        self.demo_frame(&snap);
+        if snap.playing {
+            ctx.request_repaint();
+        } else {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("neurotwin").strong().size(16.0));
+            ui.label(RichText::new("L5 pyramidal neuron · Hay et al. 2011").weak());
+            ui.separator();
+            ui.label("morphology");
+            let edit = ui.add(egui::TextEdit::singleline(&mut self.path_text).desired_width(320.0).hint_text("path to .asc / .swc / .json"));
+            let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Open").clicked() || enter {
+                let text = self.path_text.trim();
+                let source = if text == crate::app::session::EMBEDDED_SYNTHETIC_NAME {
+                    MorphologySource::EmbeddedSynthetic
+                } else {
+                    MorphologySource::File(PathBuf::from(text))
+                };
+                self.open(source);
+            }
+            if let Some(s) = &self.session {
+                ui.label(
+                    RichText::new(format!("{} sections · {} compartments", s.morph.sections.len(), s.cable.n_compartments())).weak(),
+                );
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.selectable_label(self.why.open, "Why did it spike? (W)").clicked() {
+                    self.why.open = !self.why.open;
+                }
+                if ui.button("Help (H)").clicked() {
+                    self.show_help = !self.show_help;
+                }
+            });
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        let error_color = ui.visuals().error_fg_color;
+        let warn_color = ui.visuals().warn_fg_color;
+        let fps = self.automation.fps.fps();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("{fps:4.1} fps")).monospace().weak());
+            ui.separator();
+            if let Some(e) = &self.load_error {
+                ui.colored_label(error_color, format!("Error: {e}"));
+                if self.session.is_some() && ui.small_button("dismiss").clicked() {
+                    self.load_error = None;
+                }
+                return;
+            }
+            let Some(s) = &mut self.session else { return };
+            let snap = s.runner.snapshot();
+            if let Some(reason) = &snap.no_model {
+                ui.colored_label(warn_color, reason.as_str());
+            } else if let Some(e) = snap.error.as_ref().or(s.runner.send_error.as_ref()) {
+                ui.colored_label(error_color, format!("Error: {e}"));
+                if s.runner.send_error.is_some() && ui.small_button("dismiss").clicked() {
+                    s.runner.send_error = None;
+                }
+            } else {
+                let rtf = if snap.playing { format!("  {:.2}× real time", snap.achieved_real_time_factor) } else { "  paused".into() };
+                ui.label(RichText::new(format!("t = {:.1} ms{rtf}  spikes: {}", snap.t_ms, snap.soma_spikes_ms.len())).monospace());
+            }
+            if let Some(m) = &self.message {
+                ui.separator();
+                match m {
+                    Ok(text) => ui.label(text.as_str()),
+                    Err(e) => ui.colored_label(error_color, format!("Error: {e}")),
+                };
+                if ui.small_button("dismiss").clicked() {
+                    self.message = None;
+                }
+            }
+            if let Some(h) = &self.view.hover {
+                ui.separator();
+                let v = h.v_mv.map(|v| format!("{v:.1} mV")).unwrap_or_else(|| "–".into());
+                ui.label(RichText::new(format!("{}({:.3})  {:.0} µm  {v}", h.at.section_name, h.at.x, h.at.dist_um)).monospace());
+            }
+        });
+    }
+}
+
+impl eframe::App for NeuroTwinApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let start = std::time::Instant::now();
+        self.app_ui(ui);
+        self.automation.fps.add_ui_time(start.elapsed());
+    }
+}

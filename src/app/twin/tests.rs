@@ -1,0 +1,120 @@
+//! The twin in the app, on the test fixture (a 20-row model; `tiny10.swc` has 10 dendritic
+//! segments): streamed outputs equal a full-sequence prediction, and the twin panel lists,
+//! switches and explains.
+
+use crate::app::live::drives::BackgroundSettings;
+use crate::app::live::runner::Command;
+use crate::app::session::{MorphologySource, Session};
+use crate::app::shell::{AppOptions, NeuroTwinApp};
+use super::thread::{TwinSnapshot, TwinState};
+use crate::stimulus::InputRaster;
+use crate::surrogate::{LoadOptions, PredictOptions, SurrogateModel};
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const FIXTURE_DIR: &str = "tests/data/surrogate";
+
+fn tiny10_session() -> Session {
+    let morph = MorphologySource::File(PathBuf::from(FIXTURE_DIR).join("tiny10.swc")).load().expect("tiny10");
+    let factory = crate::app::live::engine_model::factory();
+    let mut s = Session::from_morphology(morph, Some(&factory), 1).expect("session");
+    s.start_twin(Path::new(FIXTURE_DIR));
+    assert!(s.twin_error.is_none(), "{:?}", s.twin_error);
+    s
+}
+
+fn wait_twin(s: &Session, what: impl Fn(&TwinSnapshot) -> bool) -> Arc<TwinSnapshot> {
+    let start = Instant::now();
+    loop {
+        let t = s.twin.as_ref().expect("twin").twin.snapshot();
+        if what(&t) {
+            return t;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out; twin state {:?}, until {} ms", t.state, t.predicted_until_ms);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn streamed_twin_equals_full_sequence_prediction_on_the_engines_input() {
+    let mut s = tiny10_session();
+    wait_twin(&s, |t| matches!(t.state, TwinState::Running(_)));
+    s.runner.send(Command::SetBackground(Some(BackgroundSettings::default())));
+    let total_ms = 700usize;
+    s.runner.send(Command::StepMs(total_ms as f64));
+    let t = wait_twin(&s, |t| t.predicted_until_ms >= total_ms);
+    let snap = s.runner.snapshot();
+    assert!(snap.raster.len() > 50, "the background protocol drove the cell: {} spikes", snap.raster.len());
+    // the same raster, rebuilt from what the engine received
+    let mut rows = vec![Vec::new(); 20];
+    for sp in &snap.raster {
+        rows[sp.row as usize].push(sp.t_ms.floor() as u32);
+    }
+    rows.iter_mut().for_each(|r| r.dedup());
+    let raster = InputRaster::from_rows(10, total_ms as u32, rows).expect("raster");
+    let mut model = SurrogateModel::load(&Path::new(FIXTURE_DIR).join("fixture.onnx"), LoadOptions::default()).expect("fixture");
+    let full = model.predict_raster(&raster, &PredictOptions::default()).expect("full prediction");
+    let w = &t.window;
+    assert_eq!(w.first_bin, 0);
+    assert!(w.len() >= total_ms);
+    let mut max_p = 0f32;
+    let mut max_v = 0f32;
+    for k in 0..total_ms {
+        max_p = max_p.max((w.probability[k] - full.spike_probability[k]).abs());
+        max_v = max_v.max((w.twin_v_mv[k] - full.soma_v_mv[k]).abs());
+    }
+    assert!(max_p < 1e-5 && max_v < 1e-5, "streamed vs full: |Δp| {max_p}, |ΔV| {max_v} mV");
+    // the cell's voltage came along, and the agreement has numbers
+    assert!(w.cell_v_mv[..total_ms].iter().all(|v| v.is_finite()));
+    assert!(t.whole_run.rmse_mv.is_some_and(f64::is_finite));
+    // reset clears it
+    s.runner.send(Command::Reset);
+    wait_twin(&s, |t| t.window.is_empty() && t.predicted_until_ms == 0);
+}
+
+#[test]
+fn twin_panel_lists_the_fixture_switches_it_and_says_when_none_fits() {
+    let mut app = NeuroTwinApp::new(AppOptions::default());
+    app.session = Some(tiny10_session());
+    app.load_error = None;
+    let mut h = Harness::builder().with_size([1400.0, 1400.0]).build_ui_state(|ui, app: &mut NeuroTwinApp| app.app_ui(ui), app);
+    h.run_steps(3);
+    let label = "fixture (other morphology, same rows)";
+    let twin = |h: &Harness<'_, NeuroTwinApp>| h.state().session.as_ref().and_then(|s| s.twin.as_ref()).map(|t| t.twin.selected.clone());
+    assert!(twin(&h).flatten().is_some_and(|p| p.ends_with("fixture.onnx")), "the fixture runs by default");
+    h.get_by_label("twin model").click();
+    h.run_steps(2);
+    h.get_by_label("off").click();
+    h.run_steps(2);
+    assert_eq!(twin(&h), Some(None), "switched off");
+    h.get_by_label("twin model").click();
+    h.run_steps(2);
+    h.get_by_label(label).click();
+    h.run_steps(2);
+    assert!(twin(&h).flatten().is_some_and(|p| p.ends_with("fixture.onnx")), "switched back on");
+
+    // the built-in cell has far more than 20 rows: no model fits
+    let mut app = NeuroTwinApp::new(AppOptions {
+        morphology: Some(MorphologySource::EmbeddedSynthetic),
+        model_factory: Some(crate::app::live::engine_model::factory()),
+        models_dir: Some(PathBuf::from(FIXTURE_DIR)),
+        ..AppOptions::default()
+    });
+    assert!(app.session.is_some());
+    let mut h = Harness::builder().with_size([1400.0, 1400.0]).build_ui(|ui| app.app_ui(ui));
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("fits this morphology (").is_some(), "the no-model message");
+    assert!(h.query_by_label_contains("python -m training train").is_some(), "how to train one");
+}
+
+#[test]
+fn the_app_fingerprints_the_built_in_cell_as_the_dataset_does() {
+    use crate::morphology::{load_hay2011, Cable, Discretisation};
+    let builtin = MorphologySource::EmbeddedSynthetic.load().expect("built-in");
+    let file = load_hay2011(Path::new("morphologies/l5pc-synthetic.swc")).expect("file");
+    let fp = |m: &crate::Morphology| crate::dataset::morphology_fingerprint(m, &Cable::new(m, &Discretisation::default()).expect("cable"));
+    assert_eq!(fp(&builtin), fp(&file));
+}

@@ -1,0 +1,312 @@
+//! The twin thread's loop ([`TwinWorker`]): take the engine's 1-ms input columns, run the
+//! predictor on chunks, keep the window and whole-run series, answer "why" requests and publish
+//! snapshots. Started by [`super::thread::Twin::spawn`].
+
+use super::agreement::{agreement, Agreement, Series, SpikeRuns};
+use super::messages::{ChunkTiming, Control, TwinSnapshot, TwinState, CHUNK_MS, SPIKE_FPR, WINDOW_MS};
+use super::why::{InputHistory, WhyRequest};
+use crate::app::live::twin_feed::{MsColumn, TwinMsg};
+use crate::stimulus::DendriticSegments;
+use crate::surrogate::{select_backend, threshold_for_fpr, LoadOptions, StreamingPredictor, SurrogateModel};
+use ndarray::Array2;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// At most this many ms in one run when catching up (then publish).
+const MAX_RUN_MS: usize = 1000;
+/// A part-chunk runs anyway once its oldest column has waited this long (paused or slow runs).
+const MAX_WAIT: Duration = Duration::from_millis(250);
+/// The false-positive rate whose threshold marks predicted spikes: the paper's low operating
+/// Whole-run series are kept for at most this long (ms; 1 h of simulated time).
+const MAX_RUN_HISTORY_MS: usize = 3_600_000;
+/// Whole-run agreement is recomputed at most this often.
+const WHOLE_RUN_EVERY: Duration = Duration::from_millis(1000);
+/// Up to this many ms the whole-run agreement is cheap enough (a few ms) to recompute every run.
+const CHEAP_WHOLE_RUN_MS: usize = 60_000;
+
+pub(super) struct TwinWorker {
+    n_rows: usize,
+    input: Receiver<TwinMsg>,
+    control: Receiver<Control>,
+    latest: Arc<Mutex<Arc<TwinSnapshot>>>,
+    predictor: Option<StreamingPredictor>,
+    /// Absolute bin of the predictor's ms 0 (set by the first column after a start or reset).
+    origin: Option<usize>,
+    queued: VecDeque<MsColumn>,
+    oldest_queued_at: Option<Instant>,
+    spikes: Option<SpikeRuns>,
+    run: Series,
+    cell_spikes_ms: Vec<f64>,
+    twin_spikes_ms: Vec<f64>,
+    whole_run_at: Instant,
+    snap: TwinSnapshot,
+    segments: Arc<DendriticSegments>,
+    history: InputHistory,
+}
+
+impl TwinWorker {
+    pub(super) fn new(n_rows: usize, segments: Arc<DendriticSegments>, input: Receiver<TwinMsg>, control: Receiver<Control>, latest: Arc<Mutex<Arc<TwinSnapshot>>>) -> TwinWorker {
+        TwinWorker {
+            segments,
+            history: InputHistory::default(),
+            n_rows,
+            input,
+            control,
+            latest,
+            predictor: None,
+            origin: None,
+            queued: VecDeque::new(),
+            oldest_queued_at: None,
+            spikes: None,
+            run: Series::default(),
+            cell_spikes_ms: Vec::new(),
+            twin_spikes_ms: Vec::new(),
+            whole_run_at: Instant::now(),
+            snap: TwinSnapshot::default(),
+        }
+    }
+
+    pub(super) fn run(mut self) {
+        loop {
+            loop {
+                match self.control.try_recv() {
+                    Ok(Control::Select(m)) => self.select(m),
+                    Ok(Control::Why(r)) => self.why(r),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            }
+            match self.input.recv_timeout(Duration::from_millis(50)) {
+                Ok(msg) => self.take(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while let Ok(msg) = self.input.try_recv() {
+                self.take(msg);
+            }
+            let waited = self.oldest_queued_at.is_some_and(|t| t.elapsed() >= MAX_WAIT);
+            if self.predictor.is_some() && (self.queued.len() >= CHUNK_MS || (waited && !self.queued.is_empty())) {
+                self.predict();
+            }
+        }
+    }
+
+    fn take(&mut self, msg: TwinMsg) {
+        match msg {
+            TwinMsg::Reset => {
+                self.restart();
+                self.publish();
+            }
+            TwinMsg::Columns(cols) if self.predictor.is_some() => {
+                if self.queued.is_empty() {
+                    self.oldest_queued_at = Some(Instant::now());
+                }
+                self.queued.extend(cols);
+            }
+            // off: the engine's input is dropped unread
+            TwinMsg::Columns(_) => {}
+        }
+    }
+
+    fn why(&mut self, request: WhyRequest) {
+        // answer with everything received so far
+        while self.predictor.is_some() && !self.queued.is_empty() {
+            self.predict();
+        }
+        let Some(p) = self.predictor.as_ref() else {
+            let e = Arc::new(Err("the twin is off".to_string()));
+            match request {
+                WhyRequest::Explain { .. } => self.snap.explain = Some(Arc::new(Err("the twin is off".into()))),
+                WhyRequest::WhatIf { .. } => self.snap.what_if = Some(e),
+            }
+            self.publish();
+            return;
+        };
+        let model = p.model();
+        match (&request, model.native()) {
+            (_, None) => {
+                let e = format!("needs the native evaluation, which is off: {}", model.native_status());
+                self.snap.explain = Some(Arc::new(Err(e.clone())));
+                self.snap.what_if = Some(Arc::new(Err(e)));
+            }
+            (WhyRequest::Explain { t_bin }, Some(tcn)) => self.snap.explain = Some(Arc::new(self.history.explain(tcn, &self.segments, *t_bin))),
+            (WhyRequest::WhatIf { .. }, Some(tcn)) => {
+                self.snap.what_if = Some(Arc::new(self.history.what_if(tcn, model.metadata(), self.segments.len(), &request)));
+            }
+        }
+        self.publish();
+    }
+
+    /// Forget the outputs; the next column starts the twin afresh.
+    fn restart(&mut self) {
+        self.history.clear();
+        self.snap.explain = None;
+        self.snap.what_if = None;
+        if let Some(p) = self.predictor.as_mut() {
+            p.reset();
+        }
+        self.origin = None;
+        self.queued.clear();
+        self.oldest_queued_at = None;
+        if let Some(s) = self.spikes.as_mut() {
+            *s = SpikeRuns::new(s.threshold);
+        }
+        self.run.clear(0);
+        self.cell_spikes_ms.clear();
+        self.twin_spikes_ms.clear();
+        self.snap.window = Series::default();
+        self.snap.cell_spikes_ms.clear();
+        self.snap.twin_spikes_ms.clear();
+        self.snap.whole_run = Agreement::default();
+        self.snap.gap_ms = 0;
+        self.snap.predicted_until_ms = 0;
+        self.snap.last_run = None;
+    }
+
+    fn select(&mut self, model: Option<PathBuf>) {
+        self.predictor = None;
+        self.snap.native = None;
+        self.spikes = None;
+        self.restart();
+        let Some(path) = model else {
+            self.snap.state = TwinState::Off;
+            self.snap.threshold = Err("no model".into());
+            self.publish();
+            return;
+        };
+        let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+        self.snap.state = TwinState::Loading(name.clone());
+        self.publish();
+        match select_backend(None) {
+            Ok(choice) => {
+                self.snap.backend = Some(choice.backend.to_string());
+                self.snap.backend_warning = choice.warning;
+            }
+            Err(e) => {
+                self.snap.state = TwinState::Failed(format!("ONNX backend: {e}"));
+                self.publish();
+                return;
+            }
+        }
+        let loaded = SurrogateModel::load(&path, LoadOptions::default()).and_then(|m| {
+            if m.n_rows() != self.n_rows {
+                return Err(crate::surrogate::SurrogateError::Shape(format!("model {} takes {} input rows, this cell has {}", m.metadata().name, m.n_rows(), self.n_rows)));
+            }
+            Ok(m)
+        });
+        match loaded {
+            Ok(model) => {
+                self.snap.threshold = threshold_for_fpr(model.metadata(), SPIKE_FPR).map_err(|e| e.to_string());
+                self.spikes = self.snap.threshold.as_ref().ok().map(|&t| SpikeRuns::new(t));
+                self.snap.state = TwinState::Running(model.metadata().name.clone());
+                self.snap.native = model.native().cloned().map(Arc::new);
+                let predictor = StreamingPredictor::new(model);
+                // which evaluation streams: native sparse TCN (verified at load) or the ONNX backend
+                self.snap.backend = Some(predictor.engine_description());
+                self.predictor = Some(predictor);
+            }
+            Err(e) => self.snap.state = TwinState::Failed(format!("loading {}: {e}", path.display())),
+        }
+        self.publish();
+    }
+
+    /// Run the network on the queued columns (at most [`MAX_RUN_MS`]) and publish.
+    fn predict(&mut self) {
+        let Some(predictor) = self.predictor.as_mut() else { return };
+        let origin = *self.origin.get_or_insert_with(|| self.queued.front().map_or(0, |c| c.bin));
+        let next_bin = origin + predictor.t_ms();
+        // columns in order, gaps (dropped by the engine side when we were far behind) as silence
+        let mut cols: Vec<MsColumn> = Vec::new();
+        let mut bin = next_bin;
+        while cols.len() < MAX_RUN_MS {
+            let Some(c) = self.queued.pop_front() else { break };
+            if c.bin < bin {
+                continue;
+            }
+            while bin < c.bin && cols.len() < MAX_RUN_MS {
+                cols.push(MsColumn { bin, rows: Vec::new(), cell_v_mv: f32::NAN, cell_spikes_ms: Vec::new() });
+                self.snap.gap_ms += 1;
+                bin += 1;
+            }
+            if bin < c.bin {
+                self.queued.push_front(c);
+                break;
+            }
+            cols.push(c);
+            bin += 1;
+        }
+        self.oldest_queued_at = (!self.queued.is_empty()).then(Instant::now);
+        if cols.is_empty() {
+            return;
+        }
+        let mut x = Array2::<f32>::zeros((self.n_rows, cols.len()));
+        for (j, c) in cols.iter().enumerate() {
+            for &r in c.rows.iter().filter(|&&r| (r as usize) < self.n_rows) {
+                x[[r as usize, j]] = 1.0;
+            }
+        }
+        if self.run.is_empty() {
+            self.run.first_bin = cols[0].bin;
+        }
+        if self.snap.window.is_empty() {
+            self.snap.window.first_bin = cols[0].bin;
+        }
+        let started = Instant::now();
+        let pred = match predictor.push_columns(x.view()) {
+            Ok(p) => p,
+            Err(e) => {
+                self.snap.state = TwinState::Failed(format!("prediction stopped: {e}"));
+                self.predictor = None;
+                self.publish();
+                return;
+            }
+        };
+        self.snap.last_run = Some(ChunkTiming { new_ms: cols.len(), wall_ms: started.elapsed().as_secs_f64() * 1000.0 });
+        for (j, c) in cols.iter().enumerate() {
+            let (p, v) = (pred.spike_probability.get(j).copied().unwrap_or(f32::NAN), pred.soma_v_mv.get(j).copied().unwrap_or(f32::NAN));
+            self.cell_spikes_ms.extend(&c.cell_spikes_ms);
+            self.history.push(c.bin, &c.rows);
+            if let Some(b) = self.spikes.as_mut().and_then(|s| s.push(c.bin, p)) {
+                self.twin_spikes_ms.push(b as f64 + 1.0);
+            }
+            if self.run.len() < MAX_RUN_HISTORY_MS {
+                self.run.push(c.cell_v_mv, v, p);
+            }
+            self.snap.window.push(c.cell_v_mv, v, p);
+        }
+        self.snap.predicted_until_ms = bin;
+        self.trim_window(bin);
+        if self.whole_run_at.elapsed() >= WHOLE_RUN_EVERY || self.run.len() <= CHEAP_WHOLE_RUN_MS {
+            self.snap.whole_run = agreement(&self.run, &self.cell_spikes_ms, &self.twin_spikes_ms);
+            self.whole_run_at = Instant::now();
+        }
+        self.publish();
+    }
+
+    fn trim_window(&mut self, until_bin: usize) {
+        let w = &mut self.snap.window;
+        let first = until_bin.saturating_sub(WINDOW_MS);
+        let drop = first.saturating_sub(w.first_bin).min(w.len());
+        if drop > 0 {
+            w.cell_v_mv.drain(..drop);
+            w.twin_v_mv.drain(..drop);
+            w.probability.drain(..drop);
+            w.first_bin += drop;
+        }
+        let t0 = w.first_bin as f64;
+        self.snap.cell_spikes_ms = self.cell_spikes_ms.iter().copied().filter(|&t| t >= t0).collect();
+        self.snap.twin_spikes_ms = self.twin_spikes_ms.iter().copied().filter(|&t| t >= t0).collect();
+    }
+
+    fn publish(&mut self) {
+        self.snap.seq += 1;
+        let s = Arc::new(self.snap.clone());
+        match self.latest.lock() {
+            Ok(mut g) => *g = s,
+            Err(p) => *p.into_inner() = s,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `neurotwin dataset`: simulate the paper's input protocol N times on the Hay 2011 cell and write
+//! a training dataset (NumPy shards + manifest.json), resumably. The work is done by
+//! `neurotwin::dataset` (the runner) with `neurotwin::dataset::paper_sim` as the simulation.
+
+use super::load_morphology;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct DatasetArgs {
+    /// Morphology (.asc, .swc, NEURON .json); the traced axon is replaced by the Hay stub.
+    #[arg(long)]
+    morphology: PathBuf,
+    /// Number of simulations in the whole dataset.
+    #[arg(long)]
+    count: usize,
+    #[arg(long, default_value_t = 6000)]
+    duration_ms: u32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// nmda: AMPA+NMDA synapses and the NMDA model's rates; ampa: AMPA-only synapses and rates.
+    #[arg(long, value_enum, default_value_t = Variant::Nmda)]
+    variant: Variant,
+    #[arg(long)]
+    out: PathBuf,
+    /// This job's part of the shards, I/N with 0 ≤ I < N (e.g. a Slurm array index).
+    #[arg(long)]
+    shard: Option<String>,
+    /// Worker threads (one simulation per thread); default: all cores.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Simulations per shard file set.
+    #[arg(long, default_value_t = 32)]
+    sims_per_shard: usize,
+    /// Also store every dendritic segment's voltage at 1 ms (f16 or f32).
+    #[arg(long, value_enum)]
+    dendritic: Option<DendArg>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Variant {
+    Nmda,
+    Ampa,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DendArg {
+    F16,
+    F32,
+}
+
+pub fn run(args: DatasetArgs) -> Result<()> {
+    use neurotwin::dataset::{DendDtype, DatasetOptions, Partition};
+    use neurotwin::stimulus::{DendriticSegments, InputVariant};
+    let variant = match args.variant {
+        Variant::Nmda => InputVariant::Nmda,
+        Variant::Ampa => InputVariant::Ampa,
+    };
+    let morph = load_morphology(&args.morphology)?;
+    let cell = neurotwin::biophysics::recipe::hay2011::build_cell(&morph, &neurotwin::Discretisation::default(), Default::default())
+        .with_context(|| format!("building the Hay 2011 cell on {}", args.morphology.display()))?;
+    let segs = DendriticSegments::new(&cell.morphology, &cell.cable)?;
+    let soma_node = cell.cable.segment_node(0, 0.5);
+    let mut opts = DatasetOptions::new(args.morphology.clone(), args.out.clone(), args.count, args.seed, variant, args.duration_ms);
+    opts.threads = args.threads;
+    opts.sims_per_shard = args.sims_per_shard;
+    opts.progress = !args.quiet;
+    opts.dendritic = args.dendritic.map(|d| match d {
+        DendArg::F16 => DendDtype::F16,
+        DendArg::F32 => DendDtype::F32,
+    });
+    if let Some(p) = &args.shard {
+        opts.partition = Partition::parse(p)?;
+    }
+    let ampa_only = matches!(variant, InputVariant::Ampa);
+    let record_dendrites = opts.dendritic.is_some();
+    let started = std::time::Instant::now();
+    let report = neurotwin::dataset::run_dataset_for_cell(&opts, &cell.morphology, &cell.cable, |raster, _seed| {
+        neurotwin::dataset::paper_sim::simulate_raster(&cell, &segs, soma_node, raster, ampa_only, record_dendrites)
+    })?;
+    let wall_s = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} simulations run ({} shards written, {} kept) in {:.1} s wall ({:.2} simulations per minute); manifest: {}",
+        report.sims_run,
+        report.shards_written.len(),
+        report.shards_kept.len(),
+        wall_s,
+        if wall_s > 0.0 { report.sims_run as f64 * 60.0 / wall_s } else { 0.0 },
+        report.manifest_path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! No subcommand: open the GUI with the options of the top-level command line (`neurotwin::app`).
+
+use super::Cli;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+
+/// Open the window with the command line's options (morphology, scenario, demo, automation).
+pub fn run(cli: Cli) -> Result<()> {
+    use neurotwin::app::session::MorphologySource;
+    if cli.screenshot_after_s.len() != cli.screenshot.len() {
+        anyhow::bail!(
+            "give one --screenshot-after-s per --screenshot ({} times, {} paths)",
+            cli.screenshot_after_s.len(),
+            cli.screenshot.len()
+        );
+    }
+    let mut screenshots: Vec<(f64, PathBuf)> = cli.screenshot_after_s.into_iter().zip(cli.screenshot).collect();
+    screenshots.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let demo = cli.demo.as_deref().map(neurotwin::app::demos::Demo::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
+    let morphology = match cli.morphology {
+        Some(path) => MorphologySource::File(path),
+        None => MorphologySource::default_for(&std::env::current_dir().context("reading the working directory")?),
+    };
+    let options = neurotwin::app::AppOptions {
+        morphology: Some(morphology),
+        model_factory: model_factory(),
+        scenario: cli.scenario,
+        autoplay: cli.autoplay,
+        automation: neurotwin::app::shell::automation::Automation {
+            screenshots,
+            quit_after_screenshots: cli.quit_after_screenshot,
+            print_fps: cli.print_fps,
+        },
+        models_dir: Some(cli.models),
+        why_auto: cli.why,
+        why_paint: cli.why_paint,
+        demo,
+    };
+    let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
+    neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))
+}
+
+/// The simulation behind the GUI: the Hay 2011 engine, or in `dev-fake-model` builds a test
+/// double (not physics).
+fn model_factory() -> Option<neurotwin::app::live::model::ModelFactory> {
+    #[cfg(feature = "dev-fake-model")]
+    {
+        Some(Box::new(|_morph, cable| Ok(Box::new(neurotwin::app::live::fake_model::FakeLeakyCable::new(cable)) as Box<_>)))
+    }
+    #[cfg(not(feature = "dev-fake-model"))]
+    {
+        Some(neurotwin::app::live::engine_model::factory())
+    }
+}
+
+/// Whether the X display is an Xvfb (software rendering only): its X lock file names the
+/// server's process, whose command line says Xvfb.
+fn xvfb_display() -> bool {
+    let Some(display) = std::env::var("DISPLAY").ok() else { return false };
+    let number = display.trim_start_matches(':').split('.').next().unwrap_or("").to_string();
+    let Ok(lock) = std::fs::read_to_string(format!("/tmp/.X{number}-lock")) else { return false };
+    let Ok(pid) = lock.trim().parse::<u32>() else { return false };
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("Xvfb"))
+}

@@ -1,0 +1,171 @@
+//! The `neurotwin` command line: the top-level options (those of the GUI), one subcommand per
+//! file, and the few helpers they share. A module of the binary: every subcommand is a thin
+//! layer over the library (`neurotwin::golden`, `dataset`, `surrogate`, `attribution`, `app`),
+//! parsing options, printing and writing files; the work is done there.
+
+mod attribute;
+mod bench;
+mod bench_twin;
+mod dataset;
+mod evaluate;
+mod faithfulness;
+mod gui;
+mod morph;
+mod predict;
+mod replay;
+mod simulate;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use neurotwin::golden::case::Case;
+use neurotwin::stimulus::{DendriticSegments, InputRaster, SynapseSpec};
+use neurotwin::surrogate::{self, LoadOptions, SurrogateModel};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where the twin's commands look for a morphology and models when none is given.
+const DEFAULT_MORPHOLOGY: &str = "../shared/morphologies/cell1_neuron_geometry.json";
+const DEFAULT_MODELS_DIR: &str = "models";
+
+#[derive(Parser)]
+#[command(name = "neurotwin", version, about = "A biological L5 pyramidal neuron and its deep-network twin")]
+pub struct Cli {
+    /// Morphology to show in the GUI (.swc, .asc or NEURON geometry .json).
+    #[arg(long, global = true, value_name = "FILE")]
+    morphology: Option<PathBuf>,
+    /// MSAA samples for the 3-D view (default: 4 on a GPU, 0 on software OpenGL, i.e. with
+    /// LIBGL_ALWAYS_SOFTWARE set or under Xvfb).
+    #[arg(long)]
+    msaa: Option<u16>,
+    /// Scenario (JSON, saved from the app) to load at start.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Start playing at once.
+    #[arg(long)]
+    autoplay: bool,
+    /// Take a screenshot this many seconds after the window opens (repeatable; pairs with
+    /// --screenshot in order).
+    #[arg(long, value_name = "SECONDS")]
+    screenshot_after_s: Vec<f64>,
+    /// PNG path of each screenshot (repeatable); a JSON sidecar names the picture's regions.
+    #[arg(long, value_name = "PNG")]
+    screenshot: Vec<PathBuf>,
+    /// Close the window after the last screenshot.
+    #[arg(long)]
+    quit_after_screenshot: bool,
+    /// Open "Why did it spike?" and walk through it by itself: select the first somatic spike,
+    /// explain it with the twin, delete the top inputs in the engine and the twin.
+    #[arg(long)]
+    why: bool,
+    /// With --why: what to paint on the cell at the end (voltage, recent-inputs, attribution, filter).
+    #[arg(long, value_enum, requires = "why")]
+    why_paint: Option<neurotwin::app::panels::why_panel::Paint>,
+    /// Start a teaching demo: epsp, nmda, bac, veto, background or ampa.
+    #[arg(long, value_name = "NAME")]
+    demo: Option<String>,
+    /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    models: PathBuf,
+    /// Print the frame rate to standard output every two seconds.
+    #[arg(long)]
+    print_fps: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Morphology tools: info, convert, synth.
+    Morph {
+        #[command(subcommand)]
+        command: morph::MorphCommand,
+    },
+    /// Replay a golden case (l5pc-golden-v1 JSON) on the Hay 2011 cell and compare with its results.
+    Replay(replay::ReplayArgs),
+    /// Simulate the Hay 2011 cell with clamps and synapses; writes PREFIX.csv, PREFIX.npy and
+    /// PREFIX.spikes.txt (columns t_ms, soma_v_mv, then one per --record site).
+    Simulate(simulate::SimulateArgs),
+    /// Simulate the paper's input protocol N times and write a training dataset (NumPy shards +
+    /// manifest.json). Resumable: rerun the same command after an interruption.
+    Dataset(dataset::DatasetArgs),
+    /// Predict a golden case with the DNN twin (ONNX); the global --morphology locates synapses.
+    Predict(predict::PredictArgs),
+    /// The paper's evaluation of a DNN twin on a dataset written by `neurotwin dataset`.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Why did the twin predict a spike at T? Occlusion scores of every input row of a case
+    /// (the global --morphology locates synapses), optionally confirmed in the engine.
+    Attribute(attribute::AttributeArgs),
+    /// Deletion faithfulness: over every somatic spike of a run, delete the top-k attributed
+    /// inputs or k random active ones in the engine and count the abolished spikes.
+    Faithfulness(faithfulness::FaithfulnessArgs),
+    /// DNN-twin benchmark: live streaming (native sparse evaluation) and batch prediction on
+    /// one core, in multiples of real time, and the time of one occlusion attribution.
+    BenchTwin(bench_twin::TwinBenchArgs),
+    /// Engine benchmark: replay a case single-threaded (after a warm-up) and print CPU seconds per
+    /// simulated second, ratios to NEURON and Arbor, time shares per phase, and the throughput of
+    /// independent simulations with 1 and 2 threads.
+    Bench(bench::BenchArgs),
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => gui::run(cli),
+        Some(Command::Morph { command }) => morph::run(command),
+        Some(Command::Replay(args)) => replay::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::Dataset(args)) => dataset::run(args),
+        Some(Command::Predict(args)) => predict::predict(&args, cli.morphology.as_deref()),
+        Some(Command::Evaluate(args)) => evaluate::evaluate(&args),
+        Some(Command::Attribute(args)) => attribute::run(&args, cli.morphology.as_deref()),
+        Some(Command::Faithfulness(args)) => faithfulness::run(&args, cli.morphology.as_deref()),
+        Some(Command::BenchTwin(args)) => bench_twin::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
+    }
+}
+
+/// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).
+fn load_morphology(path: &Path) -> Result<neurotwin::Morphology> {
+    neurotwin::morphology::load_hay2011(path).with_context(|| format!("loading morphology {}", path.display()))
+}
+
+fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        None => {
+            use std::io::Write;
+            match std::io::stdout().write_all(text.as_bytes()) {
+                // `neurotwin morph synth | head` closing the pipe early is not an error
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("writing to standard output"),
+            }
+        }
+    }
+}
+
+/// Select the backend, print it and any fallback warning.
+pub fn print_backend(onnxruntime: Option<&Path>) -> Result<()> {
+    let choice = surrogate::select_backend(onnxruntime)?;
+    if let Some(w) = &choice.warning {
+        eprintln!("warning: {w}");
+    }
+    println!("backend: {}", choice.backend);
+    Ok(())
+}
+
+pub fn load_model(path: &Path, threads: usize) -> Result<(SurrogateModel, f64)> {
+    let t0 = Instant::now();
+    let model = SurrogateModel::load(path, LoadOptions { intra_threads: threads }).with_context(|| format!("loading model {}", path.display()))?;
+    Ok((model, t0.elapsed().as_secs_f64() * 1e3))
+}
+
+/// The input raster of a golden-format case's synapses (1-ms bins, the case's tstop).
+pub fn case_raster(case: &Case, segs: &DendriticSegments) -> Result<InputRaster> {
+    let duration_ms = case.sim.tstop.ceil() as u32;
+    let synapses: Vec<SynapseSpec> = case
+        .synapses
+        .iter()
+        .map(|s| SynapseSpec { kind: s.kind, sec: s.sec.clone(), x: s.x, spikes_ms: s.spikes_ms.clone(), paper_seg_index: s.paper_seg_index })
+        .collect();
+    InputRaster::from_synapses(segs, &synapses, duration_ms).with_context(|| format!("converting the synapses of case {} to an input raster", case.name))
+}
