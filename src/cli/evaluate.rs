@@ -78,5 +78,15 @@ fn print_evaluation(ev: &Evaluation) {
         });
         println!("{label}: {} sims, {} bins after {} ms, {} spike bins; {spikes}; {soma}", m.n_sims, m.n_bins, ev.ignore_first_ms, m.n_spike_bins);
     }
+    for c in &ev.at_model_thresholds {
+        println!(
+            "model threshold for FPR {:.2} % (p ≥ {:.4}): TPR {:.3}, FPR {:.3} % here ({:.2}× the target)",
+            100.0 * c.target_fpr,
+            c.probability,
+            c.tpr,
+            100.0 * c.fpr,
+            c.fpr / c.target_fpr
+        );
+    }
     println!("prediction: {:.2} s wall, {:.0} simulated ms per s ({})", ev.predict_wall_s, ev.ms_per_s, ev.backend);
 }
