@@ -44,7 +44,8 @@ def cmd_train(a) -> int:
     cfg = TrainConfig(data=os.path.abspath(a.data), model=mcfg.to_json(), epochs=a.epochs or 50, steps_per_epoch=a.steps_per_epoch,
                       batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
                       first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction,
-                      valid_data=os.path.abspath(a.valid_data) if a.valid_data else "", grow=a.grow, max_train_sims=a.max_train_sims)
+                      valid_data=os.path.abspath(a.valid_data) if a.valid_data else "", grow=a.grow, max_train_sims=a.max_train_sims,
+                      init_onnx=os.path.abspath(a.init_onnx) if a.init_onnx else "")
     if a.resume and a.epochs is None:  # keep the run's own length (and so its schedule)
         cfg.epochs = read_config(a.out).epochs
     if a.lr is not None:  # rescale the whole schedule so that it starts at --lr
@@ -164,6 +165,7 @@ def main(argv=None) -> int:
     p.add_argument("--branches", type=int, default=32, help="elm: channels the synapses are projected onto")
     p.add_argument("--memory", type=int, default=64, help="elm: memory units (learned time constants)")
     p.add_argument("--hidden", type=int, default=128, help="elm: units per MLP layer")
+    p.add_argument("--init-onnx", help="start from this exported twin's weights (same architecture): continue training it on more data")
     p.add_argument("--valid-data", help="a separate validation dataset (its own seeds); --data is then used whole for training")
     p.add_argument("--grow", action="store_true", help="before every epoch take the shards of --data finished since (train while it is simulated)")
     p.add_argument("--max-train-sims", type=int, default=0, help="use at most this many training simulations (0: all; learning curves)")

@@ -271,3 +271,38 @@ def config_from_json(d: dict):
         from .elm import ELMConfig
         return ELMConfig.from_json(d)
     return ModelConfig.from_json(d)
+
+
+def load_onnx_weights(model: TCN, path: str) -> None:
+    """Set ``model``'s weights (and BatchNorm statistics) from an ONNX file that `export.py`
+    wrote for the same architecture (initializer names conv{i}.*, bn{i}.*, spike.*, soma.*),
+    e.g. to continue training a shipped twin on more simulations. Shapes are checked."""
+    import onnx
+    from onnx import numpy_helper
+
+    inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(path).graph.initializer}
+
+    def put(target: torch.Tensor, name: str, squeeze_last: bool = False) -> None:
+        if name not in inits:
+            raise ValueError(f"{path}: no initializer {name!r} (another architecture?)")
+        value = inits[name][..., 0] if squeeze_last else inits[name]
+        if tuple(value.shape) != tuple(target.shape):
+            raise ValueError(f"{path}: {name} has shape {value.shape}, the model's is {tuple(target.shape)}")
+        with torch.no_grad():
+            target.copy_(torch.from_numpy(np.array(value, dtype=np.float32, copy=True)))
+
+    for i, (conv, norm) in enumerate(zip(model.convs, model.norms)):
+        if isinstance(conv, LowRankCausalConv1d):
+            put(conv.spatial, f"conv{i}.spatial", squeeze_last=True)
+            put(conv.temporal.weight, f"conv{i}.weight")
+            put(conv.temporal.bias, f"conv{i}.bias")
+        else:
+            put(conv.weight, f"conv{i}.weight")
+            put(conv.bias, f"conv{i}.bias")
+        put(norm.weight, f"bn{i}.scale")
+        put(norm.bias, f"bn{i}.bias")
+        put(norm.running_mean, f"bn{i}.mean")
+        put(norm.running_var, f"bn{i}.var")
+    for head, name in ((model.spike_head, "spike"), (model.soma_head, "soma")):
+        put(head.weight, f"{name}.weight")
+        put(head.bias, f"{name}.bias")

@@ -72,6 +72,9 @@ class TrainConfig:
     grow: bool = False
     # At most this many training simulations (the first by global index; 0: all). Learning curves.
     max_train_sims: int = 0
+    # Start from the weights of this ONNX twin (same architecture, written by `export`) instead
+    # of the random initialisation: continue training a shipped model on more simulations.
+    init_onnx: str = ""
     soma_transform: dict = field(default_factory=lambda: asdict(SomaTransform()))
     split: dict = field(default_factory=dict)
 
@@ -296,6 +299,10 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
 
     torch.manual_seed(cfg.seed)
     model = model_from_json(cfg.model).to(device)
+    if cfg.init_onnx and not resume:
+        from .model import load_onnx_weights
+        load_onnx_weights(model, cfg.init_onnx)
+        log(f"weights from {cfg.init_onnx}")
     base_lr = cfg.stages[0][1]
     opt = make_optimizer(model, base_lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cfg.stage(e)[0] / base_lr)

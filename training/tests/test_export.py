@@ -90,3 +90,42 @@ def test_cli_end_to_end(dataset_dir, tmp_path):
 def test_module_help_from_repo_root():
     out = subprocess.run([sys.executable, "-m", "training", "--help"], cwd=REPO, capture_output=True, text=True, check=True)
     assert "train" in out.stdout and "export" in out.stdout
+
+
+def test_training_can_start_from_an_exported_twin(trained_run, dataset_dir, tmp_path):
+    """--init-onnx: a model initialised from an exported ONNX file computes what that file
+    computes (weights and BatchNorm statistics), and training continues from there."""
+    from training.model import load_onnx_weights, model_from_json
+    from training.train import read_config, train
+
+    from .conftest import tiny_config
+
+    out = str(tmp_path / "m" / "tiny")
+    export(trained_run, out, log=lambda *_: None)
+    fresh = model_from_json(read_config(trained_run).model)
+    load_onnx_weights(fresh, out + ".onnx")
+    fresh.eval()
+    x = np.load(out + ".parity.input.npy")
+    expected = np.load(out + ".parity.output.npy")
+    with torch.no_grad():
+        s, v = fresh(torch.from_numpy(x))
+    np.testing.assert_allclose(torch.sigmoid(s).numpy(), expected[:, 0], atol=1e-5)
+    np.testing.assert_allclose(v.numpy(), expected[:, 1], atol=1e-4)
+
+    cfg = tiny_config(dataset_dir, epochs=1)
+    cfg.init_onnx = out + ".onnx"
+    cfg.stages = [[0.0, 1e-12, 1.0, 0.02]]  # lr ~0: the weights must stay those of the file
+    lines = []
+    train(cfg, str(tmp_path / "cont"), log=lines.append)
+    assert any(line.startswith("weights from") for line in lines)
+    cont, _, _ = load_model(str(tmp_path / "cont"), "last")
+    for name, p in fresh.named_parameters():
+        torch.testing.assert_close(dict(cont.named_parameters())[name], p)
+
+    wrong = model_from_json(tiny_config(dataset_dir).model | {"widths": [4, 4, 4]})
+    try:
+        load_onnx_weights(wrong, out + ".onnx")
+    except ValueError as e:
+        assert "shape" in str(e)
+    else:
+        raise AssertionError("a model of another width must be refused")
