@@ -249,14 +249,14 @@ impl TracePanel {
                 let color = DNN_MAGENTA.gamma_multiply(0.7);
                 p.line(Line::new("threshold", vec![[t_start, y], [t_end, y]]).color(color).style(egui_plot::LineStyle::dashed_loose()));
                 let label = format!("threshold p = {th:.3} (FPR {} %)", SPIKE_FPR * 100.0);
-                p.text(egui_plot::Text::new("threshold label", PlotPoint::new(t_end, y), egui::RichText::new(label).small()).anchor(egui::Align2::RIGHT_BOTTOM).color(color));
+                p.text(egui_plot::Text::new("threshold label", PlotPoint::new(t_end, y), egui::RichText::new(label)).anchor(egui::Align2::RIGHT_BOTTOM).color(color));
             }
         });
     }
 }
 
 /// Width of every plot's y axis (ticks and label), so the time axes line up.
-const Y_AXIS_WIDTH: f32 = 56.0;
+const Y_AXIS_WIDTH: f32 = 72.0;
 /// The p(spike) plot is never shorter than this (points).
 pub const P_PLOT_MIN_HEIGHT: f32 = 64.0;
 /// log10 of the smallest probability drawn (lower ones sit on the floor).

@@ -141,6 +141,9 @@ type Cell = fn(&Agreement) -> String;
 fn agreement_ui(ui: &mut egui::Ui, t: &TwinSnapshot, window_ms: f64) {
     let window = agreement(&visible(t, window_ms), &t.cell_spikes_ms, &t.twin_spikes_ms);
     ui.strong("Agreement (±5 ms)");
+    if let Some(note) = blind_note(&window, &t.whole_run) {
+        ui.colored_label(ui.visuals().warn_fg_color, note);
+    }
     egui::Grid::new("twin_agreement").num_columns(3).striped(true).show(ui, |ui| {
         ui.label("");
         ui.label(format!("last {window_ms:.0} ms"));
@@ -162,9 +165,6 @@ fn agreement_ui(ui: &mut egui::Ui, t: &TwinSnapshot, window_ms: f64) {
         }
     });
     ui.label(RichText::new(format!("whole run: {:.1} s compared", t.whole_run.n_ms as f64 / 1000.0)).small().weak());
-    if let Some(note) = blind_note(&window, &t.whole_run) {
-        ui.colored_label(ui.visuals().warn_fg_color, note);
-    }
 }
 
 /// What the agreement leaves out, when it leaves something out: the ms where the cell received

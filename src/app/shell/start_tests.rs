@@ -103,3 +103,18 @@ fn a_missing_models_folder_is_named_as_such() {
     assert!(s.twin.is_none());
     assert_eq!(s.twin_error.as_deref(), Some("no models folder found (looked in: a/models, b/models)"));
 }
+
+#[test]
+fn files_fields_are_readable_in_the_right_panel() {
+    let mut panel = crate::app::panels::FilesPanel::default();
+    // the right panel's default width
+    let mut h = Harness::builder().with_size([380.0, 300.0]).build_ui(|ui| {
+        let _ = panel.ui(ui);
+    });
+    h.run_steps(2);
+    for label in ["scenario", "traces", "window"] {
+        let field = h.get_by_label(label);
+        let width = field.rect().width();
+        assert!(width >= 250.0, "the {label} field is {width} px wide");
+    }
+}
