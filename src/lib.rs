@@ -5,7 +5,7 @@
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
 //!
 //! Modules, lowest layer first (each uses only those above it; ARCHITECTURE.md has the whole map):
-//! `rng` (the crate's PRNGs), `metrics`, `morphology`, `biophysics` (the engine), `golden` (the
+//! `rng` (the crate's PRNGs), `locate` (finding `models/` and `morphologies/` wherever started), `metrics`, `morphology`, `biophysics` (the engine), `golden` (the
 //! engine against NEURON's reference runs), `stimulus`, `dataset`, `surrogate` (the twin),
 //! `attribution`, `app` (the GUI). The command line is the binary's `src/cli/`.
 
@@ -14,6 +14,7 @@ pub mod attribution;
 pub mod biophysics;
 pub mod dataset;
 pub mod golden;
+pub mod locate;
 pub mod metrics;
 pub mod morphology;
 pub mod rng;

@@ -160,7 +160,7 @@ impl Scenario {
             None => controls.background_on = false,
         }
         runner.send(Command::SetBackground(controls.background_on.then(|| controls.background.clone())));
-        controls.speed_log10 = self.real_time_factor.log10().clamp(-1.0, 1.0);
+        controls.speed_log10 = self.real_time_factor.log10().clamp(crate::app::panels::controls::SPEED_LOG_MIN, crate::app::panels::controls::SPEED_LOG_MAX);
         controls.max_speed = self.max_speed;
         runner.send(Command::SetSpeed(controls.speed()));
         Ok(())

@@ -30,12 +30,21 @@ impl MorphologySource {
     /// `cell1.asc` in `morphologies/` of the working directory when present, else the shipped
     /// synthetic cell.
     pub fn default_for(working_dir: &Path) -> MorphologySource {
-        let hay = working_dir.join("morphologies").join("cell1.asc");
-        if hay.is_file() {
-            MorphologySource::File(hay)
-        } else {
-            MorphologySource::EmbeddedSynthetic
+        MorphologySource::default_in(&[working_dir.to_path_buf()])
+    }
+
+    /// `morphologies/cell1.asc` under the first of `roots` that has it (see [`crate::locate`]),
+    /// else the shipped synthetic cell (compiled in, so it is found wherever the app starts).
+    pub fn default_in(roots: &[PathBuf]) -> MorphologySource {
+        match crate::locate::find_in(roots, Path::new("morphologies/cell1.asc"), crate::locate::Want::File, "Hay morphology") {
+            Ok(hay) => MorphologySource::File(hay),
+            Err(_) => MorphologySource::EmbeddedSynthetic,
         }
+    }
+
+    /// The default morphology wherever the program was started ([`crate::locate::process_roots`]).
+    pub fn default_found() -> MorphologySource {
+        MorphologySource::default_in(&crate::locate::process_roots())
     }
 
     pub fn display(&self) -> String {

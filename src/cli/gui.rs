@@ -1,7 +1,7 @@
 //! No subcommand: open the GUI with the options of the top-level command line (`neurotwin::app`).
 
 use super::Cli;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::PathBuf;
 
 /// Open the window with the command line's options (morphology, scenario, demo, automation).
@@ -19,19 +19,32 @@ pub fn run(cli: Cli) -> Result<()> {
     let demo = cli.demo.as_deref().map(neurotwin::app::demos::Demo::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
     let morphology = match cli.morphology {
         Some(path) => MorphologySource::File(path),
-        None => MorphologySource::default_for(&std::env::current_dir().context("reading the working directory")?),
+        None => MorphologySource::default_found(),
     };
+    let (models_dir, models_missing) = match cli.models {
+        Some(dir) => (Some(dir), None),
+        None => match neurotwin::locate::models_dir() {
+            Ok(dir) => (Some(dir), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    // opens alive: the paper's background input playing, unless asked for the old paused start or
+    // a scenario / demo says what runs; "Why did it spike?" needs spikes, so --why starts it too
+    let set_up_elsewhere = cli.scenario.is_some() || demo.is_some();
+    let alive = !set_up_elsewhere && (!cli.paused || cli.why);
     let options = neurotwin::app::AppOptions {
         morphology: Some(morphology),
         model_factory: model_factory(),
         scenario: cli.scenario,
         autoplay: cli.autoplay,
+        alive,
         automation: neurotwin::app::shell::automation::Automation {
             screenshots,
             quit_after_screenshots: cli.quit_after_screenshot,
             print_fps: cli.print_fps,
         },
-        models_dir: Some(cli.models),
+        models_dir,
+        models_missing,
         why_auto: cli.why,
         why_paint: cli.why_paint,
         demo,

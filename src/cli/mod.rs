@@ -40,9 +40,14 @@ pub struct Cli {
     /// Scenario (JSON, saved from the app) to load at start.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Start playing at once.
-    #[arg(long)]
+    /// Start playing at once (without --scenario or --demo the app already opens playing the
+    /// paper's background input; with --scenario this plays the scenario as loaded).
+    #[arg(long, conflicts_with = "paused")]
     autoplay: bool,
+    /// Open paused at t = 0 with no input (the old start), instead of playing the paper's
+    /// background input with the twin beside the cell.
+    #[arg(long)]
+    paused: bool,
     /// Take a screenshot this many seconds after the window opens (repeatable; pairs with
     /// --screenshot in order).
     #[arg(long, value_name = "SECONDS")]
@@ -63,9 +68,10 @@ pub struct Cli {
     /// Start a teaching demo: epsp, nmda, bac, veto, background or ampa.
     #[arg(long, value_name = "NAME")]
     demo: Option<String>,
-    /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI.
-    #[arg(long, value_name = "DIR", default_value = "models")]
-    models: PathBuf,
+    /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI (default: `models/`
+    /// in the working directory, else beside or above the executable, else in the source tree).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
     /// Print the frame rate to standard output every two seconds.
     #[arg(long)]
     print_fps: bool,

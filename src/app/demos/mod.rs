@@ -1,7 +1,7 @@
 //! Teaching demos, one click each: a built-in [`Scenario`] made for the open cell (inputs placed
 //! by geometry, see [`sites`]) plus a short text saying what to watch. Starting one resets the
-//! simulation, applies the scenario and plays; the short demos pause by themselves once their
-//! episodes are over so the traces stay on screen.
+//! simulation, applies the scenario and plays; the short demos play in slow motion (each takes
+//! [`DEMO_WALL_S`] on screen), then pause by themselves so the traces stay, and offer Replay.
 
 pub mod panel;
 pub mod sites;
@@ -42,6 +42,10 @@ pub struct DemoSetup {
 
 // Demo parameters (times are absolute simulation times after the reset). Measured outcomes on
 // the built-in cell are in the demo texts, the tests (`demos::tests`) and docs/app-guide.md.
+
+/// Wall-clock time a short demo (one that pauses at its end) takes on screen (s): it plays in
+/// slow motion at its length / this, then pauses and offers Replay.
+pub const DEMO_WALL_S: f64 = 12.0;
 
 /// (a) Time of the single synaptic input (ms).
 pub const EPSP_INPUT_MS: f64 = 50.0;
@@ -175,6 +179,10 @@ impl Demo {
                 (1000.0, None, true)
             }
         };
+        if let Some(stop) = stop_ms {
+            // slow motion: the whole demo takes DEMO_WALL_S on screen, whatever its length
+            b.real_time_factor = stop / (DEMO_WALL_S * 1000.0);
+        }
         Ok(DemoSetup { scenario: b.finish(), trace_window_ms: window_ms, stop_ms, twin })
     }
 }

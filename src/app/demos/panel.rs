@@ -60,7 +60,12 @@ pub fn demo_text_ui(ui: &mut egui::Ui, active: &ActiveDemo, twin_line: Option<&s
             ui.label(RichText::new(line).italics());
         }
         if let (Some(stop), true) = (active.stop_ms, active.stopped) {
-            ui.label(RichText::new(format!("Paused at {stop:.0} ms: press Replay to watch again.")).weak());
+            ui.label(RichText::new(format!("The demo is over (paused at {stop:.0} ms).")).weak());
+            if ui.add(egui::Button::new(RichText::new("Replay the demo").heading())).on_hover_text("Back to t = 0 and play the demo again").clicked() {
+                action = Some(DemoAction::Replay);
+            }
+        } else if active.stop_ms.is_some() {
+            ui.label(RichText::new(format!("Slow motion: the demo takes about {:.0} s, then pauses.", super::DEMO_WALL_S)).weak());
         }
     });
     action

@@ -218,3 +218,17 @@ fn background_demos_set_up_the_protocol_the_twin_and_the_nmda_switch() {
         assert!(r.snap.raster.len() > 100, "the protocol drives the cell: {} input spikes", r.snap.raster.len());
     }
 }
+
+#[test]
+fn short_demos_play_in_slow_motion_for_at_least_ten_seconds() {
+    let morph = built_in_cell();
+    let c = cable(&morph);
+    for demo in [Demo::EpspAttenuation, Demo::NmdaSpike, Demo::BacFiring, Demo::InhibitoryVeto] {
+        let setup = demo.setup(&morph, &c).expect("setup");
+        let stop_ms = setup.stop_ms.expect("a short demo pauses at its end");
+        let wall_s = stop_ms / setup.scenario.real_time_factor / 1000.0;
+        assert!(wall_s >= 10.0, "{demo:?} takes {wall_s:.1} s on screen");
+        // the speed control can show that speed (the scenario does not clamp it away)
+        assert!(setup.scenario.real_time_factor.log10() >= crate::app::panels::controls::SPEED_LOG_MIN, "{demo:?}");
+    }
+}

@@ -75,6 +75,38 @@ impl ClickMode {
             ClickMode::Record => "Record",
         }
     }
+
+    /// The keyboard shortcut that selects this mode (shown in tooltips and the help).
+    pub fn key(self) -> eframe::egui::Key {
+        use eframe::egui::Key;
+        match self {
+            ClickMode::Inspect => Key::I,
+            ClickMode::Excitatory => Key::E,
+            ClickMode::Inhibitory => Key::N,
+            ClickMode::Record => Key::C,
+        }
+    }
+
+    /// What a click on the cell does in this mode, e.g. for the hover hint.
+    pub fn click_does(self) -> &'static str {
+        match self {
+            ClickMode::Inspect => "select the synapse or recording site here",
+            ClickMode::Excitatory => "add an excitatory synapse here (Poisson 10 Hz)",
+            ClickMode::Inhibitory => "add an inhibitory synapse here (Poisson 10 Hz)",
+            ClickMode::Record => "record the membrane potential here",
+        }
+    }
+
+    /// Tooltip of the mode's button: what a click does, and the shortcut.
+    pub fn tooltip(self) -> String {
+        let what = match self {
+            ClickMode::Inspect => "Inspect: a click selects a synapse or recording site; nothing is added",
+            ClickMode::Excitatory => "+ Exc: a click on a dendrite adds an excitatory synapse (Poisson 10 Hz)",
+            ClickMode::Inhibitory => "+ Inh: a click on a dendrite adds an inhibitory synapse (Poisson 10 Hz)",
+            ClickMode::Record => "Record: a click adds a recording site (its trace joins the voltage plot)",
+        };
+        format!("{what}  [key {}]", self.key().name())
+    }
 }
 
 /// A selected marker.

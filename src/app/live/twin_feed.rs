@@ -21,7 +21,15 @@ pub struct MsColumn {
     pub cell_v_mv: f32,
     /// The cell's somatic spikes (ms) detected during the bin.
     pub cell_spikes_ms: Vec<f64>,
+    /// The cell received somatic current (clamp, "inject pulse now") during the bin or less than
+    /// [`BLIND_AFTER_MS`] before it: input the twin never sees, so its output there is no
+    /// prediction of the cell.
+    pub blind: bool,
 }
+
+/// How long after a current injection ends the cell's response (spikes, burst, after-
+/// hyperpolarisation) is still counted as the injection's, not the twin's to predict (ms).
+pub const BLIND_AFTER_MS: f64 = 50.0;
 
 /// What goes from the engine worker to the twin thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +67,10 @@ pub(super) struct TwinFeed {
     spikes: Vec<f64>,
     pending: VecDeque<MsColumn>,
     reset_pending: bool,
+    /// The bin being built is blind (see [`MsColumn::blind`]).
+    bin_blind: bool,
+    /// Bins are blind until this time (ms): the last injection's end plus [`BLIND_AFTER_MS`].
+    blind_until_ms: f64,
     /// User inputs on nodes without a dendritic segment (soma, axon): the twin cannot see them.
     pub unmapped_inputs: u64,
 }
@@ -77,6 +89,8 @@ impl TwinFeed {
             spikes: Vec::new(),
             pending: VecDeque::new(),
             reset_pending: false,
+            bin_blind: false,
+            blind_until_ms: f64::NEG_INFINITY,
             unmapped_inputs: 0,
         }
     }
@@ -104,8 +118,13 @@ impl TwinFeed {
         self.spikes.push(t_ms);
     }
 
-    /// Call after every engine step: finishes the bins that time has passed.
-    pub(super) fn after_step(&mut self, t_ms: f64, soma_v_mv: f64) {
+    /// Call after every engine step (to `t_ms`): finishes the bins that time has passed.
+    /// `injecting`: somatic current flowed during the step.
+    pub(super) fn after_step(&mut self, t_ms: f64, soma_v_mv: f64, injecting: bool) {
+        if injecting {
+            self.blind_until_ms = t_ms + BLIND_AFTER_MS;
+        }
+        self.bin_blind |= injecting || t_ms < self.blind_until_ms;
         while t_ms + 1e-6 >= (self.next_bin + 1) as f64 {
             let mut rows = self.building.remove(&self.next_bin).unwrap_or_default();
             rows.sort_unstable();
@@ -115,6 +134,7 @@ impl TwinFeed {
                 rows,
                 cell_v_mv: self.v_at_bin_start_mv,
                 cell_spikes_ms: std::mem::take(&mut self.spikes),
+                blind: std::mem::replace(&mut self.bin_blind, t_ms < self.blind_until_ms),
             });
             self.v_at_bin_start_mv = soma_v_mv as f32;
             self.next_bin += 1;
@@ -130,6 +150,8 @@ impl TwinFeed {
         self.pending.clear();
         self.spikes.clear();
         self.next_bin = 0;
+        self.bin_blind = false;
+        self.blind_until_ms = f64::NEG_INFINITY;
         self.v_at_bin_start_mv = soma_v_mv as f32;
         self.reset_pending = true;
         self.flush();
@@ -174,14 +196,14 @@ mod tests {
         feed.add_row(1.2, 2);
         feed.add_synapse_input(1.5, soma_node, SynapseKind::Excitatory);
         for k in 1..=10 {
-            feed.after_step(0.1 * f64::from(k), -70.0);
+            feed.after_step(0.1 * f64::from(k), -70.0, false);
         }
         feed.flush();
-        feed.after_step(2.0, -60.0);
+        feed.after_step(2.0, -60.0, false);
         feed.flush(); // channel full: stays pending
         let Ok(TwinMsg::Columns(first)) = rx.try_recv() else { panic!("first batch") };
-        assert_eq!(first, vec![MsColumn { bin: 0, rows: vec![1, 3], cell_v_mv: -75.0, cell_spikes_ms: vec![] }]);
-        feed.after_step(3.0, -60.0);
+        assert_eq!(first, vec![MsColumn { bin: 0, rows: vec![1, 3], cell_v_mv: -75.0, cell_spikes_ms: vec![], blind: false }]);
+        feed.after_step(3.0, -60.0, false);
         feed.flush();
         let Ok(TwinMsg::Columns(merged)) = rx.try_recv() else { panic!("merged batch") };
         assert_eq!(merged.iter().map(|c| c.bin).collect::<Vec<_>>(), vec![1, 2]);
@@ -189,5 +211,24 @@ mod tests {
         assert_eq!(feed.unmapped_inputs, 1);
         feed.reset(-75.0);
         assert_eq!(rx.try_recv(), Ok(TwinMsg::Reset));
+    }
+
+    #[test]
+    fn bins_with_current_injection_and_the_time_after_are_blind() {
+        let (tx, rx) = sync_channel(8);
+        let morph = crate::morphology::load_hay2011(std::path::Path::new("tests/data/surrogate/tiny10.swc")).expect("tiny10");
+        let cable = crate::Cable::new(&morph, &crate::Discretisation::default()).expect("cable");
+        let segments = Arc::new(DendriticSegments::new(&morph, &cable).expect("segments"));
+        let mut feed = TwinFeed::new(TwinLink { tx, segments }, 0.0, -75.0);
+        // a pulse from 10 to 12 ms, steps of 0.5 ms up to 100 ms
+        for k in 1..=200 {
+            let t = 0.5 * f64::from(k);
+            feed.after_step(t, -70.0, t > 10.0 && t <= 12.0);
+        }
+        feed.flush();
+        let Ok(TwinMsg::Columns(cols)) = rx.try_recv() else { panic!("columns") };
+        let blind: Vec<usize> = cols.iter().filter(|c| c.blind).map(|c| c.bin).collect();
+        let expected: Vec<usize> = (10..62).collect();
+        assert_eq!(blind, expected, "the pulse's bins and the {BLIND_AFTER_MS} ms after it");
     }
 }

@@ -69,6 +69,8 @@ pub(super) struct Worker {
     /// Cable node → dendritic segment (the twin's row of a placed synapse).
     segment_of_node: HashMap<usize, usize>,
     whatif: Option<Arc<Result<EngineWhatIf, String>>>,
+    /// The somatic clamp installed (absolute times), to tell the twin where it is blind.
+    clamp: Option<ClampSettings>,
 }
 
 impl Worker {
@@ -107,6 +109,7 @@ impl Worker {
             history: History::default(),
             segment_of_node,
             whatif: None,
+            clamp: None,
         }
     }
 
@@ -271,6 +274,7 @@ impl Worker {
     }
 
     fn set_clamp(&mut self, c: Option<ClampSettings>) {
+        self.clamp = c;
         let node = self.setup.soma_node;
         let clamp = c.map(|c| IClamp { node, amp_na: c.amp_na, delay_ms: c.delay_ms, dur_ms: c.dur_ms });
         if let Err(e) = self.model.set_iclamp(clamp) {
@@ -321,7 +325,10 @@ impl Worker {
                 }
             }
             if let Some(t) = self.twin.as_mut() {
-                t.after_step(self.model.t_ms(), v);
+                let now = self.model.t_ms();
+                // somatic current flowed during the step (now − dt, now]: IClamp's [delay, delay + dur)
+                let injecting = self.clamp.is_some_and(|c| c.amp_na != 0.0 && c.dur_ms > 0.0 && now > c.delay_ms && now - dt < c.delay_ms + c.dur_ms);
+                t.after_step(now, v, injecting);
             }
             self.last_soma_v_mv = v;
             if k % steps_per_sample == 0 || k == n_steps {

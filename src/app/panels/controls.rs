@@ -5,9 +5,10 @@ use crate::app::live::drives::{BackgroundMode, BackgroundSettings};
 use crate::app::live::runner::{ClampSettings, Command, Runner, Snapshot, Speed};
 use eframe::egui::{self, RichText};
 
-/// Speeds offered on the slider, as log10 of the real-time factor; the top end means "max".
-const SPEED_LOG_MIN: f64 = -1.0;
-const SPEED_LOG_MAX: f64 = 1.0;
+/// Speeds offered on the slider, as log10 of the real-time factor (0.01× slow motion, used by the
+/// short demos, to 10×).
+pub const SPEED_LOG_MIN: f64 = -2.0;
+pub const SPEED_LOG_MAX: f64 = 1.0;
 
 pub struct ControlPanel {
     /// log10 of the requested real-time factor; above SPEED_LOG_MAX means as fast as possible.

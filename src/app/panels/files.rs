@@ -30,34 +30,33 @@ impl Default for FilesPanel {
 }
 
 impl FilesPanel {
+    /// One field per line at the panel's full width (so paths stay readable), its buttons under it.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<FileAction> {
         ui.heading("Files");
         let mut action = None;
-        egui::Grid::new("files").num_columns(3).show(ui, |ui| {
-            ui.label("scenario");
-            ui.add(egui::TextEdit::singleline(&mut self.scenario_path).desired_width(150.0).hint_text("scenario.json"));
+        let field = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str| {
             ui.horizontal(|ui| {
-                if ui.button("Save scenario").clicked() {
-                    action = Some(FileAction::SaveScenario(PathBuf::from(self.scenario_path.trim())));
-                }
-                if ui.button("Load scenario").clicked() {
-                    action = Some(FileAction::LoadScenario(PathBuf::from(self.scenario_path.trim())));
-                }
+                let l = ui.label(label);
+                ui.add(egui::TextEdit::singleline(text).desired_width(ui.available_width()).hint_text(hint)).labelled_by(l.id);
             });
-            ui.end_row();
-            ui.label("traces");
-            ui.add(egui::TextEdit::singleline(&mut self.export_prefix).desired_width(150.0).hint_text("file prefix"));
-            if ui.button("Export traces").on_hover_text("PREFIX.csv, PREFIX.npy (t_ms, soma, sites) and PREFIX.spikes.txt").clicked() {
-                action = Some(FileAction::ExportTraces(PathBuf::from(self.export_prefix.trim())));
+        };
+        field(ui, "scenario", &mut self.scenario_path, "scenario.json");
+        ui.horizontal(|ui| {
+            if ui.button("Save scenario").clicked() {
+                action = Some(FileAction::SaveScenario(PathBuf::from(self.scenario_path.trim())));
             }
-            ui.end_row();
-            ui.label("window");
-            ui.add(egui::TextEdit::singleline(&mut self.screenshot_path).desired_width(150.0).hint_text("shot.png"));
-            if ui.button("Screenshot").on_hover_text("PNG of the whole window").clicked() {
-                action = Some(FileAction::Screenshot(PathBuf::from(self.screenshot_path.trim())));
+            if ui.button("Load scenario").clicked() {
+                action = Some(FileAction::LoadScenario(PathBuf::from(self.scenario_path.trim())));
             }
-            ui.end_row();
         });
+        field(ui, "traces", &mut self.export_prefix, "file prefix");
+        if ui.button("Export traces").on_hover_text("PREFIX.csv, PREFIX.npy (t_ms, soma, sites) and PREFIX.spikes.txt").clicked() {
+            action = Some(FileAction::ExportTraces(PathBuf::from(self.export_prefix.trim())));
+        }
+        field(ui, "window", &mut self.screenshot_path, "shot.png");
+        if ui.button("Screenshot").on_hover_text("PNG of the whole window").clicked() {
+            action = Some(FileAction::Screenshot(PathBuf::from(self.screenshot_path.trim())));
+        }
         action
     }
 }

@@ -20,7 +20,7 @@ impl SynapsePanel {
         ui.heading("Click on the cell to");
         ui.horizontal(|ui| {
             for mode in ClickMode::ALL {
-                ui.selectable_value(&mut placements.mode, mode, mode.label());
+                ui.selectable_value(&mut placements.mode, mode, mode.label()).on_hover_text(mode.tooltip());
             }
         });
         ui.label(RichText::new("drag: orbit · right/shift-drag: pan · scroll: zoom · double-click: fit").small().weak());

@@ -9,7 +9,7 @@ use crate::app::live::runner::Snapshot;
 use crate::app::twin::thread::{TwinSnapshot, SPIKE_FPR};
 use super::twin_panel::DNN_MAGENTA;
 use eframe::egui::{self, Color32, Id};
-use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
+use egui_plot::{Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
 
 /// The biophysical model's colour, everywhere (the DNN twin is magenta).
 pub const BIOPHYSICAL_CYAN: Color32 = Color32::from_rgb(0, 220, 255);
@@ -73,17 +73,27 @@ fn raster_image(snap: &Snapshot, t_start: f64, t_end: f64) -> egui::ColorImage {
 
 impl TracePanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, twin: Option<&TwinSnapshot>, placements: &Placements) {
-        ui.horizontal(|ui| {
+        let blind_spans = twin.map(|t| t.window.blind_spans_ms()).unwrap_or_default();
+        // the legend: one line above the plots, so nothing covers the data
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Traces");
             ui.checkbox(&mut self.follow, "follow");
             ui.label("window");
             ui.add(egui::DragValue::new(&mut self.window_ms).range(10.0..=1000.0).speed(5.0).suffix(" ms"));
-            ui.label(egui::RichText::new("cell").color(BIOPHYSICAL_CYAN));
-            if twin.is_some() {
-                ui.label(egui::RichText::new("twin").color(DNN_MAGENTA));
+            ui.separator();
+            ui.label(egui::RichText::new(format!("cell soma, spikes ({})", snap.soma_spikes_ms.len())).color(BIOPHYSICAL_CYAN));
+            if let Some(t) = twin {
+                ui.label(egui::RichText::new(format!("twin soma, spikes ({})", t.twin_spikes_ms.len())).color(DNN_MAGENTA));
+            }
+            for site in &placements.sites {
+                ui.label(egui::RichText::new(format!("{}({:.2})", site.at.section_name, site.at.x)).color(site.color));
             }
             ui.label(egui::RichText::new("exc input").color(EXC_COLOR));
             ui.label(egui::RichText::new("inh input").color(INH_COLOR));
+            if !blind_spans.is_empty() {
+                ui.label(egui::RichText::new(format!("shaded: {BLIND_LABEL}")).color(BLIND_TEXT))
+                    .on_hover_text("The cell received somatic current (clamp or pulse) here, which the twin never sees: the magenta trace is no prediction there, and the agreement leaves these ms out.");
+            }
         });
         let t_end = snap.t_ms.max(self.window_ms.min(1000.0));
         let t_start = t_end - self.window_ms;
@@ -91,15 +101,20 @@ impl TracePanel {
         // Claim the whole panel, or it would shrink to its content frame by frame.
         ui.set_min_height(ui.available_height());
         let height = ui.available_height() - 2.0 * ui.spacing().item_spacing.y;
-        let v_height = (height * if twin.is_some() { 0.5 } else { 0.62 }).max(60.0);
-        let p_height = if twin.is_some() { (height * 0.16).max(40.0) } else { 0.0 };
-        let raster_height = (height - v_height - p_height).max(40.0);
+        let p_height = if twin.is_some() { (height * 0.24).max(P_PLOT_MIN_HEIGHT) } else { 0.0 };
+        let v_height = (height * if twin.is_some() { 0.46 } else { 0.62 }).max(80.0);
+        let raster_height = (height - v_height - p_height).max(50.0);
 
         let mut v_plot = Plot::new("voltage_plot")
             .height(v_height)
-            .legend(Legend::default())
             .y_axis_label("V (mV)")
-            .y_axis_min_width(48.0)
+            .y_axis_min_width(Y_AXIS_WIDTH)
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(|g| {
+                let step = nice_step(0.25 * (g.bounds.1 - g.bounds.0));
+                [0.5 * step, step, 2.0 * step]
+            }))
+            .y_axis_formatter(|m, _| format!("{:.0}", m.value))
+            .show_axes([false, true])
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
             .show_x(true)
@@ -115,6 +130,7 @@ impl TracePanel {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
+            blind_spans_ui(p, &blind_spans);
             if let Some(t) = selected {
                 p.vline(egui_plot::VLine::new("selected", t).color(Color32::WHITE).width(1.0));
             }
@@ -149,14 +165,14 @@ impl TracePanel {
         }
 
         if let Some(t) = twin {
-            self.probability_ui(ui, t, p_height, link, t_start, t_end);
+            self.probability_ui(ui, t, p_height, link, t_start, t_end, &blind_spans);
         }
 
         let mut r_plot = Plot::new("raster_plot")
             .height(raster_height)
             .x_axis_label("t (ms)")
-            .y_axis_label("input")
-            .y_axis_min_width(48.0)
+            .y_axis_label("input row")
+            .y_axis_min_width(Y_AXIS_WIDTH)
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
             .include_y(0.0)
@@ -201,31 +217,98 @@ impl TracePanel {
 }
 
 impl TracePanel {
-    /// The twin's spike probability per ms, with its threshold for predicted spikes.
-    fn probability_ui(&self, ui: &mut egui::Ui, t: &TwinSnapshot, height: f32, link: Id, t_start: f64, t_end: f64) {
+    /// The twin's spike probability per ms on a log scale (10⁻⁴ … 1, so the low threshold of the
+    /// paper's operating point is readable), with the threshold line labelled.
+    #[allow(clippy::too_many_arguments)]
+    fn probability_ui(&self, ui: &mut egui::Ui, t: &TwinSnapshot, height: f32, link: Id, t_start: f64, t_end: f64, blind_spans: &[[f64; 2]]) {
         let mut plot = Plot::new("twin_probability_plot")
             .height(height)
-            .legend(Legend::default())
             .y_axis_label("p(spike)")
-            .y_axis_min_width(48.0)
+            .y_axis_min_width(Y_AXIS_WIDTH)
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
+            .y_axis_formatter(|m, _| p_label(m.value))
+            .show_axes([false, true])
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
-            .include_y(0.0)
-            .include_y(1.0);
+            .include_y(P_LOG_FLOOR)
+            .include_y(0.0);
         if self.follow {
             plot = plot.default_x_bounds(t_start, t_end).auto_bounds([false, false]).allow_drag(false).allow_zoom(false).allow_scroll(false);
         }
         let follow = self.follow;
         let w = &t.window;
-        let pts: Vec<[f64; 2]> = w.probability.iter().enumerate().map(|(k, &p)| [(w.first_bin + k) as f64, f64::from(p)]).collect();
+        let pts: Vec<[f64; 2]> = w.probability.iter().enumerate().map(|(k, &p)| [(w.first_bin + k) as f64, p_log(f64::from(p))]).collect();
         plot.show(ui, |p| {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
+            blind_spans_ui(p, blind_spans);
             p.line(Line::new("twin spike probability", pts).color(DNN_MAGENTA).width(1.2));
             if let Ok(th) = t.threshold {
-                p.line(Line::new(format!("threshold (FPR {} %)", SPIKE_FPR * 100.0), vec![[t_start, th], [t_end, th]]).color(DNN_MAGENTA.gamma_multiply(0.5)).style(egui_plot::LineStyle::dashed_loose()));
+                let y = p_log(th);
+                let color = DNN_MAGENTA.gamma_multiply(0.7);
+                p.line(Line::new("threshold", vec![[t_start, y], [t_end, y]]).color(color).style(egui_plot::LineStyle::dashed_loose()));
+                let label = format!("threshold p = {th:.3} (FPR {} %)", SPIKE_FPR * 100.0);
+                p.text(egui_plot::Text::new("threshold label", PlotPoint::new(t_end, y), egui::RichText::new(label)).anchor(egui::Align2::RIGHT_BOTTOM).color(color));
             }
         });
+    }
+}
+
+/// Width of every plot's y axis (ticks and label), so the time axes line up.
+const Y_AXIS_WIDTH: f32 = 72.0;
+/// The p(spike) plot is never shorter than this (points).
+pub const P_PLOT_MIN_HEIGHT: f32 = 64.0;
+/// log10 of the smallest probability drawn (lower ones sit on the floor).
+const P_LOG_FLOOR: f64 = -4.0;
+/// Label of the stretches where the cell received current the twin does not see.
+pub const BLIND_LABEL: &str = "twin blind to current injection";
+const BLIND_FILL: Color32 = Color32::from_rgba_premultiplied(70, 60, 30, 70);
+const BLIND_TEXT: Color32 = Color32::from_rgb(235, 200, 120);
+
+/// log10 of a probability, floored at [`P_LOG_FLOOR`].
+fn p_log(p: f64) -> f64 {
+    if p > 0.0 { p.log10().max(P_LOG_FLOOR) } else { P_LOG_FLOOR }
+}
+
+/// Tick label of the log-scale p axis: 0.0001 … 1.
+fn p_label(log10_p: f64) -> String {
+    if (log10_p - log10_p.round()).abs() > 1e-6 || log10_p > 0.0 {
+        return String::new();
+    }
+    let digits = (-log10_p.round()).max(0.0) as usize;
+    format!("{:.*}", digits, 10f64.powf(log10_p.round()))
+}
+
+/// 1, 2, 2.5 or 5 times a power of ten, at least `raw` (grid steps).
+fn nice_step(raw: f64) -> f64 {
+    if !(raw > 0.0 && raw.is_finite()) {
+        return 1.0;
+    }
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw * 0.999).unwrap_or(10.0 * p)
+}
+
+/// Shade the blind stretches, the first one labelled.
+fn blind_spans_ui(p: &mut egui_plot::PlotUi<'_>, spans: &[[f64; 2]]) {
+    for (i, s) in spans.iter().enumerate() {
+        let name = if i == 0 { BLIND_LABEL.to_string() } else { format!("{BLIND_LABEL} {i}") };
+        p.span(egui_plot::Span::new(name, s[0]..=s[1]).fill(BLIND_FILL).border_width(0.0).label_align(egui::Align2::LEFT_TOP));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_p_axis_and_steps() {
+        assert_eq!(p_label(-3.0), "0.001");
+        assert_eq!(p_label(0.0), "1");
+        assert_eq!(p_label(-2.5), "");
+        assert_eq!(p_log(0.0), P_LOG_FLOOR);
+        assert!((p_log(0.01) + 2.0).abs() < 1e-12);
+        assert_eq!(nice_step(35.0), 50.0);
+        assert_eq!(nice_step(20.0), 20.0);
     }
 }

@@ -57,6 +57,10 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
 
 fn no_model_ui(ui: &mut egui::Ui, models: &TwinModels) {
     let warn = ui.visuals().warn_fg_color;
+    if !models.dir.is_dir() {
+        ui.colored_label(warn, format!("No models folder at {} (give one with --models DIR).", models.dir.display()));
+        return;
+    }
     let what = match &models.cell {
         Ok(cell) => format!("No model in {} fits this morphology ({} input rows, fingerprint {}).", models.dir.display(), cell.n_rows, short(&cell.fingerprint)),
         Err(_) => format!("No model in {} fits this morphology.", models.dir.display()),
@@ -127,6 +131,7 @@ fn visible(t: &TwinSnapshot, window_ms: f64) -> Series {
         cell_v_mv: w.cell_v_mv[from..].to_vec(),
         twin_v_mv: w.twin_v_mv[from..].to_vec(),
         probability: w.probability[from..].to_vec(),
+        blind: w.blind.get(from..).map_or_else(Vec::new, <[bool]>::to_vec),
     }
 }
 
@@ -136,6 +141,9 @@ type Cell = fn(&Agreement) -> String;
 fn agreement_ui(ui: &mut egui::Ui, t: &TwinSnapshot, window_ms: f64) {
     let window = agreement(&visible(t, window_ms), &t.cell_spikes_ms, &t.twin_spikes_ms);
     ui.strong("Agreement (±5 ms)");
+    if let Some(note) = blind_note(&window, &t.whole_run) {
+        ui.colored_label(ui.visuals().warn_fg_color, note);
+    }
     egui::Grid::new("twin_agreement").num_columns(3).striped(true).show(ui, |ui| {
         ui.label("");
         ui.label(format!("last {window_ms:.0} ms"));
@@ -157,4 +165,17 @@ fn agreement_ui(ui: &mut egui::Ui, t: &TwinSnapshot, window_ms: f64) {
         }
     });
     ui.label(RichText::new(format!("whole run: {:.1} s compared", t.whole_run.n_ms as f64 / 1000.0)).small().weak());
+}
+
+/// What the agreement leaves out, when it leaves something out: the ms where the cell received
+/// current the twin does not see.
+pub fn blind_note(window: &Agreement, whole_run: &Agreement) -> Option<String> {
+    (window.blind_ms > 0 || whole_run.blind_ms > 0).then(|| {
+        format!(
+            "Not counted: {} ms here, {} ms in the whole run, where the cell received somatic current (clamp or pulse, and {:.0} ms after it). The twin is blind to current injection: it sees only synaptic input.",
+            window.blind_ms,
+            whole_run.blind_ms,
+            crate::app::live::twin_feed::BLIND_AFTER_MS
+        )
+    })
 }

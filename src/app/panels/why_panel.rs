@@ -259,6 +259,11 @@ impl WhyPanel {
             }
             Ok(a) => {
                 ui.label(format!("t = {} ms: twin p(spike) = {:.3}; {} inputs active in {}–{} ms", a.t_ms, a.probability, a.ranking.len(), a.window_from_ms, a.t_ms));
+                let threshold = twin.and_then(|t| t.threshold.as_ref().ok().copied());
+                let blind = twin.is_some_and(|t| t.window.blind_spike(t_ms));
+                if let Some(note) = missed_spike_note(f64::from(a.probability), threshold, blind) {
+                    ui.colored_label(Color32::from_rgb(255, 170, 60), note);
+                }
                 egui::Grid::new("why_top").striped(true).num_columns(6).show(ui, |ui| {
                     for h in ["#", "kind", "where", "from soma", "spikes", "Δp (Δlogit)"] {
                         ui.label(RichText::new(h).small().strong());
@@ -285,10 +290,36 @@ impl WhyPanel {
     }
 }
 
+/// What to say when the twin's attribution cannot explain the selected time: the twin did not
+/// predict a spike there (p below its threshold), or the cell received current the twin does not
+/// see (`blind`). `None` when the twin predicted the spike.
+pub fn missed_spike_note(p: f64, threshold: Option<f64>, blind: bool) -> Option<String> {
+    let missed = threshold.is_some_and(|th| p < th);
+    match (blind, missed) {
+        (true, _) => Some(format!(
+            "The cell received somatic current here (clamp or pulse), which the twin never sees: the twin gave p = {p:.3}, and its attribution explains nothing of this spike; use the engine's what-if below."
+        )),
+        (false, true) => Some(format!(
+            "The twin gave p = {p:.3} here (its threshold is {:.3}): it did not predict this spike, so its attribution explains nothing; use the engine's what-if below.",
+            threshold.unwrap_or(f64::NAN)
+        )),
+        (false, false) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::app::live::runner::RasterSpike;
+
+    #[test]
+    fn a_missed_spike_says_so() {
+        let note = missed_spike_note(0.0, Some(0.006), false).expect("a note");
+        assert!(note.contains("the twin gave p = 0.000 here") || note.contains("The twin gave p = 0.000 here"), "{note}");
+        assert!(note.contains("attribution explains nothing") && note.contains("engine's what-if"), "{note}");
+        assert!(missed_spike_note(0.4, Some(0.006), false).is_none(), "a predicted spike needs no note");
+        assert!(missed_spike_note(0.4, Some(0.006), true).expect("blind").contains("somatic current"));
+    }
 
     #[test]
     fn recent_inputs_weigh_by_recency_and_sign_by_kind() {

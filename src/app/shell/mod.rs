@@ -11,6 +11,8 @@ pub mod export;
 mod shortcuts;
 mod teaching;
 #[cfg(test)]
+mod start_tests;
+#[cfg(test)]
 mod tests;
 
 use self::automation::{Automation, AutomationState};
@@ -37,9 +39,15 @@ pub struct AppOptions {
     pub scenario: Option<PathBuf>,
     /// Start playing at once.
     pub autoplay: bool,
+    /// Open alive: switch the paper's background input on and play (the twin runs when a model
+    /// fits). Applied after any scenario; `false` keeps the paused start with no input.
+    pub alive: bool,
     pub automation: Automation,
     /// Folder of deep-network twins (`models/`); `None`: no twin.
     pub models_dir: Option<PathBuf>,
+    /// Why there is no models folder (e.g. "no models folder found (looked in: …)"), shown in the
+    /// twin panel when `models_dir` is `None`.
+    pub models_missing: Option<String>,
     /// Open "Why did it spike?" and walk it by itself: select the first somatic spike, explain
     /// it with the twin, delete the top inputs (for screenshots and demos).
     pub why_auto: bool,
@@ -67,6 +75,7 @@ pub struct NeuroTwinApp {
     pub demo: Option<ActiveDemo>,
     factory: Option<ModelFactory>,
     models_dir: Option<PathBuf>,
+    models_missing: Option<String>,
     path_text: String,
     next_geometry_id: u64,
     regions: ScreenRegions,
@@ -89,6 +98,7 @@ impl NeuroTwinApp {
             demo: None,
             factory: options.model_factory,
             models_dir: options.models_dir,
+            models_missing: options.models_missing,
             path_text: String::new(),
             next_geometry_id: 0,
             regions: ScreenRegions::default(),
@@ -99,6 +109,9 @@ impl NeuroTwinApp {
         }
         if let Some(path) = &options.scenario {
             app.load_scenario(path);
+        }
+        if options.alive {
+            app.start_alive();
         }
         if options.autoplay {
             if let Some(s) = app.session.as_mut() {
@@ -112,14 +125,29 @@ impl NeuroTwinApp {
         app
     }
 
+    /// The live start: the paper's background input on (as its checkbox in the control panel
+    /// does) and playing at the chosen speed. Without a simulation it does nothing.
+    pub fn start_alive(&mut self) {
+        let Some(s) = self.session.as_mut() else { return };
+        if !s.runner.has_model() {
+            return;
+        }
+        self.controls.background_on = true;
+        s.runner.send(Command::SetBackground(Some(self.controls.background.clone())));
+        s.runner.send(Command::SetSpeed(self.controls.speed()));
+        s.runner.send(Command::Play);
+    }
+
     /// Open a morphology, replacing the current session (its runner stops) only on success.
     pub fn open(&mut self, source: MorphologySource) {
         self.path_text = source.display();
         self.next_geometry_id += 1;
         match Session::open(&source, self.factory.as_ref(), self.next_geometry_id) {
             Ok(mut session) => {
-                if let Some(dir) = &self.models_dir {
-                    session.start_twin(dir);
+                match (&self.models_dir, &self.models_missing) {
+                    (Some(dir), _) => session.start_twin(dir),
+                    (None, Some(why)) => session.twin_error = Some(why.clone()),
+                    (None, None) => {}
                 }
                 self.session = Some(session);
                 self.load_error = None;

@@ -6,8 +6,12 @@ use super::NeuroTwinApp;
 use eframe::egui::{self, Key, RichText};
 
 /// (keys, what they do), as shown in the help overlay.
-pub const SHORTCUTS: [(&str, &str); 7] = [
+pub const SHORTCUTS: [(&str, &str); 11] = [
     ("Space", "play / pause"),
+    ("I", "click mode Inspect: a click on the cell selects a synapse or site"),
+    ("E", "click mode + Exc: a click on a dendrite adds an excitatory synapse"),
+    ("N", "click mode + Inh: a click on a dendrite adds an inhibitory synapse"),
+    ("C", "click mode Record: a click adds a recording site"),
     ("R", "reset to t = 0 (synapses and sites stay)"),
     ("F", "fit the view to the cell"),
     ("W", "\"Why did it spike?\": inputs before a selected time, attribution, what-if, filters"),
@@ -21,7 +25,7 @@ pub const MOUSE: [(&str, &str); 5] = [
     ("right-drag or shift-drag", "pan"),
     ("scroll", "zoom"),
     ("double-click", "fit the view"),
-    ("click", "inspect, or place what the \"Click on the cell to\" buttons say"),
+    ("click", "inspect, or place what the tool strip (top left of the view) says"),
 ];
 
 impl NeuroTwinApp {
@@ -44,6 +48,11 @@ impl NeuroTwinApp {
             self.why.open = !self.why.open;
         }
         let Some(session) = self.session.as_mut() else { return };
+        for mode in crate::app::live::placements::ClickMode::ALL {
+            if pressed(mode.key()) {
+                session.placements.mode = mode;
+            }
+        }
         if pressed(Key::Space) {
             if session.runner.snapshot().playing {
                 session.runner.send(Command::Pause);

@@ -227,7 +227,7 @@ impl TwinWorker {
                 continue;
             }
             while bin < c.bin && cols.len() < MAX_RUN_MS {
-                cols.push(MsColumn { bin, rows: Vec::new(), cell_v_mv: f32::NAN, cell_spikes_ms: Vec::new() });
+                cols.push(MsColumn { bin, rows: Vec::new(), cell_v_mv: f32::NAN, cell_spikes_ms: Vec::new(), blind: false });
                 self.snap.gap_ms += 1;
                 bin += 1;
             }
@@ -273,9 +273,9 @@ impl TwinWorker {
                 self.twin_spikes_ms.push(b as f64 + 1.0);
             }
             if self.run.len() < MAX_RUN_HISTORY_MS {
-                self.run.push(c.cell_v_mv, v, p);
+                self.run.push(c.cell_v_mv, v, p, c.blind);
             }
-            self.snap.window.push(c.cell_v_mv, v, p);
+            self.snap.window.push(c.cell_v_mv, v, p, c.blind);
         }
         self.snap.predicted_until_ms = bin;
         self.trim_window(bin);
@@ -294,6 +294,7 @@ impl TwinWorker {
             w.cell_v_mv.drain(..drop);
             w.twin_v_mv.drain(..drop);
             w.probability.drain(..drop);
+            w.blind.drain(..drop.min(w.blind.len()));
             w.first_bin += drop;
         }
         let t0 = w.first_bin as f64;

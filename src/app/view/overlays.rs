@@ -138,12 +138,12 @@ pub fn scale_bar(painter: &Painter, rect: Rect, px_per_um: f32) {
     painter.text(Pos2::new(x0 + 0.5 * length_px, y - 8.0), Align2::CENTER_BOTTOM, format!("{length_um} µm"), FontId::proportional(13.0), TEXT);
 }
 
-/// Section, x, distance and voltage next to the pointer.
-pub fn hover_readout(painter: &Painter, rect: Rect, pointer: Option<Pos2>, hover: &Hover) {
+/// Section, x, distance and voltage next to the pointer, and what a click will do there.
+pub fn hover_readout(painter: &Painter, rect: Rect, pointer: Option<Pos2>, hover: &Hover, click_does: &str) {
     let Some(p) = pointer else { return };
     let v = hover.v_mv.map(|v| format!("{v:.1} mV")).unwrap_or_else(|| "–".into());
     let text = format!(
-        "{}({:.3})\n{:.0} µm from soma\nV = {v}",
+        "{}({:.3})\n{:.0} µm from soma\nV = {v}\nclick: {click_does}",
         hover.at.section_name, hover.at.x, hover.at.dist_um
     );
     let galley = painter.layout_no_wrap(text, FontId::proportional(13.0), TEXT);

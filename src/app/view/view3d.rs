@@ -46,6 +46,8 @@ pub struct View3d {
     pub overlay: Option<Arc<NodeOverlay>>,
     /// A highlighted point (e.g. the input chosen in the "Why?" list), drawn as a white marker.
     pub highlight_um: Option<[f32; 3]>,
+    /// Show the one-line "what to try" hint under the tool strip.
+    pub show_hint: bool,
     needs_fit: bool,
     geometry_id: u64,
     colors_key: Option<(u64, u64, VoltageColors, bool, u64)>,
@@ -68,6 +70,7 @@ impl Default for View3d {
             hover: None,
             overlay: None,
             highlight_um: None,
+            show_hint: true,
             needs_fit: true,
             geometry_id: 0,
             colors_key: None,
@@ -207,7 +210,7 @@ impl View3d {
         }
         overlays::scale_bar(&painter, rect, focal_px / self.camera.distance_um);
         if let Some(h) = &self.hover {
-            overlays::hover_readout(&painter, rect, response.hover_pos(), h);
+            overlays::hover_readout(&painter, rect, response.hover_pos(), h, placements.mode.click_does());
         }
         if let Some(e) = &snapshot.error {
             overlays::error_banner(&painter, rect, &format!("Simulation: {e}"));
@@ -217,6 +220,7 @@ impl View3d {
                 overlays::error_banner(&painter, rect, &format!("3-D view unavailable: {e}"));
             }
         }
+        super::tools::tool_strip_ui(ui, rect, placements, &mut self.show_hint);
         if self.hover.is_some() {
             let cursor = if placements.mode == ClickMode::Inspect { egui::CursorIcon::PointingHand } else { egui::CursorIcon::Crosshair };
             ui.ctx().set_cursor_icon(cursor);

@@ -14,7 +14,7 @@ use crate::app::twin::why::WhyRequest;
 use crate::attribution::{spike_bin, Attribution};
 use crate::stimulus::DendriticSegments;
 use eframe::egui::{self, Color32, RichText};
-use egui_plot::{Legend, Line, Plot};
+use egui_plot::{Line, Plot};
 
 impl WhyPanel {
     /// Send one edit to the engine and the twin. `span_ms`: the deletion span (default the window
@@ -139,7 +139,21 @@ impl WhyPanel {
                 }
             }
         }
-        Plot::new("whatif_plot").height(150.0).legend(Legend::default()).y_axis_label("V (mV)").include_y(-80.0).include_y(0.0).show(ui, |p| {
+        // the legend as a line of text, so it covers none of the traces
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("cell: faint = original, bright = edited").color(BIOPHYSICAL_CYAN).small());
+            ui.label(RichText::new("twin: faint = original, bright = edited").color(DNN_MAGENTA).small());
+            ui.label(RichText::new("white line: t").small());
+        });
+        Plot::new("whatif_plot")
+            .height(170.0)
+            .y_axis_label("V (mV)")
+            .x_axis_label("t (ms)")
+            .y_axis_min_width(56.0)
+            .y_axis_formatter(|m, _| format!("{:.0}", m.value))
+            .include_y(-80.0)
+            .include_y(0.0)
+            .show(ui, |p| {
             if let Some(Ok(w)) = engine.as_deref() {
                 p.line(Line::new("cell (original)", w.original.clone()).color(BIOPHYSICAL_CYAN.gamma_multiply(0.35)).width(3.0));
                 p.line(Line::new("cell (edited)", w.edited.clone()).color(BIOPHYSICAL_CYAN).width(1.3));
