@@ -75,7 +75,7 @@ def cmd_evaluate(a) -> int:
     t0 = time.time()
     logits, soma = predict_sims(model, WindowSource(sims, ds.n_rows, cfg.transform()), ids, a.device,
                                 sparse=not a.device.startswith("cuda"))
-    m = paper_metrics(sims, ids, logits, soma, cfg.transform(), cfg.ignore_ms)
+    m = paper_metrics(sims, ids, logits, soma, cfg.transform(), cfg.ignore_ms, n_segments=ds.n_segments)
     m.update({"split": a.split, "checkpoint": a.which, "checkpoint_epoch": ck["epoch"], "predict_s": time.time() - t0})
     with open(os.path.join(a.run, "evaluation.json"), "w") as f:
         json.dump(jsonable(m), f, indent=2, allow_nan=False)

@@ -49,9 +49,12 @@ def predict_sims(model: TCN, source: WindowSource, sim_ids: list[int], device: s
 
 
 def paper_metrics(sims: dict[int, Simulation], sim_ids: list[int], logits: np.ndarray, soma_pred: np.ndarray,
-                  transform: SomaTransform, ignore_ms: int = 500, max_spikes_per_6s: int = 24) -> dict:
+                  transform: SomaTransform, ignore_ms: int = 500, max_spikes_per_6s: int = 24,
+                  n_segments: int | None = None) -> dict:
     """Metrics over held-out simulations: ``all`` and ``spikes_0_24`` (simulations with at most
-    24 output spikes per 6 s, scaled to the simulation length)."""
+    24 output spikes per 6 s, scaled to the simulation length); with ``n_segments`` (rows below it
+    are excitatory) also ``by_exc_input_tercile``: the spike AUC of each third of the simulations
+    ranked by their excitatory input count."""
     duration = logits.shape[1]
     y_spike = np.stack([sims[k].spike_target() for k in sim_ids])
     v_true = np.stack([np.minimum(sims[k].soma_v, transform.clip_mV) for k in sim_ids]).astype(np.float64)
@@ -71,6 +74,21 @@ def paper_metrics(sims: dict[int, Simulation], sim_ids: list[int], logits: np.nd
                 entry["spikes"] = None  # ROC undefined without both classes
             entry["soma"] = metrics.soma_metrics(v_true[keep, t0:], v_pred[keep, t0:])
         result[name] = entry
+    if n_segments is None or len(sim_ids) < 3:
+        return result
+    # AUC by tercile of the simulations' excitatory input count (busier input is harder)
+    exc = np.array([int(np.sum(sims[k].rows < n_segments)) for k in sim_ids])
+    edges = np.quantile(exc, [1 / 3, 2 / 3])
+    which = np.digitize(exc, edges)
+    terciles = []
+    for i in range(3):
+        keep = which == i
+        ys, ps = y_spike[keep, t0:], logits[keep, t0:]
+        terciles.append({"tercile": i + 1, "n_sims": int(keep.sum()),
+                         "exc_inputs_per_sim": [int(exc[keep].min()), int(exc[keep].max())] if keep.any() else None,
+                         "n_spike_bins": int(ys.sum()),
+                         "auc": metrics.roc_auc(ys.ravel(), ps.ravel()) if 0 < ys.sum() < ys.size else None})
+    result["by_exc_input_tercile"] = terciles
     return result
 
 
@@ -80,6 +98,8 @@ def summary_line(m: dict) -> str:
     sp = a.get("spikes")
     s = a.get("soma", {})
     auc = f"AUC {sp['auc']:.4f}, TPR@0.25%FPR {sp['at_fpr']['0.0025']['tpr']:.3f}, TPR@1%FPR {sp['at_fpr']['0.01']['tpr']:.3f}" if sp else "AUC n/a"
+    terc = m.get("by_exc_input_tercile")
+    by = ("; AUC by tercile of excitatory input " + " / ".join("n/a" if t["auc"] is None else f"{t['auc']:.4f}" for t in terc)) if terc else ""
     return (f"{a['n_sims']} sims: {auc}; soma RMSE {s.get('rmse_mV', float('nan')):.3f} mV "
             f"(rescaled {s.get('rmse_rescaled_mV', float('nan')):.3f}), explained variance {s.get('explained_variance', float('nan')):.4f} "
-            f"(rescaled {s.get('explained_variance_rescaled', float('nan')):.4f})")
+            f"(rescaled {s.get('explained_variance_rescaled', float('nan')):.4f}){by}")

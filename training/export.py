@@ -199,7 +199,7 @@ def export(run_dir: str, out: str, which: str = "best", data: str | None = None,
             evaluation = json.load(f)
     else:
         logits, soma = predict_sims(model, src, test_ids)
-        evaluation = paper_metrics(sims, test_ids, logits, soma, cfg.transform(), cfg.ignore_ms)
+        evaluation = paper_metrics(sims, test_ids, logits, soma, cfg.transform(), cfg.ignore_ms, n_segments=ds.n_segments)
         evaluation["on"] = (f"the validation dataset {os.path.basename(os.path.normpath(valid_data))} ({len(test_ids)} simulations, "
                             "its own seeds); spike thresholds are chosen here" if valid_data else "the run's test split")
 

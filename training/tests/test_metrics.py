@@ -66,3 +66,24 @@ def test_soma_metrics():
 def test_jsonable_removes_non_finite_values():
     d = metrics.jsonable({"a": float("inf"), "b": [np.float32(1.5), float("nan")], "c": {"d": np.int64(3)}})
     assert d == {"a": None, "b": [1.5, None], "c": {"d": 3}}
+
+
+def test_auc_by_tercile_of_excitatory_input():
+    from training.data import Simulation, SomaTransform
+    from training.evaluate import paper_metrics
+
+    # 3 simulations with 1, 2 and 3 excitatory inputs (rows < 2) plus inhibitory ones; spikes at
+    # 30.2 ms (bin 29) in each; the score ranks bin 29 first in sims 0 and 2 and last in sim 1
+    sims, logits = {}, np.zeros((3, 40), np.float32)
+    for k in range(3):
+        rows = np.array([0] * (k + 1) + [3] * 5, np.int32)
+        sims[k] = Simulation(seed=k, rows=rows, ms=np.zeros(len(rows), np.int32), soma_v=np.full(40, -70.0, np.float32),
+                             out_spikes_ms=np.array([30.2]))
+        logits[k] = np.linspace(0, 1, 40)
+        logits[k, 29] = -1.0 if k == 1 else 5.0
+    m = paper_metrics(sims, [0, 1, 2], logits, np.zeros((3, 40), np.float32), SomaTransform(), ignore_ms=10, n_segments=2)
+    t = m["by_exc_input_tercile"]
+    assert [x["n_sims"] for x in t] == [1, 1, 1]
+    assert [x["exc_inputs_per_sim"] for x in t] == [[1, 1], [2, 2], [3, 3]]
+    assert [x["auc"] for x in t] == [1.0, 0.0, 1.0]
+    assert "by_exc_input_tercile" not in paper_metrics(sims, [0, 1, 2], logits, np.zeros((3, 40), np.float32), SomaTransform(), ignore_ms=10)
