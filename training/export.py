@@ -102,6 +102,21 @@ def _sigmoid(z: float) -> float:
     return float(1.0 / (1.0 + np.exp(-z)))
 
 
+def _init_provenance(init_onnx: str) -> dict | None:
+    """Where a continued run's starting weights came from (`--init-onnx`): the file's name and
+    the training block of its metadata, so the whole training history stays on record."""
+    if not init_onnx:
+        return None
+    out = {"file": os.path.basename(init_onnx)}
+    meta_path = os.path.splitext(init_onnx)[0] + ".json"
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            prev = json.load(f)
+        out["training"] = prev.get("training")
+        out["metrics_held_out_all"] = (prev.get("metrics_held_out") or {}).get("all")
+    return out
+
+
 def build_metadata(name: str, model: TCN, run_cfg, ckpt: dict, ds: Dataset, evaluation: dict, parity: dict) -> dict:
     """Everything the Rust side needs to use the model and to judge it."""
     mcfg = model.cfg
@@ -165,6 +180,7 @@ def build_metadata(name: str, model: TCN, run_cfg, ckpt: dict, ds: Dataset, eval
             "optimizer": "NAdam, paper schedule 1e-4 -> 1e-6 (5 stages)",
             "checkpoint_epoch": ckpt.get("epoch"),
             "hardware": ckpt.get("hardware") or hardware_description(run_cfg.device),
+            "initialised_from": _init_provenance(getattr(run_cfg, "init_onnx", "")),
         },
         "metrics_held_out": evaluation,
         "spike_thresholds": thresholds,
