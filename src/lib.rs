@@ -14,6 +14,7 @@ pub mod attribution;
 pub mod biophysics;
 pub mod dataset;
 pub mod golden;
+pub mod limits;
 pub mod metrics;
 pub mod morphology;
 pub mod rng;

@@ -57,7 +57,7 @@ pub fn setup(morphology: Option<&Path>, model: Option<&Path>) -> Result<Setup> {
     if !morph_path.is_file() {
         bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
     }
-    let morph = neurotwin::morphology::load_hay2011(&morph_path).with_context(|| format!("loading morphology {}", morph_path.display()))?;
+    let morph = super::load_morphology(&morph_path)?;
     let cell = neurotwin::biophysics::recipe::hay2011::build_cell(&morph, &neurotwin::Discretisation::default(), Default::default())
         .with_context(|| format!("building the Hay 2011 cell on {}", morph_path.display()))?;
     let segs = DendriticSegments::new(&cell.morphology, &cell.cable)?;

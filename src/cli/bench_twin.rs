@@ -3,7 +3,7 @@
 //! and how long one occlusion attribution takes. Prints multiples of real time against the
 //! ≥ 20× target for live streaming.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use neurotwin::stimulus::{DendriticSegments, InputRaster, PaperProtocol};
 use neurotwin::surrogate::predict::dense_columns;
 use neurotwin::surrogate::tcn::active_rows;
@@ -68,7 +68,7 @@ pub fn run(args: &TwinBenchArgs) -> Result<()> {
     if !args.morphology.is_file() {
         bail!("morphology {} not found: pass --morphology FILE", args.morphology.display());
     }
-    let morph = neurotwin::morphology::load_hay2011(&args.morphology).with_context(|| format!("loading {}", args.morphology.display()))?;
+    let morph = super::load_morphology(&args.morphology)?;
     let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
     let segs = DendriticSegments::new(&morph, &cable)?;
     let cell = CellInputs::new(&morph, &cable)?;

@@ -11,7 +11,7 @@ pub struct DatasetArgs {
     /// Morphology (.asc, .swc, NEURON .json); the traced axon is replaced by the Hay stub.
     #[arg(long)]
     morphology: PathBuf,
-    /// Number of simulations in the whole dataset.
+    /// Number of simulations in the whole dataset (at most 1,000,000; see the README's Limits).
     #[arg(long)]
     count: usize,
     #[arg(long, default_value_t = 6000)]
@@ -26,10 +26,11 @@ pub struct DatasetArgs {
     /// This job's part of the shards, I/N with 0 ≤ I < N (e.g. a Slurm array index).
     #[arg(long)]
     shard: Option<String>,
-    /// Worker threads (one simulation per thread); default: all cores.
+    /// Worker threads (one simulation per thread); default: all cores; more than the machine's
+    /// cores are capped at its cores (with a warning).
     #[arg(long)]
     threads: Option<usize>,
-    /// Simulations per shard file set.
+    /// Simulations per shard file set (at most 256; a shard is held in memory).
     #[arg(long, default_value_t = 32)]
     sims_per_shard: usize,
     /// Also store every dendritic segment's voltage at 1 ms (f16 or f32).
@@ -59,13 +60,22 @@ pub fn run(args: DatasetArgs) -> Result<()> {
         Variant::Nmda => InputVariant::Nmda,
         Variant::Ampa => InputVariant::Ampa,
     };
+    neurotwin::limits::check_dataset(args.count, args.sims_per_shard)?;
+    neurotwin::limits::check_tstop("--duration-ms", f64::from(args.duration_ms))?;
+    let threads = args.threads.map(|t| {
+        let (n, message) = neurotwin::limits::cap_threads(t);
+        if let Some(m) = message {
+            eprintln!("warning: {m}");
+        }
+        n
+    });
     let morph = load_morphology(&args.morphology)?;
     let cell = neurotwin::biophysics::recipe::hay2011::build_cell(&morph, &neurotwin::Discretisation::default(), Default::default())
         .with_context(|| format!("building the Hay 2011 cell on {}", args.morphology.display()))?;
     let segs = DendriticSegments::new(&cell.morphology, &cell.cable)?;
     let soma_node = cell.cable.segment_node(0, 0.5);
     let mut opts = DatasetOptions::new(args.morphology.clone(), args.out.clone(), args.count, args.seed, variant, args.duration_ms);
-    opts.threads = args.threads;
+    opts.threads = threads;
     opts.sims_per_shard = args.sims_per_shard;
     opts.progress = !args.quiet;
     opts.dendritic = args.dendritic.map(|d| match d {

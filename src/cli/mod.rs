@@ -125,8 +125,31 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).
+/// Warnings (reader recoveries, soft limits) go to standard error.
 fn load_morphology(path: &Path) -> Result<neurotwin::Morphology> {
-    neurotwin::morphology::load_hay2011(path).with_context(|| format!("loading morphology {}", path.display()))
+    let (morph, warnings) =
+        neurotwin::morphology::load_hay2011_with_warnings(path).with_context(|| format!("loading morphology {}", path.display()))?;
+    print_warnings(&warnings);
+    warn_compartments(&morph);
+    Ok(morph)
+}
+
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// A warning above the soft compartment limit (the hard one is refused by `Cable::new`).
+fn warn_compartments(morph: &neurotwin::Morphology) {
+    let n = neurotwin::morphology::cable::compartment_count(morph, &neurotwin::Discretisation::default());
+    if n > neurotwin::limits::WARN_COMPARTMENTS as f64 {
+        eprintln!(
+            "warning: {}: {n:.0} compartments, more than {}; simulations will be slow",
+            morph.source,
+            neurotwin::limits::WARN_COMPARTMENTS
+        );
+    }
 }
 
 fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
@@ -153,14 +176,21 @@ pub fn print_backend(onnxruntime: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// Load a model with `threads` intra-op threads, capped at the machine's cores (with a warning).
 pub fn load_model(path: &Path, threads: usize) -> Result<(SurrogateModel, f64)> {
+    let (threads, message) = neurotwin::limits::cap_threads(threads);
+    if let Some(m) = message {
+        eprintln!("warning: {m}");
+    }
     let t0 = Instant::now();
     let model = SurrogateModel::load(path, LoadOptions { intra_threads: threads }).with_context(|| format!("loading model {}", path.display()))?;
     Ok((model, t0.elapsed().as_secs_f64() * 1e3))
 }
 
 /// The input raster of a golden-format case's synapses (1-ms bins, the case's tstop).
+/// The case's tstop is checked against the limits first (the raster holds every row for every ms).
 pub fn case_raster(case: &Case, segs: &DendriticSegments) -> Result<InputRaster> {
+    neurotwin::limits::check_tstop(&format!("case {}: sim.tstop (ms)", case.name), case.sim.tstop)?;
     let duration_ms = case.sim.tstop.ceil() as u32;
     let synapses: Vec<SynapseSpec> = case
         .synapses

@@ -69,11 +69,13 @@ struct PredictReport<'a> {
 pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
     print_backend(args.onnxruntime.as_deref())?;
     let case = Case::load(&args.case)?;
+    // before the model and the raster (every input row for every ms) are allocated
+    neurotwin::limits::check_tstop(&format!("{}: sim.tstop (ms)", args.case.display()), case.sim.tstop)?;
     let morph_path = morphology.map_or_else(|| PathBuf::from(DEFAULT_MORPHOLOGY), Path::to_path_buf);
     if !morph_path.is_file() {
         bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
     }
-    let morph = neurotwin::morphology::load_hay2011(&morph_path).with_context(|| format!("loading morphology {}", morph_path.display()))?;
+    let morph = super::load_morphology(&morph_path)?;
     let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
     let segs = DendriticSegments::new(&morph, &cable)?;
     let cell = CellInputs::new(&morph, &cable)?;
