@@ -7,8 +7,10 @@
 //! constant) holding the new value; the others are far beyond any real neuron or run.
 //! Soft limits (`WARN_*`) only produce a warning.
 
-/// Largest morphology file read (bytes): 64 MiB. Raise with `NEUROTWIN_MAX_MORPHOLOGY_MB`.
-pub const MAX_MORPHOLOGY_FILE_BYTES: u64 = 64 << 20;
+/// Largest morphology file read (bytes): 32 MiB (80 times the Hay cell's ASC file; parsing an
+/// ASC file takes up to ~40 times its size in memory, so this keeps it under ~1.3 GB). Raise with
+/// `NEUROTWIN_MAX_MORPHOLOGY_MB`.
+pub const MAX_MORPHOLOGY_FILE_BYTES: u64 = 32 << 20;
 /// Environment variable raising [`MAX_MORPHOLOGY_FILE_BYTES`] (value in MiB).
 pub const ENV_MAX_MORPHOLOGY_MB: &str = "NEUROTWIN_MAX_MORPHOLOGY_MB";
 

@@ -9,7 +9,7 @@ use neurotwin::attribution::{attribute, delete_spikes, Attribution};
 use neurotwin::biophysics::Cell;
 use neurotwin::golden::case::Case;
 use neurotwin::stimulus::{DendriticSegments, InputRaster};
-use neurotwin::surrogate::{self, CellInputs, Fit, LoadOptions, NativeTcn, SurrogateModel};
+use neurotwin::surrogate::{self, CellInputs, Fit, NativeTcn, SurrogateModel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -67,7 +67,7 @@ pub fn setup(morphology: Option<&Path>, model: Option<&Path>) -> Result<Setup> {
         Some(p) => p.to_path_buf(),
         None => surrogate::default_model(Path::new(DEFAULT_MODELS_DIR), &inputs)?.onnx_path,
     };
-    let model = SurrogateModel::load(&model_path, LoadOptions::default()).with_context(|| format!("loading {}", model_path.display()))?;
+    let (model, _) = super::load_model(&model_path, 1)?;
     if model.metadata().fit(&inputs)? == Fit::RowsOnly {
         eprintln!("warning: {}", model.metadata().rows_only_warning(&inputs));
     }

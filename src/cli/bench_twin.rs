@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use neurotwin::stimulus::{DendriticSegments, InputRaster, PaperProtocol};
 use neurotwin::surrogate::predict::dense_columns;
 use neurotwin::surrogate::tcn::active_rows;
-use neurotwin::surrogate::{self, CellInputs, LoadOptions, PredictOptions, StreamingPredictor, SurrogateModel};
+use neurotwin::surrogate::{self, CellInputs, PredictOptions, StreamingPredictor};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -76,7 +76,7 @@ pub fn run(args: &TwinBenchArgs) -> Result<()> {
         Some(p) => p.clone(),
         None => surrogate::default_model(Path::new(&args.models), &cell)?.onnx_path,
     };
-    let model = SurrogateModel::load(&model_path, LoadOptions { intra_threads: 1 })?;
+    let (model, _) = super::load_model(&model_path, 1)?;
     let mut protocol = model.metadata().training_protocol().unwrap_or_else(PaperProtocol::nmda);
     protocol.duration_ms = args.duration_ms;
     let raster = protocol.generate(&segs, args.seed)?.raster;

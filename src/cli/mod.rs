@@ -66,6 +66,10 @@ pub struct Cli {
     /// Folder of deep-network twins (NAME.onnx + NAME.json) offered in the GUI.
     #[arg(long, value_name = "DIR", default_value = "models")]
     models: PathBuf,
+    /// Run a model even when its output differs from its parity vector by more than the
+    /// tolerance (refused by default: a damaged model file still parses and answers nonsense).
+    #[arg(long, global = true)]
+    allow_parity_mismatch: bool,
     /// Print the frame rate to standard output every two seconds.
     #[arg(long)]
     print_fps: bool,
@@ -109,6 +113,7 @@ enum Command {
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    ALLOW_PARITY_MISMATCH.store(cli.allow_parity_mismatch, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         None => gui::run(cli),
         Some(Command::Morph { command }) => morph::run(command),
@@ -176,6 +181,9 @@ pub fn print_backend(onnxruntime: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// `--allow-parity-mismatch`, set once by [`run`] before any model is loaded.
+static ALLOW_PARITY_MISMATCH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Load a model with `threads` intra-op threads, capped at the machine's cores (with a warning).
 pub fn load_model(path: &Path, threads: usize) -> Result<(SurrogateModel, f64)> {
     let (threads, message) = neurotwin::limits::cap_threads(threads);
@@ -183,7 +191,19 @@ pub fn load_model(path: &Path, threads: usize) -> Result<(SurrogateModel, f64)> 
         eprintln!("warning: {m}");
     }
     let t0 = Instant::now();
-    let model = SurrogateModel::load(path, LoadOptions { intra_threads: threads }).with_context(|| format!("loading model {}", path.display()))?;
+    let allow_parity_mismatch = ALLOW_PARITY_MISMATCH.load(std::sync::atomic::Ordering::Relaxed);
+    let model = SurrogateModel::load(path, LoadOptions { intra_threads: threads, allow_parity_mismatch })
+        .with_context(|| format!("loading model {}", path.display()))?;
+    if let Some(check) = model.parity() {
+        let tolerance = model.metadata().parity_tolerance();
+        if !(f64::from(check.max_abs_diff) <= tolerance) {
+            eprintln!(
+                "warning: model {} differs from its parity vector by {:e} (tolerance {tolerance:e}); run anyway (--allow-parity-mismatch)",
+                path.display(),
+                check.max_abs_diff
+            );
+        }
+    }
     Ok((model, t0.elapsed().as_secs_f64() * 1e3))
 }
 

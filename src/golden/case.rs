@@ -159,7 +159,9 @@ pub enum CaseError {
 impl Case {
     pub fn load(path: &std::path::Path) -> Result<Case, CaseError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
+        let max_bytes = crate::limits::max_json_file_bytes().map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
+        let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
+            .map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
         let case: Case = serde_json::from_str(&text).map_err(|e| CaseError::Parse { path: name.clone(), message: e.to_string() })?;
         if case.format != FORMAT {
             return Err(CaseError::Format { path: name, format: case.format });
