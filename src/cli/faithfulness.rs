@@ -65,12 +65,13 @@ pub fn run(args: &FaithfulnessArgs, morphology: Option<&Path>) -> Result<()> {
             t.random_trials
         );
     }
+    let percent = |rate: f64, why: &str| if rate.is_finite() { format!("{:.0} %", 100.0 * rate) } else { format!("n/a ({why})") };
     println!(
-        "deleting the top {} attributed inputs abolished {:.0} % of the spikes; deleting {} random active inputs {:.0} % ({:.0} s)",
+        "deleting the top {} attributed inputs abolished {} of the spikes; deleting {} random active inputs {} ({:.0} s)",
         f.k,
-        100.0 * f.top_rate(),
+        percent(f.top_rate(), "the engine fired no somatic spike, so there is nothing to abolish"),
         f.k,
-        100.0 * f.random_rate(),
+        percent(f.random_rate(), "no random deletions were made: no spikes or --random-trials 0"),
         t0.elapsed().as_secs_f64()
     );
     if let Some(out) = &args.out {

@@ -41,12 +41,19 @@ fn replay(case_path: &Path, morph_path: &Path, out: Option<&Path>) -> Result<()>
     println!("time: {:.3} s wall, {:.3} s CPU ({:.3} CPU s per simulated s)", timing.wall_s, timing.cpu_s, per_s);
     if let Some(reference) = &case.results {
         let c = neurotwin::golden::replay::compare(&results, reference);
+        let paired = c.spikes_ours.min(c.spikes_reference);
         println!(
-            "vs reference: spike count {} ({} ours, {} reference), worst spike-time difference {:.4} ms",
+            "vs reference: spike count {} ({} ours, {} reference), worst spike-time difference {}",
             if c.spikes_ours == c.spikes_reference { "matches" } else { "DIFFERS" },
             c.spikes_ours,
             c.spikes_reference,
-            c.worst_spike_dt_ms
+            if paired == 0 {
+                "n/a (no spikes to pair)".to_string()
+            } else if c.spikes_ours != c.spikes_reference {
+                format!("{:.3} ms over the first {paired} spikes in order", c.worst_spike_dt_ms)
+            } else {
+                format!("{:.3} ms", c.worst_spike_dt_ms)
+            }
         );
         println!("soma RMSE {:.4} mV", c.soma_rmse_mv);
         for (site, r) in case.recording.sites.iter().zip(&c.site_rmse_mv) {
