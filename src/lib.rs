@@ -10,6 +10,7 @@
 //! `attribution`, `app` (the GUI). The command line is the binary's `src/cli/`.
 
 pub mod app;
+pub mod atomic;
 pub mod attribution;
 pub mod biophysics;
 pub mod dataset;

@@ -19,9 +19,6 @@ pub struct TwinBenchArgs {
     /// Folder of models.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
-    /// Morphology the model was trained on; default the shipped synthetic cell.
-    #[arg(long, default_value = "morphologies/l5pc-synthetic.swc")]
-    pub morphology: PathBuf,
     /// Native ONNX Runtime library for the ONNX-backend comparison (else tract).
     #[arg(long)]
     pub onnxruntime: Option<PathBuf>,
@@ -57,7 +54,10 @@ fn stream(sp: &mut StreamingPredictor, raster: &InputRaster, chunk_ms: usize, co
     Ok(t0.elapsed().as_secs_f64())
 }
 
-pub fn run(args: &TwinBenchArgs) -> Result<()> {
+/// `morphology` is the global --morphology (the cell the model was trained on); default the
+/// shipped synthetic cell, morphologies/l5pc-synthetic.swc.
+pub fn run(args: &TwinBenchArgs, morphology: Option<&std::path::Path>) -> Result<()> {
+    let morph_path = morphology.map_or_else(|| std::path::PathBuf::from("morphologies/l5pc-synthetic.swc"), std::path::Path::to_path_buf);
     let choice = match &args.onnxruntime {
         Some(lib) => surrogate::select_backend(Some(lib))?,
         None => surrogate::select_tract()?,
@@ -65,10 +65,10 @@ pub fn run(args: &TwinBenchArgs) -> Result<()> {
     if let Some(w) = &choice.warning {
         eprintln!("warning: {w}");
     }
-    if !args.morphology.is_file() {
-        bail!("morphology {} not found: pass --morphology FILE", args.morphology.display());
+    if !morph_path.is_file() {
+        bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
     }
-    let morph = super::load_morphology(&args.morphology)?;
+    let morph = super::load_morphology(&morph_path)?;
     let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
     let segs = DendriticSegments::new(&morph, &cable)?;
     let cell = CellInputs::new(&morph, &cable)?;

@@ -8,19 +8,19 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct DatasetArgs {
-    /// Morphology (.asc, .swc, NEURON .json); the traced axon is replaced by the Hay stub.
-    #[arg(long)]
-    morphology: PathBuf,
     /// Number of simulations in the whole dataset (at most 1,000,000; see the README's Limits).
     #[arg(long)]
     count: usize,
+    /// Simulated time of each simulation (ms).
     #[arg(long, default_value_t = 6000)]
     duration_ms: u32,
+    /// Base seed: simulation k uses a seed derived from it and k.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// nmda: AMPA+NMDA synapses and the NMDA model's rates; ampa: AMPA-only synapses and rates.
     #[arg(long, value_enum, default_value_t = Variant::Nmda)]
     variant: Variant,
+    /// Output folder (shards and manifest.json).
     #[arg(long)]
     out: PathBuf,
     /// This job's part of the shards, I/N with 0 ≤ I < N (e.g. a Slurm array index).
@@ -53,7 +53,9 @@ enum DendArg {
     F32,
 }
 
-pub fn run(args: DatasetArgs) -> Result<()> {
+/// `morphology` is the global --morphology (required; the traced axon is replaced by the Hay stub).
+pub fn run(args: DatasetArgs, morphology: Option<&std::path::Path>) -> Result<()> {
+    let morphology = super::require_morphology(morphology)?;
     use neurotwin::dataset::{DendDtype, DatasetOptions, Partition};
     use neurotwin::stimulus::{DendriticSegments, InputVariant};
     let variant = match args.variant {
@@ -69,12 +71,12 @@ pub fn run(args: DatasetArgs) -> Result<()> {
         }
         n
     });
-    let morph = load_morphology(&args.morphology)?;
+    let morph = load_morphology(&morphology)?;
     let cell = neurotwin::biophysics::recipe::hay2011::build_cell(&morph, &neurotwin::Discretisation::default(), Default::default())
-        .with_context(|| format!("building the Hay 2011 cell on {}", args.morphology.display()))?;
+        .with_context(|| format!("building the Hay 2011 cell on {}", morphology.display()))?;
     let segs = DendriticSegments::new(&cell.morphology, &cell.cable)?;
     let soma_node = cell.cable.segment_node(0, 0.5);
-    let mut opts = DatasetOptions::new(args.morphology.clone(), args.out.clone(), args.count, args.seed, variant, args.duration_ms);
+    let mut opts = DatasetOptions::new(morphology.clone(), args.out.clone(), args.count, args.seed, variant, args.duration_ms);
     opts.threads = threads;
     opts.sims_per_shard = args.sims_per_shard;
     opts.progress = !args.quiet;

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct FaithfulnessArgs {
+    /// Model (NAME.onnx next to NAME.json); default: the model in models/ that fits the morphology.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Golden-format case to use as the input; default: the paper's protocol (see --seed).
@@ -29,6 +30,7 @@ pub struct FaithfulnessArgs {
     /// Random-deletion trials per spike.
     #[arg(long, default_value_t = 5)]
     random_trials: usize,
+    /// Write every trial as JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -75,7 +77,7 @@ pub fn run(args: &FaithfulnessArgs, morphology: Option<&Path>) -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
     if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_string_pretty(&f)?).with_context(|| format!("writing {}", out.display()))?;
+        neurotwin::atomic::write(out, serde_json::to_string_pretty(&f)?).with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
 }

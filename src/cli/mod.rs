@@ -30,7 +30,8 @@ const DEFAULT_MODELS_DIR: &str = "models";
 #[derive(Parser)]
 #[command(name = "neurotwin", version, about = "A biological L5 pyramidal neuron and its deep-network twin")]
 pub struct Cli {
-    /// Morphology to show in the GUI (.swc, .asc or NEURON geometry .json).
+    /// Morphology (.swc, .asc or NEURON geometry .json): the cell of the GUI and of every
+    /// subcommand; accepted before or after the subcommand.
     #[arg(long, global = true, value_name = "FILE")]
     morphology: Option<PathBuf>,
     /// MSAA samples for the 3-D view (default: 4 on a GPU, 0 on software OpenGL, i.e. with
@@ -111,22 +112,34 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+impl Cli {
+    /// Whether a subcommand was given (without one the GUI opens).
+    pub fn has_subcommand(&self) -> bool {
+        self.command.is_some()
+    }
+}
+
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     ALLOW_PARITY_MISMATCH.store(cli.allow_parity_mismatch, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         None => gui::run(cli),
         Some(Command::Morph { command }) => morph::run(command),
-        Some(Command::Replay(args)) => replay::run(&args),
-        Some(Command::Simulate(args)) => simulate::run(args),
-        Some(Command::Dataset(args)) => dataset::run(args),
+        Some(Command::Replay(args)) => replay::run(&args, cli.morphology.as_deref()),
+        Some(Command::Simulate(args)) => simulate::run(args, cli.morphology.as_deref()),
+        Some(Command::Dataset(args)) => dataset::run(args, cli.morphology.as_deref()),
         Some(Command::Predict(args)) => predict::predict(&args, cli.morphology.as_deref()),
         Some(Command::Evaluate(args)) => evaluate::evaluate(&args),
         Some(Command::Attribute(args)) => attribute::run(&args, cli.morphology.as_deref()),
         Some(Command::Faithfulness(args)) => faithfulness::run(&args, cli.morphology.as_deref()),
-        Some(Command::BenchTwin(args)) => bench_twin::run(&args),
-        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::BenchTwin(args)) => bench_twin::run(&args, cli.morphology.as_deref()),
+        Some(Command::Bench(args)) => bench::run(&args, cli.morphology.as_deref()),
     }
+}
+
+/// The global --morphology, for subcommands that need one.
+fn require_morphology(morphology: Option<&Path>) -> Result<PathBuf> {
+    morphology.map(Path::to_path_buf).ok_or_else(|| anyhow::anyhow!("this subcommand needs --morphology FILE (.swc, .asc or NEURON geometry .json)"))
 }
 
 /// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).
@@ -157,9 +170,10 @@ fn warn_compartments(morph: &neurotwin::Morphology) {
     }
 }
 
+/// Write `text` to `out` atomically (see `neurotwin::atomic`), or to standard output.
 fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
     match out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        Some(path) => neurotwin::atomic::write(path, text).with_context(|| format!("writing {}", path.display())),
         None => {
             use std::io::Write;
             match std::io::stdout().write_all(text.as_bytes()) {
@@ -169,6 +183,12 @@ fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
             }
         }
     }
+}
+
+/// Spike times for the console, to 0.001 ms: `[12.345, 56.789]`.
+pub fn format_times_ms(times_ms: &[f64]) -> String {
+    let items: Vec<String> = times_ms.iter().map(|t| format!("{t:.3}")).collect();
+    format!("[{}]", items.join(", "))
 }
 
 /// Select the backend, print it and any fallback warning.

@@ -107,7 +107,7 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
         raster.n_spikes(),
         f64::from(duration_ms) / (predict_ms * 1e-3)
     );
-    println!("predicted spikes (threshold p ≥ {threshold:.4} for FPR {}): {} at {spikes:?} ms", args.fpr, spikes.len());
+    println!("predicted spikes (threshold p ≥ {threshold:.4} for FPR {}): {} at {} ms", args.fpr, spikes.len(), super::format_times_ms(&spikes));
     let agreement = case.results.as_ref().map(|r| agreement(r, &case, &pred, &spikes, model.metadata().target_transforms.soma.clip_max_mv));
     if let Some(a) = &agreement {
         println!(
@@ -158,7 +158,7 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
             agreement,
             prediction: &pred,
         };
-        std::fs::write(out, serde_json::to_string(&report)?).with_context(|| format!("writing {}", out.display()))?;
+        neurotwin::atomic::write(out, serde_json::to_string(&report)?).with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
 }

@@ -10,17 +10,15 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
+    /// Golden-format case (l5pc-golden-v1 JSON); the cell is the global --morphology.
     case: PathBuf,
-    /// Morphology file (anything `morphology::load` reads, e.g. a NEURON geometry JSON).
-    #[arg(long)]
-    morphology: PathBuf,
     /// Write the case with neurotwin's results and timing here instead of printing a summary.
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
-pub fn run(args: &ReplayArgs) -> Result<()> {
-    replay(&args.case, &args.morphology, args.out.as_deref())
+pub fn run(args: &ReplayArgs, morphology: Option<&Path>) -> Result<()> {
+    replay(&args.case, &super::require_morphology(morphology)?, args.out.as_deref())
 }
 
 fn replay(case_path: &Path, morph_path: &Path, out: Option<&Path>) -> Result<()> {
@@ -32,11 +30,11 @@ fn replay(case_path: &Path, morph_path: &Path, out: Option<&Path>) -> Result<()>
         let mut written = case.clone();
         written.results = Some(results);
         written.timing = Some(serde_json::to_value(timing)?);
-        std::fs::write(out, serde_json::to_string(&written)?).with_context(|| format!("writing {}", out.display()))?;
+        neurotwin::atomic::write(out, serde_json::to_string(&written)?).with_context(|| format!("writing {}", out.display()))?;
         return Ok(());
     }
     println!("case {} ({} ms simulated)", case.name, case.sim.tstop);
-    println!("spikes: {} at {:?} ms", results.spike_times_ms.len(), results.spike_times_ms);
+    println!("spikes: {} at {} ms", results.spike_times_ms.len(), super::format_times_ms(&results.spike_times_ms));
     let per_s = if case.sim.tstop > 0.0 { timing.cpu_s / (case.sim.tstop * 1e-3) } else { 0.0 };
     println!("time: {:.3} s wall, {:.3} s CPU ({:.3} CPU s per simulated s)", timing.wall_s, timing.cpu_s, per_s);
     if let Some(reference) = &case.results {
