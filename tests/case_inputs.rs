@@ -94,3 +94,16 @@ fn swc_recoveries_are_announced_and_bom_crlf_accepted() {
     let o = info("bom.asc", asc);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn replay_refuses_a_case_whose_sections_the_morphology_lacks() {
+    let reference = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/passive_noIh.json");
+    if !reference.exists() {
+        panic!("missing {}: the NEURON reference data must sit beside the project", reference.display());
+    }
+    let o = neurotwin().arg("replay").arg(&reference).arg("--morphology").arg(data("tiny10.swc")).output().expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("passive_noIh.json") && e.contains("no section named dend[39]"), "{e}");
+    assert!(o.stdout.is_empty(), "nothing reported before the refusal");
+}
