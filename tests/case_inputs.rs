@@ -107,3 +107,16 @@ fn replay_refuses_a_case_whose_sections_the_morphology_lacks() {
     assert!(e.contains("passive_noIh.json") && e.contains("no section named dend[39]"), "{e}");
     assert!(o.stdout.is_empty(), "nothing reported before the refusal");
 }
+
+#[test]
+fn replay_refuses_a_case_made_on_another_cell_unless_forced() {
+    let reference = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/passive_noIh.json");
+    let synthetic = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("morphologies/l5pc-synthetic.swc");
+    // the synthetic cell has sections of the same names, so before issue 17 this exited 0
+    let o = neurotwin().arg("replay").arg(&reference).arg("--morphology").arg(&synthetic).output().expect("runs");
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("was made on another cell") && e.contains("µm from the soma") && e.contains("--allow-other-geometry"), "{e}");
+    let o = neurotwin().arg("replay").arg(&reference).arg("--morphology").arg(&synthetic).arg("--allow-other-geometry").output().expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
