@@ -10,10 +10,12 @@
 //! `attribution`, `app` (the GUI). The command line is the binary's `src/cli/`.
 
 pub mod app;
+pub mod atomic;
 pub mod attribution;
 pub mod biophysics;
 pub mod dataset;
 pub mod golden;
+pub mod limits;
 pub mod locate;
 pub mod metrics;
 pub mod morphology;

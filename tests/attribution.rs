@@ -216,4 +216,15 @@ fn attribute_cli_writes_a_ranking_equal_to_the_library_and_confirms_in_the_engin
         .expect("runs");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("outside"), "{}", String::from_utf8_lossy(&bad.stderr));
+    // a fractional time is accepted (issue 17): the twin's bin is its floor, and the output says so
+    let frac = Command::new(env!("CARGO_BIN_EXE_neurotwin"))
+        .current_dir(root())
+        .args(["--morphology", "morphologies/l5pc-synthetic.swc", "attribute", "--case"])
+        .arg(&case)
+        .args(["--t-ms", "1290.5", "--top", "1"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&frac.stdout);
+    assert!(frac.status.success(), "{text}\n{}", String::from_utf8_lossy(&frac.stderr));
+    assert!(text.contains("explaining bin 1290 ms (the floor)") && text.contains("t = 1290 ms"), "{text}");
 }

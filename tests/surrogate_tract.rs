@@ -173,6 +173,8 @@ fn catalogue_picks_the_model_of_this_morphology() {
         m["model_file"] = format!("{name}.onnx").into();
         m["morphology_fingerprint"] = fp.into();
         m["input_rows"] = serde_json::json!({"n_rows": rows, "n_segments": rows / 2});
+        // the input tensor's description must agree with input_rows (checked since issue 17)
+        m["input"]["shape"] = serde_json::json!(["batch", rows, "time"]);
         std::fs::write(dir.path().join(format!("{name}.json")), m.to_string()).expect("write");
     }
     std::fs::write(dir.path().join("broken.onnx"), b"not a model").expect("write");

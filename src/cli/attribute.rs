@@ -9,7 +9,7 @@ use neurotwin::attribution::{attribute, delete_spikes, Attribution};
 use neurotwin::biophysics::Cell;
 use neurotwin::golden::case::Case;
 use neurotwin::stimulus::{DendriticSegments, InputRaster};
-use neurotwin::surrogate::{self, CellInputs, Fit, LoadOptions, NativeTcn, SurrogateModel};
+use neurotwin::surrogate::{self, CellInputs, Fit, NativeTcn, SurrogateModel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,9 +22,10 @@ pub struct AttributeArgs {
     /// Golden-format case (l5pc-golden-v1 JSON) whose synapses are the input.
     #[arg(long)]
     case: PathBuf,
-    /// The ms (the twin's 1-ms bin) whose spike probability is explained.
-    #[arg(long)]
-    t_ms: usize,
+    /// The time (ms, fractions allowed) whose spike probability is explained; the twin works in
+    /// 1-ms bins, so the bin explained is its floor (e.g. 542.5 → bin 542).
+    #[arg(long, allow_hyphen_values = true)]
+    t_ms: f64,
     /// Rows printed (all rows with spikes in the window go to --out).
     #[arg(long, default_value_t = 20)]
     top: usize,
@@ -57,7 +58,7 @@ pub fn setup(morphology: Option<&Path>, model: Option<&Path>) -> Result<Setup> {
     if !morph_path.is_file() {
         bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
     }
-    let morph = neurotwin::morphology::load_hay2011(&morph_path).with_context(|| format!("loading morphology {}", morph_path.display()))?;
+    let morph = super::load_morphology(&morph_path)?;
     let cell = neurotwin::biophysics::recipe::hay2011::build_cell(&morph, &neurotwin::Discretisation::default(), Default::default())
         .with_context(|| format!("building the Hay 2011 cell on {}", morph_path.display()))?;
     let segs = DendriticSegments::new(&cell.morphology, &cell.cable)?;
@@ -67,7 +68,7 @@ pub fn setup(morphology: Option<&Path>, model: Option<&Path>) -> Result<Setup> {
         Some(p) => p.to_path_buf(),
         None => surrogate::default_model(Path::new(DEFAULT_MODELS_DIR), &inputs)?.onnx_path,
     };
-    let model = SurrogateModel::load(&model_path, LoadOptions::default()).with_context(|| format!("loading {}", model_path.display()))?;
+    let (model, _) = super::load_model(&model_path, 1)?;
     if model.metadata().fit(&inputs)? == Fit::RowsOnly {
         eprintln!("warning: {}", model.metadata().rows_only_warning(&inputs));
     }
@@ -100,8 +101,15 @@ pub fn run(args: &AttributeArgs, morphology: Option<&Path>) -> Result<()> {
     let tcn = s.tcn()?;
     let case = Case::load(&args.case)?;
     let raster = case_raster(&case, &s.segs)?;
+    if !(args.t_ms.is_finite() && args.t_ms >= 0.0 && args.t_ms < f64::from(raster.duration_ms())) {
+        bail!("--t-ms {} is outside the case's [0, {}) ms", args.t_ms, raster.duration_ms());
+    }
+    let bin_ms = args.t_ms.floor() as usize;
+    if bin_ms as f64 != args.t_ms {
+        println!("--t-ms {}: the twin works in 1-ms bins; explaining bin {bin_ms} ms (the floor)", args.t_ms);
+    }
     let t0 = Instant::now();
-    let attr = attribute(tcn, &raster, &s.segs, args.t_ms)?;
+    let attr = attribute(tcn, &raster, &s.segs, bin_ms)?;
     let elapsed_ms = t0.elapsed().as_secs_f64() * 1e3;
     println!(
         "model {}; case {}; t = {} ms: spike probability {:.4}; {} input rows with spikes in [{}, {}] ms scored in {elapsed_ms:.0} ms",
@@ -124,7 +132,7 @@ pub fn run(args: &AttributeArgs, morphology: Option<&Path>) -> Result<()> {
     };
     if let Some(out) = &args.out {
         let report = AttributeReport { model: &s.model.metadata().name, case: &case.name, attribution: &attr, elapsed_ms, what_if };
-        std::fs::write(out, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", out.display()))?;
+        neurotwin::atomic::write(out, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", out.display()))?;
         println!("wrote {}", out.display());
     }
     Ok(())

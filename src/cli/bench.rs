@@ -12,9 +12,6 @@ pub struct BenchArgs {
     /// Golden case to replay.
     #[arg(long, default_value = "../shared/reference/paper_input_nmda_seed1001.json")]
     case: PathBuf,
-    /// Hay 2011 morphology (.asc).
-    #[arg(long, default_value = "../shared/morphologies/cell1.asc")]
-    morphology: PathBuf,
     /// Timed single-threaded runs (the best and the median are reported).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
@@ -26,8 +23,10 @@ pub struct BenchArgs {
     jobs: usize,
 }
 
-pub fn run(args: &BenchArgs) -> Result<()> {
-    bench(&args.case, &args.morphology, args.repeats, args.tstop_ms, args.jobs)
+/// `morphology` is the global --morphology; default the Hay 2011 cell, ../shared/morphologies/cell1.asc.
+pub fn run(args: &BenchArgs, morphology: Option<&Path>) -> Result<()> {
+    let morph_path = morphology.map_or_else(|| std::path::PathBuf::from("../shared/morphologies/cell1.asc"), Path::to_path_buf);
+    bench(&args.case, &morph_path, args.repeats, args.tstop_ms, args.jobs)
 }
 
 fn bench(case_path: &Path, morph_path: &Path, repeats: usize, tstop_ms: Option<f64>, jobs: usize) -> Result<()> {

@@ -3,11 +3,11 @@
 //! and how long one occlusion attribution takes. Prints multiples of real time against the
 //! ≥ 20× target for live streaming.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use neurotwin::stimulus::{DendriticSegments, InputRaster, PaperProtocol};
 use neurotwin::surrogate::predict::dense_columns;
 use neurotwin::surrogate::tcn::active_rows;
-use neurotwin::surrogate::{self, CellInputs, LoadOptions, PredictOptions, StreamingPredictor, SurrogateModel};
+use neurotwin::surrogate::{self, CellInputs, PredictOptions, StreamingPredictor};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -19,9 +19,6 @@ pub struct TwinBenchArgs {
     /// Folder of models.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
-    /// Morphology the model was trained on; default the shipped synthetic cell.
-    #[arg(long, default_value = "morphologies/l5pc-synthetic.swc")]
-    pub morphology: PathBuf,
     /// Native ONNX Runtime library for the ONNX-backend comparison (else tract).
     #[arg(long)]
     pub onnxruntime: Option<PathBuf>,
@@ -57,7 +54,10 @@ fn stream(sp: &mut StreamingPredictor, raster: &InputRaster, chunk_ms: usize, co
     Ok(t0.elapsed().as_secs_f64())
 }
 
-pub fn run(args: &TwinBenchArgs) -> Result<()> {
+/// `morphology` is the global --morphology (the cell the model was trained on); default the
+/// shipped synthetic cell, morphologies/l5pc-synthetic.swc.
+pub fn run(args: &TwinBenchArgs, morphology: Option<&std::path::Path>) -> Result<()> {
+    let morph_path = morphology.map_or_else(|| std::path::PathBuf::from("morphologies/l5pc-synthetic.swc"), std::path::Path::to_path_buf);
     let choice = match &args.onnxruntime {
         Some(lib) => surrogate::select_backend(Some(lib))?,
         None => surrogate::select_tract()?,
@@ -65,10 +65,10 @@ pub fn run(args: &TwinBenchArgs) -> Result<()> {
     if let Some(w) = &choice.warning {
         eprintln!("warning: {w}");
     }
-    if !args.morphology.is_file() {
-        bail!("morphology {} not found: pass --morphology FILE", args.morphology.display());
+    if !morph_path.is_file() {
+        bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
     }
-    let morph = neurotwin::morphology::load_hay2011(&args.morphology).with_context(|| format!("loading {}", args.morphology.display()))?;
+    let morph = super::load_morphology(&morph_path)?;
     let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
     let segs = DendriticSegments::new(&morph, &cable)?;
     let cell = CellInputs::new(&morph, &cable)?;
@@ -76,7 +76,7 @@ pub fn run(args: &TwinBenchArgs) -> Result<()> {
         Some(p) => p.clone(),
         None => surrogate::default_model(Path::new(&args.models), &cell)?.onnx_path,
     };
-    let model = SurrogateModel::load(&model_path, LoadOptions { intra_threads: 1 })?;
+    let (model, _) = super::load_model(&model_path, 1)?;
     let mut protocol = model.metadata().training_protocol().unwrap_or_else(PaperProtocol::nmda);
     protocol.duration_ms = args.duration_ms;
     let raster = protocol.generate(&segs, args.seed)?.raster;

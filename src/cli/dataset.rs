@@ -8,28 +8,29 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct DatasetArgs {
-    /// Morphology (.asc, .swc, NEURON .json); the traced axon is replaced by the Hay stub.
-    #[arg(long)]
-    morphology: PathBuf,
-    /// Number of simulations in the whole dataset.
+    /// Number of simulations in the whole dataset (at most 1,000,000; see the README's Limits).
     #[arg(long)]
     count: usize,
+    /// Simulated time of each simulation (ms).
     #[arg(long, default_value_t = 6000)]
     duration_ms: u32,
+    /// Base seed: simulation k uses a seed derived from it and k.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// nmda: AMPA+NMDA synapses and the NMDA model's rates; ampa: AMPA-only synapses and rates.
     #[arg(long, value_enum, default_value_t = Variant::Nmda)]
     variant: Variant,
+    /// Output folder (shards and manifest.json).
     #[arg(long)]
     out: PathBuf,
     /// This job's part of the shards, I/N with 0 ≤ I < N (e.g. a Slurm array index).
     #[arg(long)]
     shard: Option<String>,
-    /// Worker threads (one simulation per thread); default: all cores.
+    /// Worker threads (one simulation per thread); default: all cores; more than the machine's
+    /// cores are capped at its cores (with a warning).
     #[arg(long)]
     threads: Option<usize>,
-    /// Simulations per shard file set.
+    /// Simulations per shard file set (at most 256; a shard is held in memory).
     #[arg(long, default_value_t = 32)]
     sims_per_shard: usize,
     /// Also store every dendritic segment's voltage at 1 ms (f16 or f32).
@@ -52,20 +53,31 @@ enum DendArg {
     F32,
 }
 
-pub fn run(args: DatasetArgs) -> Result<()> {
+/// `morphology` is the global --morphology (required; the traced axon is replaced by the Hay stub).
+pub fn run(args: DatasetArgs, morphology: Option<&std::path::Path>) -> Result<()> {
+    let morphology = super::require_morphology(morphology)?;
     use neurotwin::dataset::{DendDtype, DatasetOptions, Partition};
     use neurotwin::stimulus::{DendriticSegments, InputVariant};
     let variant = match args.variant {
         Variant::Nmda => InputVariant::Nmda,
         Variant::Ampa => InputVariant::Ampa,
     };
-    let morph = load_morphology(&args.morphology)?;
+    neurotwin::limits::check_dataset(args.count, args.sims_per_shard)?;
+    neurotwin::limits::check_tstop("--duration-ms", f64::from(args.duration_ms))?;
+    let threads = args.threads.map(|t| {
+        let (n, message) = neurotwin::limits::cap_threads(t);
+        if let Some(m) = message {
+            eprintln!("warning: {m}");
+        }
+        n
+    });
+    let morph = load_morphology(&morphology)?;
     let cell = neurotwin::biophysics::recipe::hay2011::build_cell(&morph, &neurotwin::Discretisation::default(), Default::default())
-        .with_context(|| format!("building the Hay 2011 cell on {}", args.morphology.display()))?;
+        .with_context(|| format!("building the Hay 2011 cell on {}", morphology.display()))?;
     let segs = DendriticSegments::new(&cell.morphology, &cell.cable)?;
     let soma_node = cell.cable.segment_node(0, 0.5);
-    let mut opts = DatasetOptions::new(args.morphology.clone(), args.out.clone(), args.count, args.seed, variant, args.duration_ms);
-    opts.threads = args.threads;
+    let mut opts = DatasetOptions::new(morphology.clone(), args.out.clone(), args.count, args.seed, variant, args.duration_ms);
+    opts.threads = threads;
     opts.sims_per_shard = args.sims_per_shard;
     opts.progress = !args.quiet;
     opts.dendritic = args.dendritic.map(|d| match d {

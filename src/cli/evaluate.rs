@@ -9,11 +9,13 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct EvaluateArgs {
+    /// Model to evaluate (NAME.onnx next to NAME.json).
     #[arg(long)]
     model: PathBuf,
     /// Dataset folder written by `neurotwin dataset`.
     #[arg(long, visible_alias = "dataset")]
     data: PathBuf,
+    /// ONNX Runtime shared library; default: ORT_DYLIB_PATH if set, else tract (pure Rust).
     #[arg(long, value_name = "PATH")]
     onnxruntime: Option<PathBuf>,
     /// Bins before this are not scored.
@@ -22,8 +24,10 @@ pub struct EvaluateArgs {
     /// Skip the first N simulations (e.g. the training part).
     #[arg(long, default_value_t = 0)]
     first_sim: usize,
+    /// Evaluate at most this many simulations (after --first-sim); default all.
     #[arg(long)]
     max_sims: Option<usize>,
+    /// New ms per network run (default: each whole simulation in one run if the model allows).
     #[arg(long)]
     chunk_ms: Option<usize>,
     /// Threads per inference.
@@ -56,7 +60,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     }
     print_evaluation(&ev);
     if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_string_pretty(&ev)?).with_context(|| format!("writing {}", out.display()))?;
+        neurotwin::atomic::write(out, serde_json::to_string_pretty(&ev)?).with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct FaithfulnessArgs {
+    /// Model (NAME.onnx next to NAME.json); default: the model in models/ that fits the morphology.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Golden-format case to use as the input; default: the paper's protocol (see --seed).
@@ -29,6 +30,7 @@ pub struct FaithfulnessArgs {
     /// Random-deletion trials per spike.
     #[arg(long, default_value_t = 5)]
     random_trials: usize,
+    /// Write every trial as JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -65,16 +67,17 @@ pub fn run(args: &FaithfulnessArgs, morphology: Option<&Path>) -> Result<()> {
             t.random_trials
         );
     }
+    let percent = |rate: f64, why: &str| if rate.is_finite() { format!("{:.0} %", 100.0 * rate) } else { format!("n/a ({why})") };
     println!(
-        "deleting the top {} attributed inputs abolished {:.0} % of the spikes; deleting {} random active inputs {:.0} % ({:.0} s)",
+        "deleting the top {} attributed inputs abolished {} of the spikes; deleting {} random active inputs {} ({:.0} s)",
         f.k,
-        100.0 * f.top_rate(),
+        percent(f.top_rate(), "the engine fired no somatic spike, so there is nothing to abolish"),
         f.k,
-        100.0 * f.random_rate(),
+        percent(f.random_rate(), "no random deletions were made: no spikes or --random-trials 0"),
         t0.elapsed().as_secs_f64()
     );
     if let Some(out) = &args.out {
-        std::fs::write(out, serde_json::to_string_pretty(&f)?).with_context(|| format!("writing {}", out.display()))?;
+        neurotwin::atomic::write(out, serde_json::to_string_pretty(&f)?).with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
 }

@@ -30,7 +30,8 @@ const DEFAULT_MODELS_DIR: &str = "models";
 #[derive(Parser)]
 #[command(name = "neurotwin", version, about = "A biological L5 pyramidal neuron and its deep-network twin")]
 pub struct Cli {
-    /// Morphology to show in the GUI (.swc, .asc or NEURON geometry .json).
+    /// Morphology (.swc, .asc or NEURON geometry .json): the cell of the GUI and of every
+    /// subcommand; accepted before or after the subcommand.
     #[arg(long, global = true, value_name = "FILE")]
     morphology: Option<PathBuf>,
     /// MSAA samples for the 3-D view (default: 4 on a GPU, 0 on software OpenGL, i.e. with
@@ -72,6 +73,10 @@ pub struct Cli {
     /// in the working directory, else beside or above the executable, else in the source tree).
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
+    /// Run a model even when its output differs from its parity vector by more than the
+    /// tolerance (refused by default: a damaged model file still parses and answers nonsense).
+    #[arg(long, global = true)]
+    allow_parity_mismatch: bool,
     /// Print the frame rate to standard output every two seconds.
     #[arg(long)]
     print_fps: bool,
@@ -113,31 +118,68 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+impl Cli {
+    /// Whether a subcommand was given (without one the GUI opens).
+    pub fn has_subcommand(&self) -> bool {
+        self.command.is_some()
+    }
+}
+
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    ALLOW_PARITY_MISMATCH.store(cli.allow_parity_mismatch, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         None => gui::run(cli),
         Some(Command::Morph { command }) => morph::run(command),
-        Some(Command::Replay(args)) => replay::run(&args),
-        Some(Command::Simulate(args)) => simulate::run(args),
-        Some(Command::Dataset(args)) => dataset::run(args),
+        Some(Command::Replay(args)) => replay::run(&args, cli.morphology.as_deref()),
+        Some(Command::Simulate(args)) => simulate::run(args, cli.morphology.as_deref()),
+        Some(Command::Dataset(args)) => dataset::run(args, cli.morphology.as_deref()),
         Some(Command::Predict(args)) => predict::predict(&args, cli.morphology.as_deref()),
         Some(Command::Evaluate(args)) => evaluate::evaluate(&args),
         Some(Command::Attribute(args)) => attribute::run(&args, cli.morphology.as_deref()),
         Some(Command::Faithfulness(args)) => faithfulness::run(&args, cli.morphology.as_deref()),
-        Some(Command::BenchTwin(args)) => bench_twin::run(&args),
-        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::BenchTwin(args)) => bench_twin::run(&args, cli.morphology.as_deref()),
+        Some(Command::Bench(args)) => bench::run(&args, cli.morphology.as_deref()),
     }
 }
 
-/// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).
-fn load_morphology(path: &Path) -> Result<neurotwin::Morphology> {
-    neurotwin::morphology::load_hay2011(path).with_context(|| format!("loading morphology {}", path.display()))
+/// The global --morphology, for subcommands that need one.
+fn require_morphology(morphology: Option<&Path>) -> Result<PathBuf> {
+    morphology.map(Path::to_path_buf).ok_or_else(|| anyhow::anyhow!("this subcommand needs --morphology FILE (.swc, .asc or NEURON geometry .json)"))
 }
 
+/// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).
+/// Warnings (reader recoveries, soft limits) go to standard error.
+fn load_morphology(path: &Path) -> Result<neurotwin::Morphology> {
+    let (morph, warnings) =
+        neurotwin::morphology::load_hay2011_with_warnings(path).with_context(|| format!("loading morphology {}", path.display()))?;
+    print_warnings(&warnings);
+    warn_compartments(&morph);
+    Ok(morph)
+}
+
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// A warning above the soft compartment limit (the hard one is refused by `Cable::new`).
+fn warn_compartments(morph: &neurotwin::Morphology) {
+    let n = neurotwin::morphology::cable::compartment_count(morph, &neurotwin::Discretisation::default());
+    if n > neurotwin::limits::WARN_COMPARTMENTS as f64 {
+        eprintln!(
+            "warning: {}: {n:.0} compartments, more than {}; simulations will be slow",
+            morph.source,
+            neurotwin::limits::WARN_COMPARTMENTS
+        );
+    }
+}
+
+/// Write `text` to `out` atomically (see `neurotwin::atomic`), or to standard output.
 fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
     match out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        Some(path) => neurotwin::atomic::write(path, text).with_context(|| format!("writing {}", path.display())),
         None => {
             use std::io::Write;
             match std::io::stdout().write_all(text.as_bytes()) {
@@ -147,6 +189,12 @@ fn write_output(text: &str, out: Option<&std::path::Path>) -> Result<()> {
             }
         }
     }
+}
+
+/// Spike times for the console, to 0.001 ms: `[12.345, 56.789]`.
+pub fn format_times_ms(times_ms: &[f64]) -> String {
+    let items: Vec<String> = times_ms.iter().map(|t| format!("{t:.3}")).collect();
+    format!("[{}]", items.join(", "))
 }
 
 /// Select the backend, print it and any fallback warning.
@@ -159,14 +207,36 @@ pub fn print_backend(onnxruntime: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// `--allow-parity-mismatch`, set once by [`run`] before any model is loaded.
+static ALLOW_PARITY_MISMATCH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Load a model with `threads` intra-op threads, capped at the machine's cores (with a warning).
 pub fn load_model(path: &Path, threads: usize) -> Result<(SurrogateModel, f64)> {
+    let (threads, message) = neurotwin::limits::cap_threads(threads);
+    if let Some(m) = message {
+        eprintln!("warning: {m}");
+    }
     let t0 = Instant::now();
-    let model = SurrogateModel::load(path, LoadOptions { intra_threads: threads }).with_context(|| format!("loading model {}", path.display()))?;
+    let allow_parity_mismatch = ALLOW_PARITY_MISMATCH.load(std::sync::atomic::Ordering::Relaxed);
+    let model = SurrogateModel::load(path, LoadOptions { intra_threads: threads, allow_parity_mismatch })
+        .with_context(|| format!("loading model {}", path.display()))?;
+    if let Some(check) = model.parity() {
+        let tolerance = model.metadata().parity_tolerance();
+        if !(f64::from(check.max_abs_diff) <= tolerance) {
+            eprintln!(
+                "warning: model {} differs from its parity vector by {:e} (tolerance {tolerance:e}); run anyway (--allow-parity-mismatch)",
+                path.display(),
+                check.max_abs_diff
+            );
+        }
+    }
     Ok((model, t0.elapsed().as_secs_f64() * 1e3))
 }
 
 /// The input raster of a golden-format case's synapses (1-ms bins, the case's tstop).
+/// The case's tstop is checked against the limits first (the raster holds every row for every ms).
 pub fn case_raster(case: &Case, segs: &DendriticSegments) -> Result<InputRaster> {
+    neurotwin::limits::check_tstop(&format!("case {}: sim.tstop (ms)", case.name), case.sim.tstop)?;
     let duration_ms = case.sim.tstop.ceil() as u32;
     let synapses: Vec<SynapseSpec> = case
         .synapses

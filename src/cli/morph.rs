@@ -49,7 +49,8 @@ pub fn run(command: MorphCommand) -> Result<()> {
     match command {
         MorphCommand::Info { file, json, traced_axon } => morph_info(&file, json, traced_axon),
         MorphCommand::Convert { file, to: OutputFormat::Swc, out } => {
-            let morph = neurotwin::morphology::load(&file)?;
+            let (morph, warnings) = neurotwin::morphology::load_with_warnings(&file)?;
+            super::print_warnings(&warnings);
             write_output(&neurotwin::morphology::write_swc(&morph), out.as_deref())
         }
         MorphCommand::Synth { seed, out } => {
@@ -60,7 +61,13 @@ pub fn run(command: MorphCommand) -> Result<()> {
 }
 
 fn morph_info(file: &Path, json: bool, traced_axon: bool) -> Result<()> {
-    let morph = if traced_axon { neurotwin::morphology::load(file)? } else { neurotwin::morphology::load_hay2011(file)? };
+    let (morph, warnings) = if traced_axon {
+        neurotwin::morphology::load_with_warnings(file)?
+    } else {
+        neurotwin::morphology::load_hay2011_with_warnings(file)?
+    };
+    super::print_warnings(&warnings);
+    super::warn_compartments(&morph);
     let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())
         .with_context(|| format!("discretising {}", file.display()))?;
     let report = neurotwin::morphology::info::MorphInfo::new(&morph, &cable);

@@ -34,7 +34,7 @@ pub struct PredictArgs {
     /// New ms per network run (default: the whole case in one run if the model allows).
     #[arg(long)]
     chunk_ms: Option<usize>,
-    /// Time N predictions after one warm-up and print the median latency.
+    /// Time N predictions (N ≥ 1) after one warm-up and print the median latency.
     #[arg(long, value_name = "N")]
     bench: Option<usize>,
 }
@@ -46,8 +46,9 @@ struct Agreement {
     hits: usize,
     misses: usize,
     false_alarms: usize,
-    /// Against the reference clipped as the model's target (mV), at whole-ms samples.
-    soma_rmse_mv: f64,
+    /// Against the reference clipped as the model's target (mV), at whole-ms samples; None when
+    /// no reference sample falls on a predicted ms.
+    soma_rmse_mv: Option<f64>,
     /// Over all bins; None when the reference has no spikes.
     auc: Option<f64>,
 }
@@ -69,11 +70,13 @@ struct PredictReport<'a> {
 pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
     print_backend(args.onnxruntime.as_deref())?;
     let case = Case::load(&args.case)?;
+    // before the model and the raster (every input row for every ms) are allocated
+    neurotwin::limits::check_tstop(&format!("{}: sim.tstop (ms)", args.case.display()), case.sim.tstop)?;
     let morph_path = morphology.map_or_else(|| PathBuf::from(DEFAULT_MORPHOLOGY), Path::to_path_buf);
     if !morph_path.is_file() {
         bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
     }
-    let morph = neurotwin::morphology::load_hay2011(&morph_path).with_context(|| format!("loading morphology {}", morph_path.display()))?;
+    let morph = super::load_morphology(&morph_path)?;
     let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
     let segs = DendriticSegments::new(&morph, &cable)?;
     let cell = CellInputs::new(&morph, &cable)?;
@@ -104,21 +107,23 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
         raster.n_spikes(),
         f64::from(duration_ms) / (predict_ms * 1e-3)
     );
-    println!("predicted spikes (threshold p ≥ {threshold:.4} for FPR {}): {} at {spikes:?} ms", args.fpr, spikes.len());
+    println!("predicted spikes (threshold p ≥ {threshold:.4} for FPR {}): {} at {} ms", args.fpr, spikes.len(), super::format_times_ms(&spikes));
     let agreement = case.results.as_ref().map(|r| agreement(r, &case, &pred, &spikes, model.metadata().target_transforms.soma.clip_max_mv));
     if let Some(a) = &agreement {
         println!(
-            "vs the case's results (±{} ms): {} reference spikes, {} hits, {} misses, {} false alarms; soma RMSE {:.3} mV (clipped at the model's target); AUC {}",
+            "vs the case's results (±{} ms): {} reference spikes, {} hits, {} misses, {} false alarms; soma RMSE {} (clipped at the model's target); AUC {}",
             a.tolerance_ms,
             a.reference_spikes,
             a.hits,
             a.misses,
             a.false_alarms,
-            a.soma_rmse_mv,
+            a.soma_rmse_mv.map_or("n/a (no reference sample falls on a predicted ms)".to_string(), |v| format!("{v:.3} mV")),
             a.auc.map_or("n/a (no reference spikes)".to_string(), |v| format!("{v:.4}"))
         );
     }
-    if let Some(n) = args.bench {
+    if args.bench == Some(0) {
+        println!("bench: --bench 0 times no runs, so there is no latency to report (give N ≥ 1)");
+    } else if let Some(n) = args.bench {
         let mut ms = Vec::new();
         for i in 0..=n {
             let t = Instant::now();
@@ -137,7 +142,7 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
             model.backend()
         );
     }
-    if args.bench.is_some() {
+    if args.bench.is_some_and(|n| n > 0) {
         model = bench_streaming(model, &raster)?;
     }
     if let Some(out) = &args.out {
@@ -153,7 +158,7 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
             agreement,
             prediction: &pred,
         };
-        std::fs::write(out, serde_json::to_string(&report)?).with_context(|| format!("writing {}", out.display()))?;
+        neurotwin::atomic::write(out, serde_json::to_string(&report)?).with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
 }
@@ -171,7 +176,10 @@ fn bench_streaming(model: SurrogateModel, raster: &InputRaster) -> Result<Surrog
         ms.push(t0.elapsed().as_secs_f64() * 1e3);
     }
     ms.sort_by(f64::total_cmp);
-    let median = ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN);
+    let Some(median) = ms.get(ms.len() / 2).copied() else {
+        println!("bench: streaming not timed: the case is shorter than one {CHUNK_MS}-ms chunk");
+        return Ok(sp.into_model());
+    };
     println!("bench: streaming {CHUNK_MS}-ms chunks, median {median:.3} ms per chunk over {} chunks ({:.1}x real time)", ms.len(), CHUNK_MS as f64 / median);
     Ok(sp.into_model())
 }
@@ -198,7 +206,7 @@ fn agreement(r: &neurotwin::golden::case::Results, case: &Case, pred: &Predictio
         hits: m.hits,
         misses: m.misses,
         false_alarms: m.false_alarms,
-        soma_rmse_mv: rmse(&v_ref, &v_pred),
+        soma_rmse_mv: (!v_ref.is_empty()).then(|| rmse(&v_ref, &v_pred)),
         auc: roc_auc(&labels, &scores).ok(),
     }
 }

@@ -13,11 +13,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {
-    #[arg(long)]
-    morphology: PathBuf,
+    /// Simulated time (ms), at most 100,000 (see the README's Limits).
     #[arg(long, allow_hyphen_values = true)]
     tstop_ms: Option<f64>,
-    /// Default 0.025 ms.
+    /// Time step (ms), 0.0001 to 1; default 0.025.
     #[arg(long, allow_hyphen_values = true)]
     dt_ms: Option<f64>,
     /// Default 34 °C (Hay protocols; the paper's dataset used 6.3).
@@ -42,13 +41,15 @@ pub struct SimulateArgs {
     /// sec,x of an extra recording site (repeatable).
     #[arg(long)]
     record: Vec<String>,
-    #[arg(long)]
+    /// Output prefix: writes PREFIX.csv, PREFIX.npy and PREFIX.spikes.txt.
+    #[arg(long, value_name = "PREFIX")]
     out: PathBuf,
 }
 
 /// Merge the options into the config (options override scalars, append to lists) and run.
-pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
-    let SimulateArgs { morphology, tstop_ms, dt_ms, celsius, v_init_mv, record_dt_ms, iclamp, syn, config, record, out } = args;
+pub fn run(args: SimulateArgs, morphology: Option<&Path>) -> anyhow::Result<()> {
+    let morphology = super::require_morphology(morphology)?;
+    let SimulateArgs { tstop_ms, dt_ms, celsius, v_init_mv, record_dt_ms, iclamp, syn, config, record, out } = args;
     let mut cfg = match &config {
         Some(p) => SimulateConfig::load(p)?,
         None => SimulateConfig::default(),
@@ -76,7 +77,7 @@ fn simulate_run(cfg: &SimulateConfig, morph_path: &Path, out: &Path) -> anyhow::
     let (results, timing) = timed(|| neurotwin::golden::replay::replay(&case, &morph));
     let results = results.context("simulating")?;
     let files = write_outputs(out, &case, &results).with_context(|| format!("writing outputs with prefix {}", out.display()))?;
-    println!("spikes: {} at {:?} ms", results.spike_times_ms.len(), results.spike_times_ms);
+    println!("spikes: {} at {} ms", results.spike_times_ms.len(), super::format_times_ms(&results.spike_times_ms));
     println!("time: {:.3} s wall, {:.3} s CPU", timing.wall_s, timing.cpu_s);
     for f in files {
         println!("wrote {}", f.display());
@@ -222,26 +223,31 @@ pub fn write_outputs(prefix: &Path, case: &Case, results: &Results) -> std::io::
         std::path::PathBuf::from(p)
     };
     let csv_path = with_ext(".csv");
-    let mut csv = std::io::BufWriter::new(std::fs::File::create(&csv_path)?);
-    write!(csv, "t_ms,soma_v_mv")?;
-    for s in &case.recording.sites {
-        write!(csv, ",{}({})_v_mv", s.sec, s.x)?;
-    }
-    writeln!(csv)?;
-    for row in &rows {
-        let cells: Vec<String> = row.iter().map(|x| format!("{x}")).collect();
-        writeln!(csv, "{}", cells.join(","))?;
-    }
-    csv.flush()?;
+    // every file atomically (temporary file, fsync, rename): a failed write leaves the previous
+    // file or nothing
+    neurotwin::atomic::write_with(&csv_path, |csv| {
+        write!(csv, "t_ms,soma_v_mv")?;
+        for s in &case.recording.sites {
+            write!(csv, ",{}({})_v_mv", s.sec, s.x)?;
+        }
+        writeln!(csv)?;
+        for row in &rows {
+            let cells: Vec<String> = row.iter().map(|x| format!("{x}")).collect();
+            writeln!(csv, "{}", cells.join(","))?;
+        }
+        Ok(())
+    })?;
     let npy_path = with_ext(".npy");
     let n_cols = 2 + results.sites_v.len();
     let flat: Vec<f64> = rows.iter().flatten().copied().collect();
     neurotwin::dataset::npy::write_npy(&npy_path, &[rows.len(), n_cols], &flat).map_err(std::io::Error::other)?;
     let spikes_path = with_ext(".spikes.txt");
-    let mut sp = std::fs::File::create(&spikes_path)?;
-    for t in &results.spike_times_ms {
-        writeln!(sp, "{t}")?;
-    }
+    neurotwin::atomic::write_with(&spikes_path, |sp| {
+        for t in &results.spike_times_ms {
+            writeln!(sp, "{t}")?;
+        }
+        Ok(())
+    })?;
     Ok(vec![csv_path, npy_path, spikes_path])
 }
 

@@ -190,14 +190,12 @@ impl Manifest {
         Ok(m)
     }
 
-    /// Write atomically (temporary file, then rename).
+    /// Write atomically ([`crate::atomic`]: temporary file, fsync, rename).
     pub fn save(&self, dir: &Path) -> Result<PathBuf, DatasetError> {
         let path = dir.join(self.partition.manifest_name());
-        let tmp = dir.join(format!(".{}.tmp", self.partition.manifest_name()));
         let mut text = serde_json::to_string_pretty(self).map_err(|e| DatasetError::Format(e.to_string()))?;
         text.push('\n');
-        std::fs::write(&tmp, text).map_err(|e| DatasetError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| DatasetError::io(&path, e))?;
+        crate::atomic::write(&path, text).map_err(|e| DatasetError::io(&path, e))?;
         Ok(path)
     }
 

@@ -10,7 +10,7 @@
 //! so the bytes written here must not change (a resumed run verifies them).
 
 use super::DatasetError;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -121,19 +121,19 @@ pub fn write_npy<T: NpyElem>(path: &Path, shape: &[usize], data: &[T]) -> Result
     if expected != data.len() {
         return Err(DatasetError::Format(format!("{}: shape {shape:?} needs {expected} values, got {}", path.display(), data.len())));
     }
-    let io = |e: std::io::Error| DatasetError::io(path, e);
-    let file = std::fs::File::create(path).map_err(io)?;
-    let mut w = BufWriter::new(file);
-    w.write_all(&header(T::DESCR, shape)).map_err(io)?;
-    let mut buf = Vec::with_capacity(1 << 16);
-    for chunk in data.chunks(8192) {
-        buf.clear();
-        chunk.iter().for_each(|v| v.put_le(&mut buf));
-        w.write_all(&buf).map_err(io)?;
-    }
-    let file = w.into_inner().map_err(|e| io(e.into_error()))?;
-    // data must be on disk before the shard is renamed into place (resume trusts finished shards)
-    file.sync_all().map_err(io)
+    // atomic (temporary file, fsync, rename): the data is on disk before the shard is renamed
+    // into place (resume trusts finished shards), and a `--out` file is never left half written
+    crate::atomic::write_with(path, |w| {
+        w.write_all(&header(T::DESCR, shape))?;
+        let mut buf = Vec::with_capacity(1 << 16);
+        for chunk in data.chunks(8192) {
+            buf.clear();
+            chunk.iter().for_each(|v| v.put_le(&mut buf));
+            w.write_all(&buf)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| DatasetError::io(path, e))
 }
 
 /// The values of an NPY file.

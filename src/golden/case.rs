@@ -152,6 +152,8 @@ pub enum CaseError {
     Io { path: String, message: String },
     #[error("parsing {path}: {message}")]
     Parse { path: String, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
     #[error("{path}: unsupported format {format:?} (expected {FORMAT})")]
     Format { path: String, format: String },
 }
@@ -159,11 +161,61 @@ pub enum CaseError {
 impl Case {
     pub fn load(path: &std::path::Path) -> Result<Case, CaseError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
+        let max_bytes = crate::limits::max_json_file_bytes().map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
+        let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
+            .map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
         let case: Case = serde_json::from_str(&text).map_err(|e| CaseError::Parse { path: name.clone(), message: e.to_string() })?;
         if case.format != FORMAT {
             return Err(CaseError::Format { path: name, format: case.format });
         }
+        case.check_results().map_err(|message| CaseError::Invalid { path: name, message })?;
         Ok(case)
+    }
+
+    /// Check the reference results (when present) before anything is compared with them:
+    /// sampling intervals positive and finite, trace lengths matching `sim.tstop` and the
+    /// sampling interval (tstop/dt + 1 samples, ±1), every value finite, spike times within
+    /// [0, tstop]. Each error names the field.
+    pub fn check_results(&self) -> Result<(), String> {
+        let Some(r) = &self.results else {
+            return Ok(());
+        };
+        let tstop = self.sim.tstop;
+        if !(tstop.is_finite() && tstop >= 0.0) {
+            return Err(format!("sim.tstop is {tstop}; it must be finite and ≥ 0"));
+        }
+        let expected_len = |field: &str, dt: f64| -> Result<f64, String> {
+            if !(dt.is_finite() && dt > 0.0) {
+                return Err(format!("{field} is {dt}; a sampling interval must be a positive number of ms"));
+            }
+            Ok((tstop / dt + 1e-9).floor() + 1.0)
+        };
+        let check_trace = |field: &str, trace: &[f64], dt_field: &str, dt: f64| -> Result<(), String> {
+            let n = expected_len(dt_field, dt)?;
+            if (trace.len() as f64 - n).abs() > 1.0 {
+                return Err(format!(
+                    "{field} has {} samples, but sim.tstop {tstop} ms sampled every {dt} ms ({dt_field}) makes {n}",
+                    trace.len()
+                ));
+            }
+            if let Some(k) = trace.iter().position(|v| !v.is_finite()) {
+                return Err(format!("{field}[{k}] is {}; reference values must be finite", trace[k]));
+            }
+            Ok(())
+        };
+        check_trace("results.soma_v", &r.soma_v, "recording.soma_dt_ms", self.recording.soma_dt_ms)?;
+        if r.n_soma_samples != r.soma_v.len() {
+            return Err(format!("results.n_soma_samples is {}, but results.soma_v has {}", r.n_soma_samples, r.soma_v.len()));
+        }
+        if !r.sites_v.is_empty() && r.sites_v.len() != self.recording.sites.len() {
+            return Err(format!("results.sites_v has {} traces for {} recording.sites", r.sites_v.len(), self.recording.sites.len()));
+        }
+        for (k, trace) in r.sites_v.iter().enumerate() {
+            check_trace(&format!("results.sites_v[{k}]"), trace, "recording.sites_dt_ms", self.recording.sites_dt_ms)?;
+        }
+        if let Some(k) = r.spike_times_ms.iter().position(|t| !(t.is_finite() && (0.0..=tstop).contains(t))) {
+            return Err(format!("results.spike_times_ms[{k}] is {} ms, outside [0, sim.tstop = {tstop}]", r.spike_times_ms[k]));
+        }
+        Ok(())
     }
 }

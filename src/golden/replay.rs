@@ -40,6 +40,7 @@ pub fn settings(case: &Case) -> Result<SimSettings, ReplayError> {
     if finite("sim.tstop", case.sim.tstop)? < 0.0 {
         return Err(ReplayError::Invalid(format!("sim.tstop must not be negative, got {}", case.sim.tstop)));
     }
+    crate::limits::check_tstop_dt("sim.", case.sim.tstop, dt_ms).map_err(|e| ReplayError::Invalid(e.to_string()))?;
     Ok(SimSettings {
         dt_ms,
         celsius: finite("sim.celsius", case.sim.celsius)?,

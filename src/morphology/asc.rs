@@ -41,6 +41,8 @@ impl AscError {
 pub fn parse_asc(text: &str, source_name: &str) -> Result<Morphology, MorphologyError> {
     let to_parse_error =
         |e: AscError| MorphologyError::Parse { source_name: source_name.to_string(), line: e.line, message: e.message };
+    // a UTF-8 byte-order mark is not data (CR of CRLF line ends is whitespace to the reader)
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let top = sexpr::read(text).map_err(to_parse_error)?;
     let found = blocks::interpret(&top).map_err(to_parse_error)?;
     let sections = sections::build(&found).map_err(to_parse_error)?;

@@ -41,12 +41,15 @@ fn kind_from_name(name: &str) -> SectionKind {
 
 /// Parse a NEURON geometry dump from its text. `source_name` is used in error messages.
 pub fn parse_neuron_json(text: &str, source_name: &str) -> Result<Morphology, MorphologyError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw: RawFile = serde_json::from_str(text).map_err(|e| MorphologyError::Parse {
         source_name: source_name.to_string(),
         line: e.line(),
         message: format!("not a NEURON geometry JSON: {e}"),
     })?;
     let mut sections: Vec<Section> = Vec::with_capacity(raw.sections.len());
+    // index of each name listed so far (the first section of that name, as a search would find)
+    let mut index_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, rs) in raw.sections.iter().enumerate() {
         let invalid = |reason: String| MorphologyError::Invalid {
             source_name: source_name.to_string(),
@@ -56,9 +59,9 @@ pub fn parse_neuron_json(text: &str, source_name: &str) -> Result<Morphology, Mo
         let parent = match &rs.parent {
             None => None,
             Some(pname) => Some(
-                sections
-                    .iter()
-                    .position(|s| &s.name == pname)
+                index_of
+                    .get(pname.as_str())
+                    .copied()
                     .ok_or_else(|| invalid(format!("parent {pname} is not listed before it")))?,
             ),
         };
@@ -79,6 +82,7 @@ pub fn parse_neuron_json(text: &str, source_name: &str) -> Result<Morphology, Mo
         if i == 0 && parent.is_some() {
             return Err(invalid("the first section must be the root".into()));
         }
+        index_of.entry(rs.name.as_str()).or_insert(sections.len());
         sections.push(Section { name: rs.name.clone(), kind: kind_from_name(&rs.name), parent, parent_x, points });
     }
     let morph = Morphology { sections, source: source_name.to_string() };

@@ -1,5 +1,6 @@
 //! Core morphology types: sections made of 3-D points, as NEURON's Import3d would build them.
 
+use crate::limits;
 use serde::{Deserialize, Serialize};
 
 /// What part of the neuron a section belongs to. SWC type codes 1-4 map to the named kinds;
@@ -192,8 +193,26 @@ impl Morphology {
         out
     }
 
+    fn limit(&self, error: limits::LimitError) -> MorphologyError {
+        MorphologyError::Limit { source_name: self.source.clone(), error }
+    }
+
+    /// Largest extent along x, y or z over all points (µm); 0 for no points.
+    pub fn extent_um(&self) -> f64 {
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for p in self.sections.iter().flat_map(|s| &s.points) {
+            for (k, c) in [p.x_um, p.y_um, p.z_um].into_iter().enumerate() {
+                lo[k] = lo[k].min(c);
+                hi[k] = hi[k].max(c);
+            }
+        }
+        (0..3).map(|k| hi[k] - lo[k]).filter(|e| e.is_finite()).fold(0.0, f64::max)
+    }
+
     /// Check the structural invariants every consumer relies on: a soma first, parents before
-    /// children, at least two finite points per section with positive diameters, parent_x in [0, 1].
+    /// children, at least two finite points per section with positive diameters, parent_x in [0, 1],
+    /// and the size limits of [`crate::limits`] (points per section, coordinates, diameters).
     pub fn validate(&self) -> Result<(), MorphologyError> {
         let bad = |section: &str, reason: String| MorphologyError::Invalid {
             source_name: self.source.clone(),
@@ -214,6 +233,14 @@ impl Morphology {
             if !(0.0..=1.0).contains(&s.parent_x) {
                 return Err(bad(&s.name, format!("parent_x {} outside [0, 1]", s.parent_x)));
             }
+            if s.points.len() > limits::MAX_POINTS_PER_SECTION {
+                return Err(self.limit(limits::LimitError::exceeded(
+                    format!("the number of 3-D points of section {}", s.name),
+                    s.points.len(),
+                    limits::MAX_POINTS_PER_SECTION,
+                    None,
+                )));
+            }
             if s.points.len() < 2 {
                 return Err(bad(&s.name, format!("{} 3-D points; a section needs at least 2", s.points.len())));
             }
@@ -223,6 +250,23 @@ impl Morphology {
                 }
                 if p.diam_um <= 0.0 {
                     return Err(bad(&s.name, format!("point {k} has diameter {} µm (must be > 0)", p.diam_um)));
+                }
+                let largest = p.x_um.abs().max(p.y_um.abs()).max(p.z_um.abs());
+                if largest > limits::MAX_COORDINATE_UM {
+                    return Err(self.limit(limits::LimitError::exceeded(
+                        format!("a coordinate of point {k} of section {} (µm)", s.name),
+                        format!("{largest:e}"),
+                        limits::MAX_COORDINATE_UM,
+                        None,
+                    )));
+                }
+                if p.diam_um > limits::MAX_DIAMETER_UM {
+                    return Err(self.limit(limits::LimitError::exceeded(
+                        format!("the diameter of point {k} of section {} (µm)", s.name),
+                        format!("{:e}", p.diam_um),
+                        limits::MAX_DIAMETER_UM,
+                        None,
+                    )));
                 }
             }
         }
@@ -241,6 +285,8 @@ pub enum MorphologyError {
     Empty { source_name: String },
     #[error("{source_name}: section {section}: {reason}")]
     Invalid { source_name: String, section: String, reason: String },
+    #[error("{source_name}: {error}")]
+    Limit { source_name: String, error: crate::limits::LimitError },
     #[error("{source_name}: unsupported morphology format (expected .swc, .asc or .json)")]
     UnknownFormat { source_name: String },
 }

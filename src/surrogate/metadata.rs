@@ -134,7 +134,10 @@ impl ModelMetadata {
 
     /// Read and check a metadata file.
     pub fn load(path: &Path) -> Result<ModelMetadata, SurrogateError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SurrogateError::io(path, e))?;
+        let max_bytes = crate::limits::max_json_file_bytes()
+            .map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
+        let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
+            .map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
         let meta: ModelMetadata =
             serde_json::from_str(&text).map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
         meta.check().map_err(|message| SurrogateError::Metadata { path: path.display().to_string(), message })?;
@@ -168,8 +171,56 @@ impl ModelMetadata {
             if !(0.0..=1.0).contains(&th.probability) || !(0.0..=1.0).contains(&th.fpr_target) {
                 return Err(format!("spike_thresholds[{key}] outside [0, 1]: {th:?}"));
             }
+            if let Some(tpr) = th.tpr.filter(|t| !(0.0..=1.0).contains(t)) {
+                return Err(format!("spike_thresholds[{key}].tpr is {tpr}, outside [0, 1]"));
+            }
+        }
+        self.check_fields()
+    }
+
+    /// The remaining fields that are read: names, paths (confined to the model's folder),
+    /// tensor descriptions, output channels, the parity tolerance. Each error names its field.
+    fn check_fields(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("name is empty".into());
+        }
+        if !self.morphology_fingerprint.starts_with("sha256:") {
+            return Err(format!("morphology_fingerprint {:?} does not start with \"sha256:\"", self.morphology_fingerprint));
+        }
+        if self.input_rows.n_segments == 0 {
+            return Err("input_rows.n_segments is 0".into());
+        }
+        if let Some(f) = &self.model_file {
+            check_relative_path("model_file", f)?;
+        }
+        if let Some(p) = &self.parity {
+            check_relative_path("parity.input_file", &p.input_file)?;
+            check_relative_path("parity.output_file", &p.output_file)?;
+            if let Some(t) = p.tolerance.filter(|t| !(t.is_finite() && *t > 0.0)) {
+                return Err(format!("parity.tolerance is {t}; it must be a positive number"));
+            }
+        }
+        if let Some(input) = &self.input {
+            check_shape("input.shape", &input.shape, 1, self.input_rows.n_rows)?;
+        }
+        if let Some(output) = &self.output {
+            for (k, c) in output.channels.iter().enumerate() {
+                let expected: &[&str] = match c.index {
+                    0 => &["probability", "logit"],
+                    1 => &["soma_target"],
+                    i => return Err(format!("output.channels[{k}].index is {i}; the model has channels 0 (spike) and 1 (soma)")),
+                };
+                if !expected.contains(&c.kind.as_str()) {
+                    return Err(format!("output.channels[{k}].kind is {:?} for channel {}; expected one of {expected:?}", c.kind, c.index));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// The parity check's tolerance: `parity.tolerance`, else [`super::model::NATIVE_TOLERANCE`].
+    pub fn parity_tolerance(&self) -> f64 {
+        self.parity.as_ref().and_then(|p| p.tolerance).unwrap_or(f64::from(super::model::NATIVE_TOLERANCE))
     }
 
     /// True when output channel 0 is a logit (the sigmoid is applied by neurotwin).
@@ -191,6 +242,41 @@ impl ModelMetadata {
     pub fn short_fingerprint(&self) -> String {
         short_fingerprint(&self.morphology_fingerprint)
     }
+}
+
+/// A path from the metadata, confined to the model's folder: relative, no `..`, not empty.
+fn check_relative_path(field: &str, path: &str) -> Result<(), String> {
+    let p = Path::new(path);
+    if path.trim().is_empty() {
+        return Err(format!("{field} is empty"));
+    }
+    if p.is_absolute() || path.starts_with('/') || path.starts_with('\\') || path.contains(':') {
+        return Err(format!("{field} {path:?} is an absolute path; it must name a file in the model's folder"));
+    }
+    if p.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) || path.split(['/', '\\']).any(|c| c == "..") {
+        return Err(format!("{field} {path:?} leaves the model's folder (\"..\"); it must name a file in the model's folder"));
+    }
+    Ok(())
+}
+
+/// A tensor shape description: each axis `"batch"`, `"time"` (or another name) or a positive
+/// number; the axis `axis`, when a number, must be `size`.
+fn check_shape(field: &str, shape: &[serde_json::Value], axis: usize, size: usize) -> Result<(), String> {
+    for (k, v) in shape.iter().enumerate() {
+        match v {
+            serde_json::Value::String(_) => {}
+            serde_json::Value::Number(n) => match n.as_u64() {
+                Some(d) if d > 0 => {
+                    if k == axis && d as usize != size {
+                        return Err(format!("{field}[{k}] is {d}, but the metadata says {size} (input_rows.n_rows for the input)"));
+                    }
+                }
+                _ => return Err(format!("{field}[{k}] is {n}; an axis is a positive integer or a name")),
+            },
+            other => return Err(format!("{field}[{k}] is {other}; an axis is a positive integer or a name")),
+        }
+    }
+    Ok(())
 }
 
 /// The first 8 hex digits of a `sha256:…` fingerprint, with an ellipsis.
@@ -243,5 +329,39 @@ mod tests {
         let mut v = minimal();
         v["output"] = serde_json::json!({"channels": [{"index": 0, "kind": "volts"}]});
         assert!(serde_json::from_value::<ModelMetadata>(v).unwrap().check().is_err());
+    }
+
+    /// Issue 17: paths leave the model's folder, wrong input/output/parity fields; each error
+    /// names the field.
+    #[test]
+    fn every_read_field_is_checked_by_name() {
+        let cases: Vec<(&str, serde_json::Value, &str)> = vec![
+            ("/model_file", serde_json::json!("../../etc/passwd"), "model_file"),
+            ("/model_file", serde_json::json!("/etc/passwd"), "model_file"),
+            ("/model_file", serde_json::json!(""), "model_file"),
+            ("/parity", serde_json::json!({"input_file": "../x.npy", "output_file": "y.npy"}), "parity.input_file"),
+            ("/parity", serde_json::json!({"input_file": "x.npy", "output_file": "/tmp/y.npy"}), "parity.output_file"),
+            ("/parity", serde_json::json!({"input_file": "x.npy", "output_file": "y.npy", "tolerance": -1.0}), "parity.tolerance"),
+            ("/input", serde_json::json!({"name": "x", "shape": ["batch", 5, "time"]}), "input.shape[1]"),
+            ("/input", serde_json::json!({"name": "x", "shape": ["batch", -4, "time"]}), "input.shape[1]"),
+            ("/output", serde_json::json!({"channels": [{"index": 2, "kind": "soma_target"}]}), "output.channels[0].index"),
+            ("/output", serde_json::json!({"channels": [{"index": 1, "kind": "probability"}]}), "output.channels[0].kind"),
+            ("/morphology_fingerprint", serde_json::json!("abc"), "morphology_fingerprint"),
+            ("/name", serde_json::json!(" "), "name"),
+        ];
+        for (path, value, needle) in cases {
+            let mut v = minimal();
+            match v.pointer_mut(path) {
+                Some(slot) => *slot = value.clone(),
+                None => v[&path[1..]] = value.clone(),
+            }
+            let m: ModelMetadata = serde_json::from_value(v).unwrap();
+            let e = m.check().expect_err(path);
+            assert!(e.contains(needle), "{path} = {value}: {e}");
+        }
+        let mut v = minimal();
+        v["model_file"] = serde_json::json!("sub/m.onnx");
+        v["input"] = serde_json::json!({"name": "x", "shape": ["batch", 4, "time"]});
+        assert!(serde_json::from_value::<ModelMetadata>(v).unwrap().check().is_ok());
     }
 }

@@ -44,6 +44,8 @@ pub enum SurrogateError {
     Onnx { model: String, message: String },
     #[error("{0}")]
     Mismatch(String),
+    #[error("model {model} fails its parity vector: its output differs from the expected by {diff:e}, more than the tolerance {tolerance:e} (a damaged or mismatched model file; --allow-parity-mismatch runs it anyway)")]
+    ParityMismatch { model: String, diff: f64, tolerance: f64 },
     #[error("wrong shape: {0}")]
     Shape(String),
     #[error("bad input: {0}")]

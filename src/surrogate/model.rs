@@ -3,6 +3,7 @@
 
 use super::backend::{environment, selected_backend, Backend};
 use super::metadata::ModelMetadata;
+use super::parity::ParityCheck;
 use super::tcn::{active_rows_of_dense, NativeTcn};
 use super::SurrogateError;
 use ndarray::{Array2, Array3, ArrayView2};
@@ -16,11 +17,14 @@ use std::path::{Path, PathBuf};
 pub struct LoadOptions {
     /// Threads inside one inference (1 for the app's worker thread; more for batch evaluation).
     pub intra_threads: usize,
+    /// Keep a model whose output differs from its parity vector by more than its tolerance
+    /// (refused by default: a damaged file still parses and answers nonsense).
+    pub allow_parity_mismatch: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { intra_threads: 1 }
+        LoadOptions { intra_threads: 1, allow_parity_mismatch: false }
     }
 }
 
@@ -38,6 +42,7 @@ pub struct SurrogateModel {
     native: Option<NativeTcn>,
     /// Why `native` is what it is (shown by `predict` and the app).
     native_status: String,
+    parity: Option<ParityCheck>,
 }
 
 impl std::fmt::Debug for SurrogateModel {
@@ -81,6 +86,15 @@ impl SurrogateModel {
             return Err(SurrogateError::Metadata { path: meta_path.display().to_string(), message: "missing (every model needs its metadata)".into() });
         }
         let meta = ModelMetadata::load(&meta_path)?;
+        if let Some(f) = &meta.model_file {
+            let dir = onnx_path.parent().unwrap_or(Path::new(""));
+            if dir.join(f) != onnx_path {
+                return Err(SurrogateError::Metadata {
+                    path: meta_path.display().to_string(),
+                    message: format!("model_file {f:?} does not name the model loaded, {}", onnx_path.display()),
+                });
+            }
+        }
         let env = environment()?;
         let backend = selected_backend().map(|c| c.backend).unwrap_or(Backend::Tract);
         let onnx_err = |e: String| SurrogateError::Onnx { model: onnx_path.display().to_string(), message: e };
@@ -104,8 +118,10 @@ impl SurrogateModel {
             fixed_time_ms,
             native: None,
             native_status: String::new(),
+            parity: None,
         };
         model.attach_native();
+        model.verify_parity(opts.allow_parity_mismatch)?;
         Ok(model)
     }
 
@@ -154,6 +170,26 @@ impl SurrogateModel {
             },
             Err(e) => self.native_status = format!("native evaluation off: could not check it ({e})"),
         }
+    }
+
+    /// Run the parity vector (when the metadata names one) on this backend; refuse the model
+    /// when its output differs by more than the tolerance (or is not finite) unless `allow`.
+    fn verify_parity(&mut self, allow: bool) -> Result<(), SurrogateError> {
+        let Some(check) = self.check_parity()? else {
+            return Ok(());
+        };
+        let diff = f64::from(check.max_abs_diff);
+        let tolerance = self.meta.parity_tolerance();
+        self.parity = Some(check);
+        if !(diff <= tolerance) && !allow {
+            return Err(SurrogateError::ParityMismatch { model: self.onnx_path.display().to_string(), diff, tolerance });
+        }
+        Ok(())
+    }
+
+    /// The parity check made at load (`None` when the metadata names no parity vector).
+    pub fn parity(&self) -> Option<ParityCheck> {
+        self.parity
     }
 
     /// The native evaluation of this network, when it is available and verified.

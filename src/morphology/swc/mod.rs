@@ -37,13 +37,20 @@ mod write;
 
 pub use write::write_swc;
 
+
 use crate::morphology::{Morphology, MorphologyError};
 
 /// Parse SWC text. `source_name` (usually the file path) is used in messages and as the
 /// morphology's source.
 pub fn parse_swc(text: &str, source_name: &str) -> Result<Morphology, MorphologyError> {
+    parse_swc_with_warnings(text, source_name).map(|(m, _)| m)
+}
+
+/// [`parse_swc`], with a warning for each recovery (no soma samples: the invented soma
+/// described; several roots: their lines), each naming the file.
+pub fn parse_swc_with_warnings(text: &str, source_name: &str) -> Result<(Morphology, Vec<String>), MorphologyError> {
     let file = read::lex(text, source_name)?;
-    let morph = tree::build(&file, source_name)?;
+    let (morph, warnings) = tree::build(&file, source_name)?;
     morph.validate()?;
-    Ok(morph)
+    Ok((morph, warnings))
 }

@@ -36,6 +36,9 @@ const COLUMNS: [&str; 7] = ["id", "type", "x", "y", "z", "radius", "parent"];
 
 pub(crate) fn lex(text: &str, source_name: &str) -> Result<SwcFile, MorphologyError> {
     let mut file = SwcFile::default();
+    // a UTF-8 byte-order mark (some Windows editors write one) is not data; CRLF ends are
+    // handled by `lines`
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw_line) in text.lines().enumerate() {
         let line = i + 1;
         file.n_lines = line;

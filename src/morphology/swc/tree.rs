@@ -15,7 +15,9 @@ struct Proto {
     points: Vec<Point3>,
 }
 
-pub(crate) fn build(file: &SwcFile, source_name: &str) -> Result<Morphology, MorphologyError> {
+/// Build the morphology; also returns a warning for each recovery (invented soma, detached trees).
+pub(crate) fn build(file: &SwcFile, source_name: &str) -> Result<(Morphology, Vec<String>), MorphologyError> {
+    let mut warnings = Vec::new();
     let samples = &file.samples;
     let err = |line: usize, message: String| MorphologyError::Parse { source_name: source_name.to_string(), line, message };
     if samples.is_empty() {
@@ -79,6 +81,24 @@ pub(crate) fn build(file: &SwcFile, source_name: &str) -> Result<Morphology, Mor
         }
         if let Some(&root) = roots.first() {
             is_soma[root] = true;
+            let r = &samples[root];
+            warnings.push(format!(
+                "{source_name}:{}: no soma samples (type 1); the root sample {} (type {}) at ({}, {}, {}) µm becomes a \
+                 one-point soma: a cylinder of length and diameter {} µm (2 × its radius)",
+                r.line, r.id, r.code, r.x_um, r.y_um, r.z_um, 2.0 * r.radius_um
+            ));
+        }
+    } else {
+        // Documented recovery: trees not connected to the soma attach to soma(0.5).
+        let detached: Vec<usize> = (0..samples.len()).filter(|&i| parent[i].is_none() && !is_soma[i]).collect();
+        if !detached.is_empty() {
+            let lines: Vec<String> = detached.iter().take(10).map(|&r| samples[r].line.to_string()).collect();
+            warnings.push(format!(
+                "{source_name}: {} tree(s) not connected to the soma (parent -1 on line(s) {}{}) are attached to soma(0.5)",
+                detached.len(),
+                lines.join(", "),
+                if detached.len() > 10 { ", …" } else { "" }
+            ));
         }
     }
     let soma = soma_section(samples, &parent, &children, &is_soma, source_name)?;
@@ -137,7 +157,7 @@ pub(crate) fn build(file: &SwcFile, source_name: &str) -> Result<Morphology, Mor
             stack.push((c, Some(me)));
         }
     }
-    Ok(order_and_name(protos, soma, source_name))
+    Ok((order_and_name(protos, soma, source_name), warnings))
 }
 
 /// Follow parent links from every root; whatever is not reached lies on (or hangs from) a cycle.

@@ -49,7 +49,7 @@ pub fn synthesize_l5pc(seed: u64) -> Result<SynthCell, MorphologyError> {
         // once more through SplitMix64
         let mut rng = splitmix(seed ^ attempt.wrapping_mul(0xD1B5_4A32_D192_ED03));
         let (file, obliques) = plan(splitmix(rng.next_u64()));
-        let morphology = tree::build(&file, &source)?;
+        let (morphology, _) = tree::build(&file, &source)?;
         morphology.validate()?;
         let cell = SynthCell { morphology, seed, attempt, obliques };
         if calibrated(&cell.morphology) {
