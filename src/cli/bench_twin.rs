@@ -3,11 +3,11 @@
 //! and how long one occlusion attribution takes. Prints multiples of real time against the
 //! ≥ 20× target for live streaming.
 
-use anyhow::{bail, Result};
-use neurotwin::stimulus::{DendriticSegments, InputRaster, PaperProtocol};
+use anyhow::Result;
+use neurotwin::stimulus::{InputRaster, PaperProtocol};
 use neurotwin::surrogate::predict::dense_columns;
 use neurotwin::surrogate::tcn::active_rows;
-use neurotwin::surrogate::{self, CellInputs, PredictOptions, StreamingPredictor};
+use neurotwin::surrogate::{self, PredictOptions, StreamingPredictor};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -65,13 +65,7 @@ pub fn run(args: &TwinBenchArgs, morphology: Option<&std::path::Path>) -> Result
     if let Some(w) = &choice.warning {
         eprintln!("warning: {w}");
     }
-    if !morph_path.is_file() {
-        bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
-    }
-    let morph = super::load_morphology(&morph_path)?;
-    let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
-    let segs = DendriticSegments::new(&morph, &cable)?;
-    let cell = CellInputs::new(&morph, &cable)?;
+    let (segs, cell) = super::twin_cell(&morph_path)?;
     let model_path = match &args.model {
         Some(p) => p.clone(),
         None => surrogate::default_model(Path::new(&args.models), &cell)?.onnx_path,

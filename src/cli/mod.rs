@@ -150,6 +150,17 @@ fn require_morphology(morphology: Option<&Path>) -> Result<PathBuf> {
 
 /// A morphology as the Hay et al. 2011 model instantiates it (traced axon replaced by the stub).
 /// Warnings (reader recoveries, soft limits) go to standard error.
+/// What a twin needs of a cell: its dendritic segments (the input rows) and the fingerprint and
+/// row count a model must fit (`predict`, `bench-twin`).
+fn twin_cell(morph_path: &Path) -> Result<(DendriticSegments, surrogate::CellInputs)> {
+    if !morph_path.is_file() {
+        anyhow::bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
+    }
+    let morph = load_morphology(morph_path)?;
+    let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
+    Ok((DendriticSegments::new(&morph, &cable)?, surrogate::CellInputs::new(&morph, &cable)?))
+}
+
 fn load_morphology(path: &Path) -> Result<neurotwin::Morphology> {
     let (morph, warnings) =
         neurotwin::morphology::load_hay2011_with_warnings(path).with_context(|| format!("loading morphology {}", path.display()))?;

@@ -2,13 +2,13 @@
 //! results. The work is done by `neurotwin::surrogate`.
 
 use super::{case_raster, load_model, print_backend, DEFAULT_MODELS_DIR, DEFAULT_MORPHOLOGY};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use neurotwin::golden::case::Case;
 use neurotwin::metrics::{match_spikes, roc_auc, rmse};
-use neurotwin::stimulus::{DendriticSegments, InputRaster};
+use neurotwin::stimulus::InputRaster;
 use neurotwin::surrogate::evaluate::spike_labels;
 use neurotwin::surrogate::predict::dense_columns;
-use neurotwin::surrogate::{self, CellInputs, Fit, PredictOptions, Prediction, StreamingPredictor, SurrogateModel};
+use neurotwin::surrogate::{self, Fit, PredictOptions, Prediction, StreamingPredictor, SurrogateModel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -73,13 +73,7 @@ pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
     // before the model and the raster (every input row for every ms) are allocated
     neurotwin::limits::check_tstop(&format!("{}: sim.tstop (ms)", args.case.display()), case.sim.tstop)?;
     let morph_path = morphology.map_or_else(|| PathBuf::from(DEFAULT_MORPHOLOGY), Path::to_path_buf);
-    if !morph_path.is_file() {
-        bail!("morphology {} not found: pass --morphology FILE", morph_path.display());
-    }
-    let morph = super::load_morphology(&morph_path)?;
-    let cable = neurotwin::Cable::new(&morph, &neurotwin::Discretisation::default())?;
-    let segs = DendriticSegments::new(&morph, &cable)?;
-    let cell = CellInputs::new(&morph, &cable)?;
+    let (segs, cell) = super::twin_cell(&morph_path)?;
     let model_path = match &args.model {
         Some(p) => p.clone(),
         None => surrogate::default_model(Path::new(DEFAULT_MODELS_DIR), &cell)?.onnx_path,
