@@ -6,7 +6,7 @@
 
 mod live;
 
-pub use live::LiveSynapse;
+pub use live::{LiveSynapse, MembraneState};
 
 pub use super::error::SimError;
 

@@ -5,13 +5,21 @@
 //! of the step that begins at t_e, exactly like the events of a golden case (spec §7.2).
 
 use super::super::point_current::IClamp;
-use super::super::synapse::{Event, SynapseKind, Target};
+use super::super::mechanisms::Mechanisms;
+use super::super::synapse::{Event, EventQueue, SynapseKind, Target};
 use super::{check_finite, SimError, Simulation};
 
 /// A synapse added at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveSynapse {
     pub(crate) target: Target,
+}
+
+/// A snapshot of the membrane (node voltages, channel gates, calcium) of one simulation.
+#[derive(Debug, Clone)]
+pub struct MembraneState {
+    v_mv: Vec<f64>,
+    mechanisms: Mechanisms,
 }
 
 impl Simulation {
@@ -79,6 +87,56 @@ impl Simulation {
     pub fn reset(&mut self) {
         self.cancel_all_spikes();
         self.initialize();
+    }
+
+    /// Run the cell with no input (queued spikes held back, clamps and EPSC currents off
+    /// meanwhile) for `duration_ms`, then restart the clock at t = 0 from the state reached: the
+    /// documented steady state the app starts from (finitialize's v_init is not the cell's rest,
+    /// and the first tens of ms after it are a relaxation, not a response). Returns that state
+    /// for [`Simulation::reset_to`]. Synapses, the NMDA switch and the queued spikes are kept:
+    /// a fresh simulation's stimulus is delivered on the new clock.
+    pub fn settle(&mut self, duration_ms: f64) -> Result<MembraneState, SimError> {
+        if !(duration_ms.is_finite() && duration_ms >= 0.0) {
+            return Err(SimError::Settings(format!("settling time must be a finite, non-negative number of ms, got {duration_ms}")));
+        }
+        let queue = std::mem::take(&mut self.queue);
+        let clamps = std::mem::take(&mut self.iclamps);
+        let epscs = std::mem::take(&mut self.epscs);
+        let steps = (duration_ms / self.settings.dt_ms).round() as u64;
+        let mut result = Ok(());
+        for _ in 0..steps {
+            result = self.step();
+            if result.is_err() {
+                break;
+            }
+        }
+        self.iclamps = clamps;
+        self.epscs = epscs;
+        self.queue = queue;
+        self.step_index = 0;
+        result?;
+        Ok(self.membrane_state())
+    }
+
+    /// The membrane's state now (voltages, gates, calcium), to return to with [`Simulation::reset_to`].
+    pub fn membrane_state(&self) -> MembraneState {
+        MembraneState { v_mv: self.v_mv.clone(), mechanisms: self.mechanisms.clone() }
+    }
+
+    /// Back to t = 0 in `state` (taken from this simulation with [`Simulation::settle`] or
+    /// [`Simulation::membrane_state`]), every spike forgotten and synaptic conductances zero.
+    /// Synapses, clamps and the NMDA switch are kept.
+    pub fn reset_to(&mut self, state: &MembraneState) -> Result<(), SimError> {
+        if state.v_mv.len() != self.v_mv.len() {
+            return Err(SimError::Settings(format!("a membrane state of {} nodes cannot be restored into a cell of {}", state.v_mv.len(), self.v_mv.len())));
+        }
+        self.queue = EventQueue::default();
+        self.initialize();
+        self.v_mv.clone_from(&state.v_mv);
+        self.mechanisms = state.mechanisms.clone();
+        // the rows were written at v_init by `initialize`: recompute them at the restored state
+        self.rows_stale = true;
+        Ok(())
     }
 
     /// Node voltages (mV), one per `Cable` node.

@@ -96,6 +96,23 @@ pub(crate) struct End {
 /// every step, the diameter going linearly from `d0_um` to `d1_um`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn walk(b: &mut Builder, walk: &Walk, code: i32, parent: i64, pos: V3, dir: V3, pref: V3, length_um: f64, d0_um: f64, d1_um: f64) -> End {
+    walk_profile(b, walk, code, parent, pos, dir, pref, length_um, |f| d0_um + (d1_um - d0_um) * f)
+}
+
+/// As [`walk`], with the diameter (µm) of each sample given by `diam_um(f)`, `f` the fraction of
+/// `length_um` walked so far (0 < f ≤ 1). Draws exactly the same random numbers as [`walk`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn walk_profile(
+    b: &mut Builder,
+    walk: &Walk,
+    code: i32,
+    parent: i64,
+    pos: V3,
+    dir: V3,
+    pref: V3,
+    length_um: f64,
+    diam_um: impl Fn(f64) -> f64,
+) -> End {
     let n = (length_um / walk.step_um).ceil().max(1.0) as usize;
     let step = length_um / n as f64;
     let (mut pos, mut dir, mut id) = (pos, dir, parent);
@@ -105,7 +122,7 @@ pub(crate) fn walk(b: &mut Builder, walk: &Walk, code: i32, parent: i64, pos: V3
         dir = normalize(add(add(dir, scale(noise, walk.wiggle)), add(scale(to_pref, walk.pull), [0.0, walk.up_pull, 0.0])));
         pos = add(pos, scale(dir, step));
         let f = k as f64 / n as f64;
-        id = b.add_sample(code, pos, d0_um + (d1_um - d0_um) * f, Some(id));
+        id = b.add_sample(code, pos, diam_um(f), Some(id));
     }
     End { id, pos, dir }
 }

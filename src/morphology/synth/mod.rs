@@ -2,11 +2,16 @@
 //! default cell (shipped as `morphologies/l5pc-synthetic.swc`), ours to redistribute.
 //!
 //! Calibrated against the Hay cell's morphometrics (`l5pc-morphometrics.md`): a ~20 µm soma;
-//! 6-9 basal stems (1-2 µm) branching to ~45 tips within ~300 µm path, 4-6 mm in all; an
-//! apical trunk (7.5-9.5 µm at the soma, tapering) with 12-16 obliques in its proximal part and
-//! a nexus 620-760 µm above the soma where 2-3 tuft branches rise to 1-1.3 mm; a short axon
-//! stub. Coordinates: soma at the origin, +y towards the pia. Under the Hay nseg rule the cell
-//! has 500-800 compartments.
+//! 6-9 basal stems (0.85-1.7 µm) branching to ~45 tips within ~300 µm path, 4-6 mm in all; an
+//! apical trunk (a ~10.5 µm flare at the soma, ~3 µm from 100 µm on) with 12-16 obliques in its
+//! proximal part and a nexus 620-760 µm above the soma where 2-3 tuft branches rise to
+//! 1-1.3 mm; a short axon stub. Coordinates: soma at the origin, +y towards the pia. Under the
+//! Hay nseg rule the cell has 500-800 compartments.
+//!
+//! Diameters are calibrated against the Hay cell's behaviour under the Hay 2011 recipe, not only
+//! its shape: resting potential, f–I curve, BAC firing, EPSP attenuation along the trunk and the
+//! firing rate under the paper's input (`tests/builtin_cell_calibration.rs`,
+//! `morphologies/README.md`).
 //!
 //! The cell is built as SWC samples and turned into sections by the SWC reader, so that
 //! `parse_swc(write_swc(cell))` gives the same sections. Draws that miss the calibration
@@ -18,7 +23,8 @@ mod grow;
 use super::swc::read::SwcFile;
 use super::swc::tree;
 use super::{Cable, Discretisation, Morphology, MorphologyError, SectionKind};
-use grow::{add, direction, grow_tree, normalize, scale, turn, walk, Builder, TreeStyle, Walk, V3};
+use grow::{add, direction, grow_tree, normalize, scale, turn, walk, walk_profile, Builder, TreeStyle, Walk, V3};
+
 use crate::rng::{splitmix, Draw, SplitMix};
 use rand_core::Rng as _;
 use std::f64::consts::PI;
@@ -133,7 +139,7 @@ fn basal_dendrites(b: &mut Builder, soma_id: i64, soma_radius_um: f64) {
             daughter_ratio: 0.8,
             min_diam_um: 0.3,
         };
-        let diam = b.rng.uniform_range(1.0, 2.0);
+        let diam = b.rng.uniform_range(0.85, 1.7);
         // the stem's first point, on the soma surface, carries the stem diameter
         let first = b.add_sample(3, start, diam, Some(soma_id));
         grow_tree(b, &style, first, start, dir, diam);
@@ -150,15 +156,19 @@ fn apical_dendrite(b: &mut Builder, soma_id: i64, soma_len_um: f64) -> usize {
     for k in 1..at_um.len() {
         at_um[k] = at_um[k].max(at_um[k - 1] + 12.0);
     }
-    let trunk_d0 = b.rng.uniform_range(7.5, 9.5);
-    let trunk_d1 = b.rng.uniform_range(2.5, 3.2);
-    // thick near the soma, thinning fastest over the first few hundred µm as in the Hay cell
-    let diam_at = |s: f64| trunk_d1 + (trunk_d0 - trunk_d1) * (-s / 250.0).exp();
+    // The trunk's diameter (µm) at path s (µm) from the soma, as in the Hay cell: a flare of
+    // ~10.5 µm where it leaves the soma, ~4.4 µm by 20 µm, ~3.1 µm by 100 µm, then 2.5-3.2 µm
+    // up to the nexus. This proximal load sets the f–I curve (a trunk twice as thick made the
+    // cell fire ~3× less to somatic steps and the paper's input).
+    let trunk_d0_um = b.rng.uniform_range(4.6, 5.4);
+    let trunk_d1_um = b.rng.uniform_range(2.5, 3.2);
+    let (taper_um, flare_um, flare_decay_um) = (60.0, 5.5, 6.0);
+    let diam_at = move |s: f64| trunk_d1_um + (trunk_d0_um - trunk_d1_um) * (-s / taper_um).exp() + flare_um * (-s / flare_decay_um).exp();
     let trunk_walk = Walk { step_um: 8.0, wiggle: 0.06, pull: 0.25, up_pull: 0.0 };
     let up: V3 = [0.0, 1.0, 0.0];
     let mut pos = [0.0, 0.5 * soma_len_um, 0.0];
     let mut dir = up;
-    let mut id = b.add_sample(4, pos, trunk_d0, Some(soma_id));
+    let mut id = b.add_sample(4, pos, diam_at(0.0), Some(soma_id));
     let mut done_um = 0.0;
     let oblique_style = TreeStyle {
         code: 4,
@@ -173,13 +183,14 @@ fn apical_dendrite(b: &mut Builder, soma_id: i64, soma_len_um: f64) -> usize {
         min_diam_um: 0.3,
     };
     for &s in at_um.iter().chain(std::iter::once(&nexus_um)) {
-        let end = walk(b, &trunk_walk, 4, id, pos, dir, up, s - done_um, diam_at(done_um), diam_at(s));
+        let from_um = done_um;
+        let end = walk_profile(b, &trunk_walk, 4, id, pos, dir, up, s - done_um, |f| diam_at(from_um + f * (s - from_um)));
         (id, pos, dir, done_um) = (end.id, end.pos, end.dir, s);
         if s < nexus_um {
             let azimuth = b.rng.uniform_range(0.0, 2.0 * PI);
             let odir = direction(azimuth, b.rng.uniform_range(0.1, 0.8));
             let style = TreeStyle { max_path_um: b.rng.uniform_range(100.0, 250.0), ..oblique_style };
-            let diam = b.rng.uniform_range(0.8, 1.6);
+            let diam = b.rng.uniform_range(0.6, 1.2);
             grow_tree(b, &style, id, pos, odir, diam);
         }
     }
@@ -197,12 +208,12 @@ fn apical_dendrite(b: &mut Builder, soma_id: i64, soma_len_um: f64) -> usize {
             max_order: 5,
             p_terminal: (0.0, 0.25),
             branch_angle: (0.25, 0.5),
-            taper: 0.8,
-            daughter_ratio: 0.75,
+            taper: 0.9,
+            daughter_ratio: 0.85,
             min_diam_um: 0.35,
         };
         let d = turn(&mut b.rng, tdir, 0.05);
-        grow_tree(b, &style, id, pos, d, trunk_d1 * 0.75);
+        grow_tree(b, &style, id, pos, d, trunk_d1_um * 0.9);
     }
     obliques
 }
