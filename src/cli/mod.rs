@@ -9,6 +9,7 @@ mod bench_twin;
 mod dataset;
 mod evaluate;
 mod faithfulness;
+mod fetch;
 mod gui;
 mod morph;
 mod predict;
@@ -112,6 +113,12 @@ enum Command {
     /// DNN-twin benchmark: live streaming (native sparse evaluation) and batch prediction on
     /// one core, in multiples of real time, and the time of one occlusion attribution.
     BenchTwin(bench_twin::TwinBenchArgs),
+    /// Download a reference file neurotwin does not ship: `fetch hay` gets the Hay et al. 2011
+    /// cell (cell1.asc), checks its SHA-256 and writes it to morphologies/.
+    Fetch {
+        #[command(subcommand)]
+        command: fetch::FetchCommand,
+    },
     /// Engine benchmark: replay a case single-threaded (after a warm-up) and print CPU seconds per
     /// simulated second, ratios to NEURON and Arbor, time shares per phase, and the throughput of
     /// independent simulations with 1 and 2 threads.
@@ -140,6 +147,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Faithfulness(args)) => faithfulness::run(&args, cli.morphology.as_deref()),
         Some(Command::BenchTwin(args)) => bench_twin::run(&args, cli.morphology.as_deref()),
         Some(Command::Bench(args)) => bench::run(&args, cli.morphology.as_deref()),
+        Some(Command::Fetch { command }) => fetch::run(&command),
     }
 }
 
