@@ -161,9 +161,14 @@ fn dict_value<'a>(dict: &'a str, key: &str) -> Option<&'a str> {
 
 /// Read an NPY v1/v2 file with one of the dtypes above, C order.
 pub fn read_npy(path: &Path) -> Result<NpyArray, DatasetError> {
-    let bad = |m: String| DatasetError::Format(format!("{}: {m}", path.display()));
     let mut bytes = Vec::new();
     std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(|e| DatasetError::io(path, e))?;
+    parse_npy(&bytes, &path.display().to_string())
+}
+
+/// [`read_npy`] on the file's bytes; `name` (the file) prefixes every error.
+pub fn parse_npy(bytes: &[u8], name: &str) -> Result<NpyArray, DatasetError> {
+    let bad = |m: String| DatasetError::Format(format!("{name}: {m}"));
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(bad("not an NPY file".into()));
     }
@@ -182,13 +187,16 @@ pub fn read_npy(path: &Path) -> Result<NpyArray, DatasetError> {
     }
     let shape_txt = dict_value(dict, "shape").ok_or_else(|| bad("no shape".into()))?;
     let close = shape_txt.find(')').ok_or_else(|| bad("bad shape".into()))?;
-    let shape = shape_txt[1..close]
+    let shape = shape_txt
+        .strip_prefix('(')
+        .and_then(|t| t.get(..close.checked_sub(1)?))
+        .ok_or_else(|| bad(format!("bad shape {:?}", &shape_txt[..close + 1])))?
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<usize>().map_err(|_| bad(format!("bad dimension {s:?}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let n: usize = shape.iter().product();
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| bad(format!("shape {shape:?} has more elements than memory can hold")))?;
     let body = &bytes[hstart + hlen..];
     let size = match descr {
         "i4" | "f4" => 4,
@@ -196,8 +204,8 @@ pub fn read_npy(path: &Path) -> Result<NpyArray, DatasetError> {
         "f2" => 2,
         other => return Err(bad(format!("unsupported dtype {other}"))),
     };
-    if body.len() != n * size {
-        return Err(bad(format!("{} data bytes for shape {shape:?} of {descr} (expected {})", body.len(), n * size)));
+    if n.checked_mul(size) != Some(body.len()) {
+        return Err(bad(format!("{} data bytes for shape {shape:?} of {descr} (expected {n} values of {size} bytes)", body.len())));
     }
     let mut c4 = body.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
     let mut c8 = body.chunks_exact(8).map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
