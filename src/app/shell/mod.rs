@@ -8,6 +8,7 @@
 
 pub mod automation;
 pub mod export;
+pub mod hay_download;
 mod shortcuts;
 mod teaching;
 #[cfg(test)]
@@ -67,6 +68,8 @@ pub struct NeuroTwinApp {
     pub traces: TracePanel,
     pub files: FilesPanel,
     pub why: WhyPanel,
+    /// "Get the Hay cell" beside Open (a background download, then the cell opens).
+    pub hay: hay_download::HayDownload,
     pub show_help: bool,
     /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
     pub message: Option<Result<String, String>>,
@@ -92,6 +95,7 @@ impl NeuroTwinApp {
             traces: TracePanel::default(),
             files: FilesPanel::default(),
             why: WhyPanel::new(options.why_auto, options.why_paint),
+            hay: hay_download::HayDownload::default(),
             show_help: false,
             message: None,
             automation: AutomationState::new(options.automation),
@@ -105,7 +109,7 @@ impl NeuroTwinApp {
         };
         match options.morphology {
             Some(source) => app.open(source),
-            None => app.load_error = Some("No morphology loaded: start with --morphology FILE or type a path above".into()),
+            None => app.load_error = Some("No morphology loaded: start with --morphology FILE, type a path above, or press Get the Hay cell".into()),
         }
         if let Some(path) = &options.scenario {
             app.load_scenario(path);
@@ -170,6 +174,26 @@ impl NeuroTwinApp {
         });
     }
 
+    /// A finished Hay cell download: open the cell, or show the error.
+    fn hay_download_frame(&mut self) {
+        match self.hay.poll() {
+            Some(hay_download::DownloadEvent::Open { path, message }) => {
+                self.open(MorphologySource::File(path));
+                if self.load_error.is_none() {
+                    self.message = Some(Ok(message));
+                }
+            }
+            Some(hay_download::DownloadEvent::Failed(e)) => {
+                if self.session.is_some() {
+                    self.message = Some(Err(e));
+                } else {
+                    self.load_error = Some(e);
+                }
+            }
+            None => {}
+        }
+    }
+
     fn file_action(&mut self, ctx: &egui::Context, action: FileAction) {
         let Some(s) = self.session.as_mut() else { return };
         match action {
@@ -201,6 +225,7 @@ impl NeuroTwinApp {
             return;
         }
         let ctx = ui.ctx().clone();
+        self.hay_download_frame();
         self.shortcuts(&ctx);
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status_line").show(ui, |ui| self.status_ui(ui));
@@ -285,6 +310,9 @@ impl NeuroTwinApp {
                     MorphologySource::File(PathBuf::from(text))
                 };
                 self.open(source);
+            }
+            if self.hay.ui(ui) {
+                self.hay.start(ui.ctx());
             }
             if let Some(s) = &self.session {
                 ui.label(
