@@ -265,4 +265,36 @@ mod tests {
         assert_eq!(read_npy(&p).expect("read").shape, vec![0]);
         assert!(write_npy(&p, &[3], &[1.0f64]).is_err());
     }
+
+    /// An NPY v1 file with this header dictionary and body.
+    fn npy_bytes(dict: &str, body: &[u8]) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&[1, 0]);
+        b.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        b.extend_from_slice(dict.as_bytes());
+        b.extend_from_slice(body);
+        b
+    }
+
+    #[test]
+    fn hostile_headers_are_errors_not_panics() {
+        // element count overflowing usize (2^32 · 2^32 · 2^32)
+        let e = parse_npy(&npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }\n", b""), "x.npy")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.npy") && e.contains("more elements than memory can hold"), "{e}");
+        // count times element size overflowing
+        let e = parse_npy(&npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }\n", b""), "x.npy")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("data bytes"), "{e}");
+        // a shape that is only ')'
+        let e = parse_npy(&npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': ), }\n", b""), "x.npy").unwrap_err().to_string();
+        assert!(e.contains("bad shape"), "{e}");
+        // a scalar: shape () holds one value
+        let a = parse_npy(&npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (), }\n", &1.5f32.to_le_bytes()), "x.npy").expect("scalar");
+        assert_eq!((a.shape, a.data), (vec![], NpyData::F32(vec![1.5])));
+        // header length past the end
+        assert!(parse_npy(&[0x93, b'N', b'U', b'M', b'P', b'Y', 1, 0, 0xff, 0xff], "x.npy").is_err());
+    }
 }
