@@ -175,4 +175,31 @@ mod tests {
         }
         assert_eq!(std::fs::read_dir(other.path()).expect("dir").count(), 0);
     }
+
+    #[test]
+    fn the_button_beside_open_downloads_and_opens_the_cell() {
+        use crate::app::session::MorphologySource;
+        use crate::app::shell::{AppOptions, NeuroTwinApp};
+        use egui_kittest::kittest::Queryable;
+        let body = crate::app::session::EMBEDDED_SYNTHETIC_SWC.as_bytes().to_vec();
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("cell.swc");
+        let mut app = NeuroTwinApp::new(AppOptions::default());
+        app.hay.options.url = serve_once(body.clone());
+        app.hay.options.sha256 = fetch::sha256_hex(&body);
+        app.hay.options.out = out.clone();
+        let mut h = egui_kittest::Harness::builder().with_size([1400.0, 900.0]).build_ui_state(|ui, app: &mut NeuroTwinApp| app.app_ui(ui), app);
+        h.run_steps(2);
+        assert!(h.query_all_by_label_contains("press Get the Hay cell").next().is_some(), "the no-morphology hint names the button");
+        h.get_by_label("Get the Hay cell").click();
+        let t = Instant::now();
+        while !matches!(h.state().session.as_ref().map(|s| &s.source), Some(MorphologySource::File(p)) if *p == out) {
+            assert!(t.elapsed() < Duration::from_secs(10), "the cell was not opened: {:?}", h.state().load_error);
+            h.run_steps(1);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let message = h.state().message.clone();
+        assert!(matches!(&message, Some(Ok(m)) if m.contains("downloaded the Hay cell")), "{message:?}");
+        assert!(!h.state().hay.in_flight());
+    }
 }
