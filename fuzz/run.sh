@@ -19,11 +19,11 @@ for t in $TARGETS; do
         -V $((MIN * 60)) "$BIN/$t" > "$OUT/$t.log" 2>&1
     echo "   exit $?"
 done
-echo "| target | minutes | executions | execs/s | corpus | crashes | hangs |"
-echo "|---|---|---|---|---|---|---|"
+echo "| target | minutes | executions | execs/s | corpus | edges | stability | crashes | hangs |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for t in $TARGETS; do
     s="$OUT/$t/default/fuzzer_stats"
-    [ -f "$s" ] || { echo "| $t | - | no stats | | | | |"; continue; }
+    [ -f "$s" ] || { echo "| $t | - | no stats | | | | | | |"; continue; }
     v() { grep "^$1 " "$s" | sed 's/.*: //'; }
-    echo "| $t | $(( $(v run_time) / 60 )) | $(v execs_done) | $(v execs_per_sec) | $(v corpus_count) | $(v saved_crashes) | $(v saved_hangs) |"
+    echo "| $t | $(( $(v run_time) / 60 )) | $(v execs_done) | $(v execs_per_sec) | $(v corpus_count) | $(v edges_found) | $(v stability) | $(v saved_crashes) | $(v saved_hangs) |"
 done
