@@ -22,6 +22,7 @@
 
 pub mod demos;
 pub mod live;
+pub mod record;
 pub mod panels;
 pub mod scenario;
 pub mod session;

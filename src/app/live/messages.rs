@@ -5,6 +5,7 @@
 
 use super::drives::{BackgroundSettings, Drive};
 use super::model::SynapseKind;
+use crate::biophysics::mechanisms::NodeQuantity;
 use crate::stimulus::DendriticSegments;
 use std::sync::Arc;
 
@@ -62,6 +63,9 @@ pub enum Command {
     SetNmda(bool),
     /// Forward the input raster to the deep-network twin (or stop: `None`).
     SetTwin(Option<super::twin_feed::TwinLink>),
+    /// Publish this state quantity per node in every snapshot ([`Snapshot::node_state`]) for
+    /// "colour by state", or stop (`None`).
+    ColorBy(Option<NodeQuantity>),
     /// Re-run the engine from the latest checkpoint before the edit to `to_ms`,
     /// without and with the edit (the result comes in [`Snapshot::whatif`]).
     WhatIf { edit: super::whatif_engine::Edit, to_ms: f64 },
@@ -106,6 +110,16 @@ pub struct Snapshot {
     pub no_model: Option<String>,
     /// The last engine what-if (or why it could not run).
     pub whatif: Option<Arc<Result<super::whatif_engine::EngineWhatIf, String>>>,
+    /// The quantity asked for with [`Command::ColorBy`], per Cable node, as of `t_ms`.
+    pub node_state: Option<Arc<NodeState>>,
+}
+
+/// One state quantity of the engine per Cable node (units: see [`NodeQuantity`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeState {
+    pub quantity: NodeQuantity,
+    /// Per node; NaN where the quantity does not exist. Empty when the model cannot report it.
+    pub values: Vec<f32>,
 }
 
 /// Static facts the worker needs besides the model.

@@ -71,6 +71,9 @@ pub(super) struct Worker {
     whatif: Option<Arc<Result<EngineWhatIf, String>>>,
     /// The somatic clamp installed (absolute times), to tell the twin where it is blind.
     clamp: Option<ClampSettings>,
+    /// The state quantity published per node ("colour by state"), and its scratch buffer.
+    color_by: Option<crate::biophysics::mechanisms::NodeQuantity>,
+    state_scratch: Vec<f64>,
 }
 
 impl Worker {
@@ -110,6 +113,8 @@ impl Worker {
             segment_of_node,
             whatif: None,
             clamp: None,
+            color_by: None,
+            state_scratch: Vec::new(),
         }
     }
 
@@ -257,6 +262,7 @@ impl Worker {
                 self.set_clamp(Some(ClampSettings { amp_na, delay_ms, dur_ms }));
             }
             Command::WhatIf { edit, to_ms } => self.what_if(&edit, to_ms),
+            Command::ColorBy(q) => self.color_by = q,
             Command::SetTwin(link) => {
                 self.twin = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
             }
@@ -374,6 +380,14 @@ impl Worker {
             t.flush();
         }
         self.seq += 1;
+        let node_state = self.color_by.map(|quantity| {
+            let values = if self.model.node_quantity(quantity, &mut self.state_scratch) {
+                self.state_scratch.iter().map(|&x| x as f32).collect()
+            } else {
+                Vec::new()
+            };
+            Arc::new(super::messages::NodeState { quantity, values })
+        });
         let snapshot = Snapshot {
             seq: self.seq,
             t_ms: self.model.t_ms(),
@@ -390,6 +404,7 @@ impl Worker {
             error: self.error.clone(),
             no_model: None,
             whatif: self.whatif.clone(),
+            node_state,
         };
         let snapshot = Arc::new(snapshot);
         match self.latest.lock() {

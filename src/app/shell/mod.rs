@@ -71,6 +71,8 @@ pub struct NeuroTwinApp {
     /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
     pub message: Option<Result<String, String>>,
     pub automation: AutomationState,
+    /// Clips of the window (record button, `--record`).
+    pub recorder: crate::app::record::Recorder,
     /// The demo whose text is shown.
     pub demo: Option<ActiveDemo>,
     factory: Option<ModelFactory>,
@@ -95,6 +97,7 @@ impl NeuroTwinApp {
             show_help: false,
             message: None,
             automation: AutomationState::new(options.automation),
+            recorder: crate::app::record::Recorder::default(),
             demo: None,
             factory: options.model_factory,
             models_dir: options.models_dir,
@@ -206,6 +209,7 @@ impl NeuroTwinApp {
         egui::Panel::bottom("status_line").show(ui, |ui| self.status_ui(ui));
         self.help_ui(&ctx);
         let t_ms = self.session.as_ref().map_or(0.0, |s| s.runner.snapshot().t_ms);
+        self.record_frame(&ctx, t_ms);
         self.automation.frame(&ctx, self.regions, t_ms);
         if let Some(m) = self.automation.message.take() {
             self.message = Some(m);
@@ -255,6 +259,9 @@ impl NeuroTwinApp {
             self.view.ui(ui, session.viewed());
         });
         self.regions = ScreenRegions::from_rects(view.response.rect, traces.response.rect, ctx.pixels_per_point());
+        if self.recorder.is_recording() {
+            crate::app::record::stamp(&ctx, view.response.rect, snap.t_ms);
+        }
         if let Some(action) = action {
             self.file_action(&ctx, action);
         }
@@ -292,6 +299,7 @@ impl NeuroTwinApp {
                 );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.record_button_ui(ui);
                 if ui.selectable_label(self.why.open, "Why did it spike? (W)").clicked() {
                     self.why.open = !self.why.open;
                 }
@@ -300,6 +308,45 @@ impl NeuroTwinApp {
                 }
             });
         });
+    }
+
+    /// Start or stop a clip of the window (the path is the Files panel's "clip" field).
+    fn record_button_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(s) = self.recorder.elapsed_s() {
+            let stop = ui.button(RichText::new(format!("■ Stop recording ({s:.0} s)")).color(egui::Color32::from_rgb(240, 80, 80)));
+            if stop.clicked() {
+                self.recorder.stop();
+            }
+        } else if self.recorder.is_finishing() {
+            ui.add_enabled(false, egui::Button::new("writing the clip…"));
+        } else {
+            let tip = "Record what the window shows as an animated GIF (and an MP4 where ffmpeg is installed), at the pace it plays, with the simulated time stamped in the 3-D view; the file is the Files panel's \"clip\"";
+            if ui.button("● Record").on_hover_text(tip).clicked() {
+                let path = PathBuf::from(self.files.clip_path.trim());
+                self.recorder.start(crate::app::record::RecordOptions::new(path));
+            }
+        }
+    }
+
+    /// Start a planned clip when due, drive the recorder, report its outcome, and close the
+    /// window after a planned clip is written.
+    fn record_frame(&mut self, ctx: &egui::Context, t_ms: f64) {
+        if let Some(options) = self.automation.due_record() {
+            self.recorder.start(options);
+        }
+        self.recorder.frame(ctx, t_ms);
+        if let Some(m) = self.recorder.message.take() {
+            if let Err(e) = &m {
+                eprintln!("error: {e}");
+            }
+            self.message = Some(m);
+        }
+        let planned = self.automation.plans_record();
+        let busy = self.recorder.is_recording() || self.recorder.is_finishing();
+        self.automation.hold_quit = busy || (planned && !self.automation.record_started);
+        if planned && self.automation.record_started && !busy {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
     }
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
