@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         None => None,
     };
+    let color_by = cli.color_by.as_deref().map(neurotwin::app::view::state_colors::ColorBy::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
     let demo = cli.demo.as_deref().map(neurotwin::app::demos::Demo::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
     let morphology = match cli.morphology {
         Some(path) => MorphologySource::File(path),
@@ -69,6 +70,8 @@ pub fn run(cli: Cli) -> Result<()> {
         why_auto: cli.why,
         why_paint: cli.why_paint,
         demo,
+        space_plot: cli.space_plot,
+        color_by,
     };
     let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
     neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))

@@ -77,6 +77,13 @@ pub struct Cli {
     /// tolerance (refused by default: a damaged model file still parses and answers nonsense).
     #[arg(long, global = true)]
     allow_parity_mismatch: bool,
+    /// Open "Voltage along a path" (the space plot and the dendrogram) at start.
+    #[arg(long)]
+    space_plot: bool,
+    /// Colour the cell by: voltage (default), calcium, nmda, ampa, ih, ica, kind, or
+    /// gate:CHANNEL:m|h (e.g. gate:Ca_HVA:m).
+    #[arg(long, value_name = "STATE")]
+    color_by: Option<String>,
     /// Record a clip of the window to this GIF (an MP4 beside it where ffmpeg is on the PATH),
     /// then close the window; a JSON summary (frames, duration, simulated times) goes beside it.
     #[arg(long, value_name = "GIF", requires = "record_seconds")]

@@ -62,7 +62,7 @@ impl FilesPanel {
             action = Some(FileAction::Screenshot(PathBuf::from(self.screenshot_path.trim())));
         }
         field(ui, "clip", &mut self.clip_path, "clip.gif");
-        ui.label(egui::RichText::new("● Record (top right) writes it: GIF, and MP4 where ffmpeg is installed").weak());
+        ui.label(egui::RichText::new("Record (top right) writes it: GIF, and MP4 where ffmpeg is installed").weak());
         action
     }
 }

@@ -20,7 +20,7 @@ use self::export::{write_traces, ScreenRegions};
 use crate::app::demos::Demo;
 use crate::app::live::model::ModelFactory;
 use crate::app::demos::panel::{demo_list_ui, demo_text_ui, ActiveDemo};
-use crate::app::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel, WhyPanel};
+use crate::app::panels::{ControlPanel, FileAction, FilesPanel, SpacePlotPanel, SynapsePanel, TracePanel, WhyPanel};
 use crate::app::live::runner::Command;
 use crate::app::scenario::Scenario;
 use crate::app::session::{MorphologySource, Session};
@@ -55,6 +55,10 @@ pub struct AppOptions {
     pub why_paint: Option<crate::app::panels::why_panel::Paint>,
     /// Demo to start once the morphology is open (after any scenario).
     pub demo: Option<Demo>,
+    /// Open "Voltage along a path" (the space plot) at start.
+    pub space_plot: bool,
+    /// What the 3-D view colours the cell by at start (default: membrane potential).
+    pub color_by: Option<crate::app::view::state_colors::ColorBy>,
 }
 
 pub struct NeuroTwinApp {
@@ -67,6 +71,8 @@ pub struct NeuroTwinApp {
     pub traces: TracePanel,
     pub files: FilesPanel,
     pub why: WhyPanel,
+    /// "Voltage along a path" (space plot and dendrogram).
+    pub space: SpacePlotPanel,
     pub show_help: bool,
     /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
     pub message: Option<Result<String, String>>,
@@ -94,6 +100,7 @@ impl NeuroTwinApp {
             traces: TracePanel::default(),
             files: FilesPanel::default(),
             why: WhyPanel::new(options.why_auto, options.why_paint),
+            space: SpacePlotPanel::new(),
             show_help: false,
             message: None,
             automation: AutomationState::new(options.automation),
@@ -124,6 +131,10 @@ impl NeuroTwinApp {
         }
         if let Some(demo) = options.demo {
             app.start_demo(demo);
+        }
+        app.space.open = options.space_plot;
+        if let Some(c) = options.color_by {
+            app.view.color_by = c;
         }
         app
     }
@@ -255,6 +266,7 @@ impl NeuroTwinApp {
         }
         let Some(session) = self.session.as_mut() else { return };
         self.why.ui(&ctx, session, &mut self.traces, &mut self.view);
+        self.space.ui(ui, session, &mut self.view, &snap);
         let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             self.view.ui(ui, session.viewed());
         });
@@ -300,6 +312,9 @@ impl NeuroTwinApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 self.record_button_ui(ui);
+                if ui.selectable_label(self.space.open, "Space plot (P)").on_hover_text("Voltage along a path: soma -> apical trunk -> tuft, or to a tip you pick; and a dendrogram").clicked() {
+                    self.space.open = !self.space.open;
+                }
                 if ui.selectable_label(self.why.open, "Why did it spike? (W)").clicked() {
                     self.why.open = !self.why.open;
                 }
@@ -313,7 +328,7 @@ impl NeuroTwinApp {
     /// Start or stop a clip of the window (the path is the Files panel's "clip" field).
     fn record_button_ui(&mut self, ui: &mut egui::Ui) {
         if let Some(s) = self.recorder.elapsed_s() {
-            let stop = ui.button(RichText::new(format!("■ Stop recording ({s:.0} s)")).color(egui::Color32::from_rgb(240, 80, 80)));
+            let stop = ui.button(RichText::new(format!("Stop recording ({s:.0} s)")).color(egui::Color32::from_rgb(240, 80, 80)));
             if stop.clicked() {
                 self.recorder.stop();
             }
@@ -321,7 +336,7 @@ impl NeuroTwinApp {
             ui.add_enabled(false, egui::Button::new("writing the clip…"));
         } else {
             let tip = "Record what the window shows as an animated GIF (and an MP4 where ffmpeg is installed), at the pace it plays, with the simulated time stamped in the 3-D view; the file is the Files panel's \"clip\"";
-            if ui.button("● Record").on_hover_text(tip).clicked() {
+            if ui.button(RichText::new("Record").color(egui::Color32::from_rgb(240, 90, 90))).on_hover_text(tip).clicked() {
                 let path = PathBuf::from(self.files.clip_path.trim());
                 self.recorder.start(crate::app::record::RecordOptions::new(path));
             }

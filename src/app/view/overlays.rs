@@ -118,8 +118,9 @@ pub fn state_bar(painter: &Painter, rect: Rect, title: &str, scale: &super::stat
     }
 }
 
-/// A path over the cell (points in µm), projected with `clip_from_world` and drawn as a white
-/// line with a dark edge, so it shows on any colour.
+/// A path over the cell (points in µm), projected with `clip_from_world` and drawn as a thin
+/// translucent white line (the colours of a thick trunk still show beside it), with a ring at its
+/// far end.
 pub fn path_line(painter: &Painter, rect: Rect, clip_from_world: three_d::Mat4, path_um: &[[f32; 3]]) {
     let to_screen = |p: &[f32; 3]| {
         let c = clip_from_world * three_d::vec4(p[0], p[1], p[2], 1.0);
@@ -129,8 +130,7 @@ pub fn path_line(painter: &Painter, rect: Rect, clip_from_world: three_d::Mat4, 
     if points.len() < 2 {
         return;
     }
-    painter.add(egui::Shape::line(points.clone(), Stroke::new(5.0, Color32::from_rgba_unmultiplied(0, 0, 0, 150))));
-    painter.add(egui::Shape::line(points.clone(), Stroke::new(2.0, Color32::WHITE)));
+    painter.add(egui::Shape::line(points.clone(), Stroke::new(1.2, Color32::from_rgba_unmultiplied(255, 255, 255, 150))));
     if let Some(end) = points.last() {
         painter.circle_stroke(*end, 6.0, Stroke::new(2.0, Color32::WHITE));
     }

@@ -16,6 +16,32 @@ pub enum ColorBy {
     SectionKind,
 }
 
+impl ColorBy {
+    /// Names for `--color-by`: voltage, calcium, nmda, ampa, ih, ica, kind, or
+    /// gate:CHANNEL:m|h with NEURON's channel name (e.g. gate:Ca_HVA:m).
+    pub fn from_cli_name(name: &str) -> Result<ColorBy, String> {
+        Ok(match name {
+            "voltage" => ColorBy::Voltage,
+            "calcium" => ColorBy::State(NodeQuantity::CaiMm),
+            "nmda" => ColorBy::State(NodeQuantity::NmdaGNs),
+            "ampa" => ColorBy::State(NodeQuantity::AmpaGNs),
+            "ih" => ColorBy::State(NodeQuantity::IhInwardUaPerCm2),
+            "ica" => ColorBy::State(NodeQuantity::ICaInwardUaPerCm2),
+            "kind" => ColorBy::SectionKind,
+            other => {
+                let bad = || format!("unknown --color-by {other:?}; choose voltage, calcium, nmda, ampa, ih, ica, kind or gate:CHANNEL:m|h (e.g. gate:Ca_HVA:m)");
+                let mut parts = other.split(':');
+                let (Some("gate"), Some(channel), Some(gate), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+                gate_choices()
+                    .into_iter()
+                    .find(|q| matches!(q, NodeQuantity::Gate { channel: c, h } if c.neuron_name() == channel && (if *h { "h" } else { "m" }) == gate))
+                    .map(ColorBy::State)
+                    .ok_or_else(bad)?
+            }
+        })
+    }
+}
+
 /// The state quantities offered in the View panel, in menu order (the gates follow).
 pub const STATES: [NodeQuantity; 5] = [
     NodeQuantity::CaiMm,
@@ -127,6 +153,15 @@ mod tests {
         assert_eq!(t.len(), 3);
         assert!((t[1] - 1e-3).abs() < 1e-9);
         assert_eq!(tick_label(t[0], &s), "1e-4");
+    }
+
+    #[test]
+    fn cli_names() {
+        assert_eq!(ColorBy::from_cli_name("calcium"), Ok(ColorBy::State(NodeQuantity::CaiMm)));
+        assert_eq!(ColorBy::from_cli_name("gate:Ca_HVA:m"), Ok(ColorBy::State(DEFAULT_GATE)));
+        assert_eq!(ColorBy::from_cli_name("gate:Ih:m"), Ok(ColorBy::State(NodeQuantity::Gate { channel: Channel::Ih, h: false })));
+        assert!(ColorBy::from_cli_name("gate:Ih:h").is_err(), "Ih has no h gate");
+        assert!(ColorBy::from_cli_name("glutamate").is_err());
     }
 
     #[test]

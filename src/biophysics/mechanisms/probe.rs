@@ -43,10 +43,10 @@ impl NodeQuantity {
             .collect()
     }
 
-    /// A short name with units, e.g. "[Ca²⁺]i (mM)", "Ca_HVA h".
+    /// A short name with units, e.g. "[Ca2+]i (mM)", "Ca_HVA h".
     pub fn label(&self) -> String {
         match self {
-            NodeQuantity::CaiMm => "[Ca²⁺]i (mM)".into(),
+            NodeQuantity::CaiMm => "[Ca2+]i (mM)".into(),
             NodeQuantity::NmdaGNs => "g NMDA (nS)".into(),
             NodeQuantity::AmpaGNs => "g AMPA (nS)".into(),
             NodeQuantity::IhInwardUaPerCm2 => "inward I_h (µA/cm²)".into(),
