@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
         why_paint: cli.why_paint,
         demo,
         space_plot: cli.space_plot,
+        sound: cli.sound,
         color_by,
     };
     let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();

@@ -77,6 +77,10 @@ pub struct Cli {
     /// tolerance (refused by default: a damaged model file still parses and answers nonsense).
     #[arg(long, global = true)]
     allow_parity_mismatch: bool,
+    /// Spike sounds on: a click per somatic spike of the cell, a higher one per twin spike (a
+    /// build with `--features audio`; otherwise it says so and stays silent).
+    #[arg(long)]
+    sound: bool,
     /// Open "Voltage along a path" (the space plot and the dendrogram) at start.
     #[arg(long)]
     space_plot: bool,

@@ -72,8 +72,9 @@ pub enum ToEncoder {
     /// A screenshot of the window as egui delivers it (converted on the encoder's thread, so the
     /// UI thread only moves a pointer), captured at `wall` showing simulated time `t_ms`.
     Screen { image: std::sync::Arc<eframe::egui::ColorImage>, wall: Instant, t_ms: f64 },
-    /// The clip ends at this wall-clock time (the last frame is shown until then).
-    Finish(Instant),
+    /// The clip ends at `at` (the last frame is shown until then); `stamp_px` is where the
+    /// simulated-time stamp was drawn in the window ([left, top, right, bottom], pixels).
+    Finish { at: Instant, stamp_px: Option<[f32; 4]> },
 }
 
 /// Clip settings.
@@ -111,6 +112,8 @@ pub struct ClipSummary {
     pub duration_s: f64,
     /// Simulated time in each GIF frame (ms).
     pub t_ms: Vec<f64>,
+    /// Where the time stamp is in the clip's frames ([left, top, right, bottom], pixels).
+    pub stamp_rect_px: Option<[f32; 4]>,
     /// Mean encoding time per capture on the encoder thread (ms).
     pub encode_ms_mean: f64,
     pub gif_bytes: u64,
@@ -150,6 +153,7 @@ pub fn run(settings: &ClipSettings, rx: &Receiver<ToEncoder>) -> Result<ClipSumm
         skipped_resized: 0,
         duration_s: 0.0,
         t_ms: vec![],
+        stamp_rect_px: None,
         encode_ms_mean: 0.0,
         gif_bytes: 0,
     };
@@ -231,7 +235,9 @@ pub fn run(settings: &ClipSettings, rx: &Receiver<ToEncoder>) -> Result<ClipSumm
         };
         // the last frame is shown until the end (at least one nominal frame interval)
         let nominal = std::time::Duration::from_secs_f64(1.0 / settings.fps.max(0.1));
-        let until = end.unwrap_or_else(Instant::now).max(p.start + nominal);
+        let (end_at, stamp_px) = end.unwrap_or_else(|| (Instant::now(), None));
+        summary.stamp_rect_px = stamp_px.map(|r| r.map(|v| v * settings.scale.clamp(0.0, 1.0)));
+        let until = end_at.max(p.start + nominal);
         emit(&mut encoder, p, until, clip_start, &mut written_cs, &mut summary)?;
         if let Some(Ok(m)) = mp4.as_mut() {
             m.last_until(until);
@@ -263,8 +269,9 @@ pub fn run(settings: &ClipSettings, rx: &Receiver<ToEncoder>) -> Result<ClipSumm
     Ok(summary)
 }
 
-/// The next capture (`Ok`), the end of the clip (`Err(at)`), or `None` when the UI hung up.
-fn next(rx: &Receiver<ToEncoder>) -> Option<Result<CapturedFrame, Instant>> {
+/// The next capture (`Ok`), the end of the clip (`Err`: when, and where the stamp was), or
+/// `None` when the UI hung up.
+fn next(rx: &Receiver<ToEncoder>) -> Option<Result<CapturedFrame, (Instant, Option<[f32; 4]>)>> {
     match rx.recv().ok()? {
         ToEncoder::Frame(f) => Some(Ok(f)),
         ToEncoder::Screen { image, wall, t_ms } => {
@@ -272,7 +279,7 @@ fn next(rx: &Receiver<ToEncoder>) -> Option<Result<CapturedFrame, Instant>> {
             let pixels = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
             Some(Ok(CapturedFrame { image: Rgba { width, height, pixels }, wall, t_ms }))
         }
-        ToEncoder::Finish(at) => Some(Err(at)),
+        ToEncoder::Finish { at, stamp_px } => Some(Err((at, stamp_px))),
     }
 }
 

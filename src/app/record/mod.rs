@@ -9,6 +9,8 @@
 //! Uses only egui and `crate::atomic`; the shell owns a [`Recorder`] and calls [`stamp`].
 
 pub mod encoder;
+#[cfg(test)]
+mod tests;
 
 use self::encoder::{ClipSettings, ClipSummary, ToEncoder};
 use eframe::egui;
@@ -58,6 +60,8 @@ pub struct Recorder {
     pub message: Option<Result<String, String>>,
     /// The last clip written (for automation and tests).
     pub last_summary: Option<ClipSummary>,
+    /// Where the shell drew the time stamp this frame ([left, top, right, bottom], pixels).
+    pub stamp_px: Option<[f32; 4]>,
 }
 
 impl Recorder {
@@ -99,7 +103,7 @@ impl Recorder {
         if let Some(mut a) = self.active.take() {
             if let Some(tx) = a.tx.take() {
                 // a full queue: wait for room (the encoder is draining it), the end marker must arrive
-                let _ = tx.send(ToEncoder::Finish(Instant::now()));
+                let _ = tx.send(ToEncoder::Finish { at: Instant::now(), stamp_px: self.stamp_px });
             }
             let dropped = a.dropped.lock().map(|d| *d).unwrap_or(0);
             self.finishing = Some((a.worker, dropped));
@@ -171,8 +175,8 @@ impl Recorder {
 }
 
 /// The simulated-time stamp drawn in the bottom-right corner of the 3-D view while recording
-/// (so it is part of every captured frame).
-pub fn stamp(ctx: &egui::Context, view3d: egui::Rect, t_ms: f64) {
+/// (so it is part of every captured frame); returns where it is (points).
+pub fn stamp(ctx: &egui::Context, view3d: egui::Rect, t_ms: f64) -> egui::Rect {
     let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("clip_stamp")));
     let text = format!("t = {t_ms:.1} ms");
     let font = egui::FontId::monospace(16.0);
@@ -182,4 +186,5 @@ pub fn stamp(ctx: &egui::Context, view3d: egui::Rect, t_ms: f64) {
     painter.rect_filled(bg, 4.0, egui::Color32::from_rgba_unmultiplied(0, 0, 0, 190));
     painter.circle_filled(egui::pos2(bg.left() - 10.0, bg.center().y), 5.0, egui::Color32::from_rgb(230, 40, 40));
     painter.galley(pos, galley, egui::Color32::WHITE);
+    bg
 }

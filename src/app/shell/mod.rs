@@ -59,6 +59,8 @@ pub struct AppOptions {
     pub space_plot: bool,
     /// What the 3-D view colours the cell by at start (default: membrane potential).
     pub color_by: Option<crate::app::view::state_colors::ColorBy>,
+    /// Spike sounds on at start.
+    pub sound: bool,
 }
 
 pub struct NeuroTwinApp {
@@ -79,6 +81,10 @@ pub struct NeuroTwinApp {
     pub automation: AutomationState,
     /// Clips of the window (record button, `--record`).
     pub recorder: crate::app::record::Recorder,
+    /// Spike sounds: which spikes click (always compiled), and the output (opened when first
+    /// switched on; silent where there is none).
+    pub sounds: crate::app::audio::SpikeSounds,
+    audio_out: Option<Box<dyn crate::app::audio::ClickOutput>>,
     /// The demo whose text is shown.
     pub demo: Option<ActiveDemo>,
     factory: Option<ModelFactory>,
@@ -105,6 +111,8 @@ impl NeuroTwinApp {
             message: None,
             automation: AutomationState::new(options.automation),
             recorder: crate::app::record::Recorder::default(),
+            sounds: crate::app::audio::SpikeSounds::default(),
+            audio_out: None,
             demo: None,
             factory: options.model_factory,
             models_dir: options.models_dir,
@@ -133,6 +141,9 @@ impl NeuroTwinApp {
             app.start_demo(demo);
         }
         app.space.open = options.space_plot;
+        if options.sound {
+            app.set_sound(true);
+        }
         if let Some(c) = options.color_by {
             app.view.color_by = c;
         }
@@ -221,6 +232,7 @@ impl NeuroTwinApp {
         self.help_ui(&ctx);
         let t_ms = self.session.as_ref().map_or(0.0, |s| s.runner.snapshot().t_ms);
         self.record_frame(&ctx, t_ms);
+        self.sound_frame();
         self.automation.frame(&ctx, self.regions, t_ms);
         if let Some(m) = self.automation.message.take() {
             self.message = Some(m);
@@ -272,7 +284,9 @@ impl NeuroTwinApp {
         });
         self.regions = ScreenRegions::from_rects(view.response.rect, traces.response.rect, ctx.pixels_per_point());
         if self.recorder.is_recording() {
-            crate::app::record::stamp(&ctx, view.response.rect, snap.t_ms);
+            let r = crate::app::record::stamp(&ctx, view.response.rect, snap.t_ms);
+            let ppp = ctx.pixels_per_point();
+            self.recorder.stamp_px = Some([r.left() * ppp, r.top() * ppp, r.right() * ppp, r.bottom() * ppp]);
         }
         if let Some(action) = action {
             self.file_action(&ctx, action);
@@ -312,6 +326,10 @@ impl NeuroTwinApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 self.record_button_ui(ui);
+                let sound_tip = "Spike sounds: a click per somatic spike of the cell, a higher one per spike the twin predicts (needs a build with --features audio and a sound device)";
+                if ui.selectable_label(self.sounds.enabled(), "Sound").on_hover_text(sound_tip).clicked() {
+                    self.set_sound(!self.sounds.enabled());
+                }
                 if ui.selectable_label(self.space.open, "Space plot (P)").on_hover_text("Voltage along a path: soma -> apical trunk -> tuft, or to a tip you pick; and a dendrogram").clicked() {
                     self.space.open = !self.space.open;
                 }
@@ -340,6 +358,42 @@ impl NeuroTwinApp {
                 let path = PathBuf::from(self.files.clip_path.trim());
                 self.recorder.start(crate::app::record::RecordOptions::new(path));
             }
+        }
+    }
+
+    /// Switch spike sounds on or off; the first time on opens the output, or says once why
+    /// there is none (and stays silent).
+    pub fn set_sound(&mut self, on: bool) {
+        if on && self.audio_out.is_none() {
+            self.audio_out = Some(match crate::app::audio::open_default_output() {
+                Ok(out) => out,
+                Err(why) => {
+                    eprintln!("{why}");
+                    self.message = Some(Err(why));
+                    Box::new(crate::app::audio::Silent)
+                }
+            });
+        }
+        let (cell, twin) = self.spikes_on_show();
+        self.sounds.set_enabled(on, &cell, &twin);
+    }
+
+    /// Somatic spikes of the cell and the twin's predicted spikes in the trace window (ms).
+    fn spikes_on_show(&self) -> (Vec<f64>, Vec<f64>) {
+        let Some(s) = &self.session else { return (vec![], vec![]) };
+        let twin = s.twin.as_ref().map(|t| t.twin.snapshot().twin_spikes_ms.clone()).unwrap_or_default();
+        (s.runner.snapshot().soma_spikes_ms.clone(), twin)
+    }
+
+    /// Play the clicks of spikes that appeared since the last frame.
+    fn sound_frame(&mut self) {
+        if !self.sounds.enabled() {
+            return;
+        }
+        let t_ms = self.session.as_ref().map_or(0.0, |s| s.runner.snapshot().t_ms);
+        let (cell, twin) = self.spikes_on_show();
+        if let Some(out) = self.audio_out.as_mut() {
+            self.sounds.update(t_ms, &cell, &twin, out.as_mut());
         }
     }
 

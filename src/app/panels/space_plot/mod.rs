@@ -36,11 +36,18 @@ pub struct SpacePlotPanel {
     last_t_ms: f64,
     pub show_dendrogram: bool,
     layout: Option<(u64, DendrogramLayout)>,
+    /// A path asked for (to the far end of this section), applied on the next update.
+    requested_tip: Option<usize>,
 }
 
 impl SpacePlotPanel {
     pub fn new() -> SpacePlotPanel {
         SpacePlotPanel { show_dendrogram: true, ..SpacePlotPanel::default() }
+    }
+
+    /// Show the path to the far end of section `tip` (a demo's branch) once the panel is open.
+    pub fn request_path_to(&mut self, tip: Option<usize>) {
+        self.requested_tip = tip;
     }
 
     /// The path on show, if any.
@@ -70,6 +77,10 @@ impl SpacePlotPanel {
         }
         if self.path.as_ref().is_none_or(|(pid, _)| *pid != id) {
             let path = apical_trunk_tip(&session.morph, &session.cable).and_then(|tip| SpacePath::to_section(&session.morph, &session.cable, tip));
+            self.set_path(id, path, view);
+        }
+        if let Some(tip) = self.requested_tip.take() {
+            let path = SpacePath::to_section(&session.morph, &session.cable, tip);
             self.set_path(id, path, view);
         }
         if let Some(at) = view.picked_path_end.take() {
