@@ -68,7 +68,7 @@ impl StateScale {
     pub fn default_for(q: NodeQuantity) -> StateScale {
         match q {
             NodeQuantity::CaiMm => StateScale { min: 5e-5, max: 1e-2, log: true },
-            NodeQuantity::NmdaGNs | NodeQuantity::AmpaGNs => StateScale { min: 0.0, max: 1.0, log: false },
+            NodeQuantity::NmdaGNs | NodeQuantity::AmpaGNs => StateScale { min: 0.0, max: 0.5, log: false },
             NodeQuantity::IhInwardUaPerCm2 => StateScale { min: 0.0, max: 20.0, log: false },
             NodeQuantity::ICaInwardUaPerCm2 => StateScale { min: 0.0, max: 100.0, log: false },
             NodeQuantity::Gate { .. } => StateScale { min: 0.0, max: 1.0, log: false },
