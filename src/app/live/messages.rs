@@ -63,6 +63,8 @@ pub enum Command {
     SetNmda(bool),
     /// Forward the input raster to the deep-network twin (or stop: `None`).
     SetTwin(Option<super::twin_feed::TwinLink>),
+    /// Start the peaks of [`Snapshot::node_peak_v_mv`] again from the present voltages.
+    ResetPeaks,
     /// Publish this state quantity per node in every snapshot ([`Snapshot::node_state`]) for
     /// "colour by state", or stop (`None`).
     ColorBy(Option<NodeQuantity>),
@@ -92,6 +94,12 @@ pub struct Snapshot {
     pub achieved_real_time_factor: f64,
     /// Membrane potential per Cable node (mV); empty before the first step or without a model.
     pub node_v_mv: Vec<f32>,
+    /// The highest membrane potential of each node over every step since the last
+    /// [`Command::ResetPeaks`] or [`Command::Reset`] (mV), kept by the worker so that fast events
+    /// (an AP lasts a ms; the window draws a frame every few ms of slow motion and reads only
+    /// the latest of several snapshots) are never missed (the space plot's envelope). Empty like
+    /// `node_v_mv`.
+    pub node_peak_v_mv: Vec<f32>,
     /// Soma voltage samples `[t_ms, v_mv]` over the trace window.
     pub soma_v_mv: Vec<[f64; 2]>,
     /// Voltage samples per recording site.

@@ -31,9 +31,8 @@ pub struct SpacePlotPanel {
     pub open: bool,
     /// The path and the geometry it belongs to.
     path: Option<(u64, SpacePath)>,
-    /// Peak V per path node since the path was chosen, the last reset or "Clear peaks" (mV).
-    peak_mv: Vec<f64>,
-    last_t_ms: f64,
+    /// Ask the runner to start the peaks again (the path changed, or "Clear peaks").
+    reset_peaks: bool,
     pub show_dendrogram: bool,
     layout: Option<(u64, DendrogramLayout)>,
     /// A path asked for (to the far end of this section), applied on the next update.
@@ -55,19 +54,15 @@ impl SpacePlotPanel {
         self.path.as_ref().map(|(_, p)| p)
     }
 
-    /// Peak V per path node (mV), in path order.
-    pub fn peak_mv(&self) -> &[f64] {
-        &self.peak_mv
-    }
-
     fn set_path(&mut self, id: u64, path: Option<SpacePath>, view: &mut View3d) {
         view.path_um = path.as_ref().map(|p| Arc::new(p.points_um.clone()));
-        self.peak_mv = path.as_ref().map_or_else(Vec::new, |p| vec![f64::NEG_INFINITY; p.nodes.len()]);
+        self.reset_peaks = true;
         self.path = path.map(|p| (id, p));
     }
 
-    /// Follow the snapshot: the peak envelope (restarted when time goes back, i.e. a reset).
-    pub fn update(&mut self, session: &Session, view: &mut View3d, snap: &Snapshot) {
+    /// Follow the session: the default path for a new cell, a demo's or a picked path; the
+    /// runner keeps the peaks (restarted for a new path).
+    pub fn update(&mut self, session: &mut Session, view: &mut View3d) {
         let id = session.geometry.id;
         if !self.open {
             if self.path.is_some() {
@@ -88,22 +83,14 @@ impl SpacePlotPanel {
             let path = SpacePath::to_section(&session.morph, &session.cable, tip);
             self.set_path(id, path, view);
         }
-        if snap.t_ms < self.last_t_ms {
-            self.peak_mv.iter_mut().for_each(|p| *p = f64::NEG_INFINITY);
-        }
-        self.last_t_ms = snap.t_ms;
-        if let Some((_, p)) = &self.path {
-            for (peak, &n) in self.peak_mv.iter_mut().zip(&p.nodes) {
-                if let Some(&v) = snap.node_v_mv.get(n) {
-                    *peak = peak.max(f64::from(v));
-                }
-            }
+        if std::mem::take(&mut self.reset_peaks) {
+            session.runner.send(crate::app::live::runner::Command::ResetPeaks);
         }
     }
 
     /// A panel beside the 3-D view (when open); call before the view's central panel.
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, view: &mut View3d, snap: &Snapshot) {
-        self.update(session, view, snap);
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session, view: &mut View3d, snap: &Snapshot) {
+        self.update(session, view);
         if !self.open {
             return;
         }
@@ -136,7 +123,7 @@ impl SpacePlotPanel {
                 view.pick_path_end = !picking;
             }
             if ui.button("Clear peaks").clicked() {
-                self.peak_mv.iter_mut().for_each(|p| *p = f64::NEG_INFINITY);
+                self.reset_peaks = true;
             }
         });
         if view.pick_path_end {
@@ -144,7 +131,8 @@ impl SpacePlotPanel {
         }
         let Some((_, path)) = &self.path else { return };
         let now = path.profile(&snap.node_v_mv);
-        let peaks: Vec<[f64; 2]> = path.dist_um.iter().zip(&self.peak_mv).filter(|(_, p)| p.is_finite()).map(|(&d, &p)| [d, p]).collect();
+        // every step counts (the worker keeps the peaks), not only the frames the window draws
+        let peaks: Vec<[f64; 2]> = path.profile(&snap.node_peak_v_mv).into_iter().filter(|p| p[1].is_finite()).collect();
         ui.horizontal(|ui| {
             ui.colored_label(NOW_COLOR, format!("— V at t = {:.1} ms", snap.t_ms));
             ui.colored_label(PEAK_COLOR, "— peak since the path was chosen or reset");
