@@ -62,12 +62,12 @@ pub struct StateScale {
 
 impl StateScale {
     /// The default range of `q`, chosen from what the Hay cell does in the demos at the paper's
-    /// 6.3 °C (README, "For the lecture hall"): calcium from its resting 5e-5 mM up to the BAC
-    /// plateau's ~1e-2 mM (log), conductances of a few co-active synapses, currents of the hot
-    /// zone during a calcium spike.
+    /// 6.3 °C (README, "For the lecture hall"): calcium from its initial 5e-5 mM up to the
+    /// ~2e-3 mM of the hot zone after BAC firing (log; the apical trunk rests near 4e-4),
+    /// conductances of a few co-active synapses, currents of the hot zone during a Ca spike.
     pub fn default_for(q: NodeQuantity) -> StateScale {
         match q {
-            NodeQuantity::CaiMm => StateScale { min: 5e-5, max: 1e-2, log: true },
+            NodeQuantity::CaiMm => StateScale { min: 5e-5, max: 3e-3, log: true },
             NodeQuantity::NmdaGNs | NodeQuantity::AmpaGNs => StateScale { min: 0.0, max: 0.5, log: false },
             NodeQuantity::IhInwardUaPerCm2 => StateScale { min: 0.0, max: 20.0, log: false },
             NodeQuantity::ICaInwardUaPerCm2 => StateScale { min: 0.0, max: 100.0, log: false },
