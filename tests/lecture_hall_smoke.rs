@@ -141,6 +141,15 @@ fn record_writes_a_gif_at_the_windows_pace_with_an_advancing_time_stamp() {
     assert!(bright > 20, "the stamp's text is in the first frame ({bright} light pixels)");
     let differing = first.chunks(3).zip(last.chunks(3)).filter(|(a, b)| a != b).count();
     assert!(differing > 10, "the stamp changes between the first and the last frame ({differing} pixels)");
+    // the MP4 beside it where ffmpeg is installed, else the reason in the summary
+    match find_in_path("ffmpeg") {
+        Some(_) => {
+            let mp4 = dir.path().join("clip.mp4");
+            assert_eq!(summary["mp4"].as_str().map(PathBuf::from), Some(mp4.clone()), "{summary}");
+            assert!(std::fs::metadata(&mp4).expect("mp4").len() > 10_000, "a real MP4");
+        }
+        None => assert!(summary["mp4_note"].as_str().is_some_and(|n| n.contains("ffmpeg")), "{summary}"),
+    }
 }
 
 #[test]

@@ -34,8 +34,8 @@ The depolarisation relieves the Mg2+ block of the NMDA receptors, whose current 
 further: a regenerative, local NMDA spike. Switch NMDA off (Inputs) and press Replay: the same \
 input gives only a short AMPA EPSP. The demo pauses at 300 ms.\n\n\
 Colour the cell by NMDA conductance (the button below, or View, colour by g NMDA): the branch \
-lights up and stays lit for tens of ms, because the depolarisation keeps the Mg2+ block open, \
-while the AMPA conductance (colour by g AMPA) is gone within a few ms. The space plot (P) along \
+lights up and stays lit for tens of ms, because the depolarisation keeps the NMDA receptors \
+unblocked, while the AMPA conductance (colour by g AMPA) is gone within a few ms. The space plot (P) along \
 the branch shows the plateau and how little of it reaches the soma."
         }
         Demo::BacFiring => {

@@ -243,7 +243,8 @@ pub fn run(settings: &ClipSettings, rx: &Receiver<ToEncoder>) -> Result<ClipSumm
             m.last_until(until);
         }
         summary.duration_s = written_cs as f64 / 100.0;
-        drop(encoder);
+        // the trailer; its errors count (dropping the encoder would swallow them)
+        encoder.into_inner().map_err(std::io::Error::other)?;
         Ok(())
     })
     .map_err(|e| {

@@ -102,8 +102,12 @@ impl Recorder {
     pub fn stop(&mut self) {
         if let Some(mut a) = self.active.take() {
             if let Some(tx) = a.tx.take() {
-                // a full queue: wait for room (the encoder is draining it), the end marker must arrive
-                let _ = tx.send(ToEncoder::Finish { at: Instant::now(), stamp_px: self.stamp_px });
+                let finish = ToEncoder::Finish { at: Instant::now(), stamp_px: self.stamp_px };
+                // the end marker must arrive; with the queue full it waits for room on a thread of
+                // its own, not on the UI's
+                if let Err(TrySendError::Full(finish)) = tx.try_send(finish) {
+                    let _ = std::thread::Builder::new().name("neurotwin-clip-end".into()).spawn(move || tx.send(finish));
+                }
             }
             let dropped = a.dropped.lock().map(|d| *d).unwrap_or(0);
             self.finishing = Some((a.worker, dropped));
@@ -116,7 +120,8 @@ impl Recorder {
         if let Some(a) = &mut self.active {
             let now = Instant::now();
             let limit = a.options.seconds.unwrap_or(MAX_CLIP_S).min(MAX_CLIP_S);
-            if (now - a.started).as_secs_f64() >= limit {
+            // the encoder ends early only on an error (e.g. the file cannot be created): report it
+            if (now - a.started).as_secs_f64() >= limit || a.worker.is_finished() {
                 self.stop();
             } else {
                 if now >= a.next_capture {

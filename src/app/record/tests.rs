@@ -117,3 +117,38 @@ fn frames_of_another_size_are_skipped_and_a_late_end_holds_the_last_frame() {
     assert_eq!(s.t_ms, vec![0.0, 2.0]);
     assert!(s.duration_s >= 0.3 - 1e-9, "the last frame shows at least one interval: {}", s.duration_s);
 }
+
+/// With `ffmpeg` on the PATH the clip also comes as an MP4 whose frames fill the clip's
+/// wall-clock time at the nominal rate; without it, the summary says why there is none.
+#[test]
+fn mp4_through_ffmpeg_or_a_note_saying_why_not() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (tx, rx) = sync_channel(64);
+    let t0 = Instant::now();
+    for i in 0..12u64 {
+        tx.send(ToEncoder::Frame(CapturedFrame { image: picture(i as usize + 1), wall: t0 + Duration::from_millis(100 * i), t_ms: i as f64 })).expect("send");
+    }
+    tx.send(ToEncoder::Finish { at: t0 + Duration::from_millis(1200), stamp_px: None }).expect("send");
+    let s = run(&ClipSettings { mp4: true, ..settings(dir.path()) }, &rx).expect("encode");
+    match super::encoder::find_ffmpeg() {
+        Some(ffmpeg) => {
+            let mp4 = s.mp4.clone().unwrap_or_else(|| panic!("ffmpeg is at {} but no MP4: {:?}", ffmpeg.display(), s.mp4_note));
+            assert_eq!(mp4, dir.path().join("clip.mp4"));
+            let probe = ffmpeg.with_file_name("ffprobe");
+            let out = std::process::Command::new(&probe)
+                .args(["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames,width,height", "-of", "csv=p=0"])
+                .arg(&mp4)
+                .output()
+                .unwrap_or_else(|e| panic!("running {}: {e}", probe.display()));
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            // 1.2 s at 10 frames per second, the 80×60 frames as they are (already even)
+            assert_eq!(text, "80,60,12", "ffprobe: {text}");
+            let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).filter(|n| n.to_string_lossy().ends_with(".part")).collect();
+            assert!(leftovers.is_empty(), "no temporary file left: {leftovers:?}");
+        }
+        None => {
+            assert!(s.mp4.is_none());
+            assert!(s.mp4_note.as_deref().is_some_and(|n| n.contains("ffmpeg is not on the PATH")), "{:?}", s.mp4_note);
+        }
+    }
+}

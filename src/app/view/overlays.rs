@@ -29,6 +29,8 @@ pub struct NodeOverlay {
 pub struct Hover {
     pub at: Location,
     pub v_mv: Option<f32>,
+    /// The state the cell is coloured by, here: (its label with units, value).
+    pub state: Option<(String, f32)>,
 }
 
 const TEXT: Color32 = Color32::from_gray(220);
@@ -184,8 +186,9 @@ pub fn scale_bar(painter: &Painter, rect: Rect, px_per_um: f32) {
 pub fn hover_readout(painter: &Painter, rect: Rect, pointer: Option<Pos2>, hover: &Hover, click_does: &str) {
     let Some(p) = pointer else { return };
     let v = hover.v_mv.map(|v| format!("{v:.1} mV")).unwrap_or_else(|| "–".into());
+    let state = hover.state.as_ref().map_or(String::new(), |(label, x)| format!("\n{label}: {}", if x.is_finite() { format!("{x:.3e}") } else { "none here".into() }));
     let text = format!(
-        "{}({:.3})\n{:.0} µm from soma\nV = {v}\nclick: {click_does}",
+        "{}({:.3})\n{:.0} µm from soma\nV = {v}{state}\nclick: {click_does}",
         hover.at.section_name, hover.at.x, hover.at.dist_um
     );
     let galley = painter.layout_no_wrap(text, FontId::proportional(13.0), TEXT);

@@ -53,6 +53,9 @@ pub struct View3d {
     pub picked_path_end: Option<Location>,
     /// (geometry id, quantity) last asked of the runner.
     sent_color_by: Option<(u64, Option<NodeQuantity>)>,
+    /// The smallest and largest finite value of the state on show (smallest positive for log
+    /// scales too), for "fit the range".
+    state_extent: Option<(NodeQuantity, f32, f32, f32)>,
     /// Minimum on-screen radius of neurites (pixels), so thin dendrites stay visible.
     pub min_radius_px: f32,
     pub hover: Option<Hover>,
@@ -85,6 +88,7 @@ impl Default for View3d {
             pick_path_end: false,
             picked_path_end: None,
             sent_color_by: None,
+            state_extent: None,
             min_radius_px: 1.5,
             hover: None,
             overlay: None,
@@ -158,6 +162,20 @@ impl View3d {
                     if scale.log && !(scale.min > 0.0 && scale.max > scale.min) {
                         ui.colored_label(ui.visuals().warn_fg_color, "a log scale needs 0 < min < max");
                     }
+                    ui.horizontal(|ui| {
+                        let extent = self.state_extent.filter(|e| e.0 == q);
+                        if ui.add_enabled(extent.is_some(), egui::Button::new("Fit to the present values")).clicked() {
+                            if let Some((_, lo, hi, lo_positive)) = extent {
+                                let lo = if scale.log { lo_positive } else { lo };
+                                if hi > lo && lo.is_finite() {
+                                    (scale.min, scale.max) = (lo, hi);
+                                }
+                            }
+                        }
+                        if ui.button("Default range").clicked() {
+                            *scale = StateScale::default_for(q);
+                        }
+                    });
                 }
                 _ => {
                     ui.horizontal(|ui| {
@@ -201,7 +219,8 @@ impl View3d {
         };
         self.hover = response.hover_pos().and_then(pick_at).map(|at| {
             let v_mv = snapshot.node_v_mv.get(at.node).copied();
-            Hover { at, v_mv }
+            let state = snapshot.node_state.as_ref().filter(|s| matches!(self.color_by, ColorBy::State(q) if q == s.quantity)).and_then(|s| s.values.get(at.node).map(|&x| (s.quantity.label(), x)));
+            Hover { at, v_mv, state }
         });
         if response.clicked() {
             if let Some(at) = response.interact_pointer_pos().and_then(pick_at) {
@@ -224,6 +243,12 @@ impl View3d {
             self.sent_color_by = Some((geometry.id, wanted));
             runner.send(Command::ColorBy(wanted));
         }
+        self.state_extent = snapshot.node_state.as_ref().map(|s| {
+            let finite = s.values.iter().copied().filter(|v| v.is_finite());
+            let (lo, hi) = finite.clone().fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
+            let lo_positive = finite.filter(|&v| v > 0.0).fold(f32::MAX, f32::min);
+            (s.quantity, lo, hi, lo_positive)
+        });
         let node_rgb = self.node_colors(&snapshot);
         self.update_colors(&geometry, node_rgb, snapshot.seq);
         self.update_markers(placements);
