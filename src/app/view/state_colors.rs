@@ -64,12 +64,14 @@ impl StateScale {
     /// The default range of `q`, chosen from what the Hay cell does in the demos at the paper's
     /// 6.3 °C (README, "For the lecture hall"): calcium from its initial 5e-5 mM up to the
     /// ~2e-3 mM of the hot zone after BAC firing (log; the apical trunk rests near 4e-4),
-    /// conductances of a few co-active synapses, currents of the hot zone during a Ca spike.
+    /// conductances of a few co-active synapses, inward Ih up to the ~2 µA/cm² of the distal
+    /// tuft at rest (tested), a guess for the Ca current of the hot zone during a Ca spike (the
+    /// View panel's "Fit to the present values" adjusts any of them).
     pub fn default_for(q: NodeQuantity) -> StateScale {
         match q {
             NodeQuantity::CaiMm => StateScale { min: 5e-5, max: 3e-3, log: true },
             NodeQuantity::NmdaGNs | NodeQuantity::AmpaGNs => StateScale { min: 0.0, max: 0.5, log: false },
-            NodeQuantity::IhInwardUaPerCm2 => StateScale { min: 0.0, max: 20.0, log: false },
+            NodeQuantity::IhInwardUaPerCm2 => StateScale { min: 0.0, max: 3.0, log: false },
             NodeQuantity::ICaInwardUaPerCm2 => StateScale { min: 0.0, max: 100.0, log: false },
             NodeQuantity::Gate { .. } => StateScale { min: 0.0, max: 1.0, log: false },
         }
@@ -153,6 +155,33 @@ mod tests {
         assert_eq!(t.len(), 3);
         assert!((t[1] - 1e-3).abs() < 1e-9);
         assert_eq!(tick_label(t[0], &s), "1e-4");
+    }
+
+    /// The default ranges use the colour map on the built-in cell: at rest the largest inward
+    /// Ih (distal apical tuft) lies in the upper half of its range, calcium at rest in the lower
+    /// half of its log range.
+    #[test]
+    fn default_ranges_fit_the_cell_at_rest() {
+        use crate::biophysics::recipe::hay2011::{build_cell, Hay2011Variant};
+        use crate::biophysics::{Simulation, Stimulus};
+        let morph = crate::morphology::synthesize_l5pc(4).expect("synth").morphology;
+        let cell = build_cell(&morph, &crate::morphology::Discretisation::default(), Hay2011Variant::default()).expect("cell");
+        let settings = crate::app::live::engine_model::PAPER_SETTINGS;
+        let mut sim = Simulation::new(&cell, settings, &Stimulus::default()).expect("sim");
+        for _ in 0..4000 {
+            sim.step().expect("step");
+        }
+        let max_of = |q: NodeQuantity| {
+            let mut out = vec![];
+            sim.node_quantity(q, &mut out);
+            out.iter().copied().filter(|v| v.is_finite()).fold(f64::MIN, f64::max) as f32
+        };
+        let ih = max_of(NodeQuantity::IhInwardUaPerCm2);
+        let f = StateScale::default_for(NodeQuantity::IhInwardUaPerCm2).fraction(ih);
+        assert!((0.5..1.0).contains(&f), "largest inward Ih at rest {ih} µA/cm² sits at {f} of the default range");
+        let cai = max_of(NodeQuantity::CaiMm);
+        let f = StateScale::default_for(NodeQuantity::CaiMm).fraction(cai);
+        assert!((0.0..0.6).contains(&f), "calcium at rest up to {cai} mM sits at {f} of the default range");
     }
 
     #[test]
