@@ -1,5 +1,6 @@
-//! The central 3-D view: camera interaction, hover and click picking, live voltage colouring and
-//! the overlays (colour bar, µm scale bar, hover read-out). Drawing is in `gl_scene`, overlays in
+//! The central 3-D view: camera interaction, hover and click picking, live colouring (voltage or
+//! an engine state; the menu and per-node colours in `colors`) and the overlays (colour bar, µm
+//! scale bar, hover read-out, the space plot's path). Drawing is in `gl_scene`, overlays in
 //! `overlays`.
 
 use super::camera::OrbitCamera;
@@ -20,6 +21,8 @@ use crate::app::live::model::SynapseKind;
 use eframe::egui::{self, Color32, Sense};
 use std::sync::{Arc, Mutex};
 use three_d::vec3;
+
+mod colors;
 
 /// Slack added to picking so thin dendrites can be clicked (pixels).
 const PICK_SLACK_PX: f32 = 3.0;
@@ -329,64 +332,6 @@ impl View3d {
         }
         if response.double_clicked() {
             self.needs_fit = true;
-        }
-    }
-
-    /// The range of state quantity `q` on the colour map.
-    pub fn state_scale(&self, q: NodeQuantity) -> StateScale {
-        self.state_scales.get(&q).copied().unwrap_or_else(|| StateScale::default_for(q))
-    }
-
-    /// The colour-by menu: membrane potential, each state quantity, a channel's gate, section kind.
-    fn color_by_ui(&mut self, ui: &mut egui::Ui) {
-        let name = |c: ColorBy| match c {
-            ColorBy::Voltage => "membrane potential (mV)".to_string(),
-            ColorBy::State(q) => q.label(),
-            ColorBy::SectionKind => "section kind".to_string(),
-        };
-        egui::ComboBox::from_label("colour by").selected_text(name(self.color_by)).width(190.0).show_ui(ui, |ui| {
-            let mut choices = vec![ColorBy::Voltage];
-            choices.extend(super::state_colors::STATES.iter().map(|&q| ColorBy::State(q)));
-            let gate = match self.color_by {
-                ColorBy::State(q @ NodeQuantity::Gate { .. }) => q,
-                _ => super::state_colors::DEFAULT_GATE,
-            };
-            choices.push(ColorBy::State(gate));
-            choices.push(ColorBy::SectionKind);
-            for c in choices {
-                let label = if matches!(c, ColorBy::State(NodeQuantity::Gate { .. })) { "a channel's gate".to_string() } else { name(c) };
-                ui.selectable_value(&mut self.color_by, c, label);
-            }
-        });
-        if let ColorBy::State(NodeQuantity::Gate { .. }) = self.color_by {
-            let mut chosen = self.color_by;
-            egui::ComboBox::from_label("gate").selected_text(name(chosen)).show_ui(ui, |ui| {
-                for q in super::state_colors::gate_choices() {
-                    ui.selectable_value(&mut chosen, ColorBy::State(q), q.label());
-                }
-            });
-            self.color_by = chosen;
-        }
-    }
-
-    /// The colour of every Cable node as the view paints it (for the 3-D cell and the
-    /// dendrogram): the overlay, the voltage, the chosen state, or `None` for section kinds.
-    pub fn node_colors(&self, snapshot: &crate::app::live::runner::Snapshot) -> Option<Vec<[u8; 3]>> {
-        if let Some(o) = &self.overlay {
-            let scale = if o.scale > 0.0 && o.scale.is_finite() { o.scale } else { 1.0 };
-            return Some(o.values.iter().map(|v| if v.is_finite() { super::colormap::diverging_rgb(v / scale) } else { NO_VALUE_RGB }).collect());
-        }
-        match self.color_by {
-            ColorBy::Voltage if !snapshot.node_v_mv.is_empty() => Some(snapshot.node_v_mv.iter().map(|&v| self.colors.rgb(v)).collect()),
-            ColorBy::State(q) => {
-                let state = snapshot.node_state.as_ref().filter(|s| s.quantity == q && !s.values.is_empty())?;
-                let scale = self.state_scale(q);
-                Some(state.values.iter().map(|&x| {
-                    let f = scale.fraction(x);
-                    if f.is_nan() { NO_VALUE_RGB } else { self.colors.map.rgb(f) }
-                }).collect())
-            }
-            _ => None,
         }
     }
 
