@@ -14,6 +14,7 @@ pub mod atomic;
 pub mod attribution;
 pub mod biophysics;
 pub mod dataset;
+pub mod fetch;
 pub mod golden;
 pub mod limits;
 pub mod locate;

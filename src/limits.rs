@@ -67,6 +67,10 @@ pub const ENV_MAX_DATASET_COUNT: &str = "NEUROTWIN_MAX_DATASET_COUNT";
 /// Most simulations per shard (`dataset --sims-per-shard`; a shard is held in memory): 256. Fixed.
 pub const MAX_SIMS_PER_SHARD: usize = 256;
 
+/// Largest download accepted by `neurotwin fetch` (bytes): 64 MiB (the Hay cell's file is
+/// 0.4 MB). Fixed.
+pub const MAX_FETCH_BYTES: u64 = 64 << 20;
+
 /// A limit broken, or an environment variable that should raise one and cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LimitError {

@@ -73,6 +73,11 @@ pub fn models_dir() -> Result<PathBuf, NotFound> {
     find_in(&process_roots(), Path::new("models"), Want::Folder, "models folder")
 }
 
+/// The project's `morphologies/` folder, wherever the program was started.
+pub fn morphologies_dir() -> Result<PathBuf, NotFound> {
+    find_in(&process_roots(), Path::new("morphologies"), Want::Folder, "morphologies folder")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,18 +145,19 @@ fn deleting_the_top_attributed_inputs_abolishes_spikes_far_more_often_than_rando
     let raster = protocol_raster(&f, SPIKY_SEED, 6000);
     let opts = FaithfulnessOptions::default();
     let (r, original) = deletion_faithfulness(&f.tcn, &f.cell, &f.segs, f.soma, &raster, &opts).expect("faithfulness");
+    let (top, random) = (r.top_rate().expect("spikes were found"), r.random_rate().expect("random trials were made"));
     println!(
         "{} spikes; top-{} deletion abolished {:.0} %, random {:.0} % ({} random trials)",
         original.spike_times_ms.len(),
         r.k,
-        100.0 * r.top_rate(),
-        100.0 * r.random_rate(),
+        100.0 * top,
+        100.0 * random,
         r.trials.iter().map(|t| t.random_trials).sum::<usize>()
     );
     assert!(original.spike_times_ms.len() >= 6, "{:?}", original.spike_times_ms);
     assert_eq!(r.trials.len(), original.spike_times_ms.len());
-    assert!(r.top_rate() >= 0.5, "top-k deletion abolished only {:.2}", r.top_rate());
-    assert!(r.top_rate() >= 2.0 * r.random_rate(), "top {:.2} vs random {:.2}", r.top_rate(), r.random_rate());
+    assert!(top >= 0.5, "top-k deletion abolished only {top:.2}");
+    assert!(top >= 2.0 * random, "top {top:.2} vs random {random:.2}");
 }
 
 fn write_case(f: &Fixture, raster: &InputRaster, path: &Path) {

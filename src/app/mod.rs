@@ -20,8 +20,10 @@
 //! (`surrogate`, `attribution`, in `twin/` only) do the work on their own threads; the UI draws
 //! their latest snapshots. ARCHITECTURE.md has the threads and what crosses between them.
 
+pub mod audio;
 pub mod demos;
 pub mod live;
+pub mod record;
 pub mod panels;
 pub mod scenario;
 pub mod session;

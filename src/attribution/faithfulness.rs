@@ -57,22 +57,18 @@ pub struct Faithfulness {
 }
 
 impl Faithfulness {
-    /// Fraction of spikes abolished by deleting the top-k attributed rows.
-    pub fn top_rate(&self) -> f64 {
+    /// Fraction of spikes abolished by deleting the top-k attributed rows; `None` when the run
+    /// had no somatic spike (nothing to abolish, the fraction is undefined).
+    pub fn top_rate(&self) -> Option<f64> {
         let n = self.trials.len();
-        if n == 0 {
-            return f64::NAN;
-        }
-        self.trials.iter().filter(|t| t.top_abolished).count() as f64 / n as f64
+        (n > 0).then(|| self.trials.iter().filter(|t| t.top_abolished).count() as f64 / n as f64)
     }
 
-    /// Fraction of random trials (over all spikes) that abolished the spike.
-    pub fn random_rate(&self) -> f64 {
+    /// Fraction of random trials (over all spikes) that abolished the spike; `None` when no random
+    /// trial was made (no spikes, or 0 random trials).
+    pub fn random_rate(&self) -> Option<f64> {
         let n: usize = self.trials.iter().map(|t| t.random_trials).sum();
-        if n == 0 {
-            return f64::NAN;
-        }
-        self.trials.iter().map(|t| t.random_abolished).sum::<usize>() as f64 / n as f64
+        (n > 0).then(|| self.trials.iter().map(|t| t.random_abolished).sum::<usize>() as f64 / n as f64)
     }
 }
 
@@ -137,4 +133,32 @@ pub fn deletion_faithfulness(
         });
     }
     Ok((Faithfulness { k: opts.k, tolerance_ms: opts.tolerance_ms, trials }, original))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial(top_abolished: bool, random_abolished: usize, random_trials: usize) -> SpikeTrial {
+        SpikeTrial {
+            spike_ms: 10.0,
+            bin_ms: 10,
+            twin_probability: 0.5,
+            active_rows: 3,
+            top_abolished,
+            twin_probability_top_deleted: 0.1,
+            random_abolished,
+            random_trials,
+        }
+    }
+
+    #[test]
+    fn rates_are_undefined_without_spikes_or_trials_never_nan() {
+        let none = Faithfulness { k: 20, tolerance_ms: 2.0, trials: Vec::new() };
+        assert_eq!((none.top_rate(), none.random_rate()), (None, None));
+        let no_random = Faithfulness { k: 20, tolerance_ms: 2.0, trials: vec![trial(true, 0, 0), trial(false, 0, 0)] };
+        assert_eq!((no_random.top_rate(), no_random.random_rate()), (Some(0.5), None));
+        let some = Faithfulness { k: 20, tolerance_ms: 2.0, trials: vec![trial(true, 1, 4), trial(true, 0, 4)] };
+        assert_eq!((some.top_rate(), some.random_rate()), (Some(1.0), Some(0.125)));
+    }
 }

@@ -36,6 +36,9 @@
 //! kernel are one data structure and must be read together.
 
 mod kernel;
+mod probe;
+
+pub use probe::NodeQuantity;
 
 use super::calcium::{CAI0_MM, FARADAY};
 use super::cell::{Cell, Channel, N_CHANNELS};

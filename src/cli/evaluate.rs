@@ -66,31 +66,122 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
 }
 
 fn print_evaluation(ev: &Evaluation) {
+    print!("{}", format_evaluation(ev));
+}
+
+/// `v` to `decimals` places, or "n/a (why)" when it is not a finite number: no NaN or inf is
+/// ever printed.
+fn num(v: f64, decimals: usize, why: &str) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        format!("n/a ({why})")
+    }
+}
+
+/// The console report of an evaluation; every undefined figure says why it is undefined.
+fn format_evaluation(ev: &Evaluation) -> String {
+    const CONSTANT: &str = "the recorded soma voltage is constant, so its variance is 0";
+    let mut out = String::new();
     for (label, m) in [("all simulations", &ev.all), (&*format!("≤ {} output spikes per 6 s", ev.max_spikes_per_6s), &ev.low_rate)] {
-        let spikes = match m.auc {
+        let spikes = match m.auc.filter(|a| a.is_finite()) {
             Some(auc) => {
-                let pts: Vec<String> = m.at_fpr.iter().map(|p| format!("TPR {:.3} at FPR {:.2} %", p.tpr, 100.0 * p.target_fpr)).collect();
+                let pts: Vec<String> = m
+                    .at_fpr
+                    .iter()
+                    .map(|p| format!("TPR {} at FPR {} %", num(p.tpr, 3, "no spike bins"), num(100.0 * p.target_fpr, 2, "no target")))
+                    .collect();
                 format!("AUC {auc:.4}, {}", pts.join(", "))
             }
-            None => "AUC n/a (no spike bins)".into(),
+            None if m.n_spike_bins == 0 => "AUC n/a (no spike bins: the ROC needs both classes)".into(),
+            None => "AUC n/a (only spike bins: the ROC needs both classes)".into(),
         };
-        let soma = m.soma.map_or("soma n/a".into(), |s| {
+        let soma = m.soma.map_or("soma n/a (no soma voltage in these simulations)".into(), |s| {
             format!(
-                "soma RMSE {:.3} mV (rescaled {:.3}), explained variance {:.4} (rescaled {:.4})",
-                s.rmse_mv, s.rmse_rescaled_mv, s.explained_variance, s.explained_variance_rescaled
+                "soma RMSE {} mV (rescaled {}), explained variance {} (rescaled {})",
+                num(s.rmse_mv, 3, "no samples"),
+                num(s.rmse_rescaled_mv, 3, "no samples"),
+                num(s.explained_variance, 4, CONSTANT),
+                num(s.explained_variance_rescaled, 4, CONSTANT)
             )
         });
-        println!("{label}: {} sims, {} bins after {} ms, {} spike bins; {spikes}; {soma}", m.n_sims, m.n_bins, ev.ignore_first_ms, m.n_spike_bins);
+        out += &format!("{label}: {} sims, {} bins after {} ms, {} spike bins; {spikes}; {soma}\n", m.n_sims, m.n_bins, ev.ignore_first_ms, m.n_spike_bins);
     }
     for c in &ev.at_model_thresholds {
-        println!(
-            "model threshold for FPR {:.2} % (p ≥ {:.4}): TPR {:.3}, FPR {:.3} % here ({:.2}× the target)",
-            100.0 * c.target_fpr,
-            c.probability,
-            c.tpr,
-            100.0 * c.fpr,
-            c.fpr / c.target_fpr
+        let ratio = if c.target_fpr > 0.0 && c.fpr.is_finite() {
+            format!("{:.2}× the target", c.fpr / c.target_fpr)
+        } else {
+            "the target is 0, so no ratio".into()
+        };
+        out += &format!(
+            "model threshold for FPR {} % (p ≥ {}): TPR {}, FPR {} % here ({ratio})\n",
+            num(100.0 * c.target_fpr, 2, "not set"),
+            num(c.probability, 4, "not set"),
+            num(c.tpr, 3, "no spike bins"),
+            num(100.0 * c.fpr, 3, "no non-spike bins"),
         );
     }
-    println!("prediction: {:.2} s wall, {:.0} simulated ms per s ({})", ev.predict_wall_s, ev.ms_per_s, ev.backend);
+    out += &format!(
+        "prediction: {} s wall, {} simulated ms per s ({})\n",
+        num(ev.predict_wall_s, 2, "not timed"),
+        num(ev.ms_per_s, 0, "too fast to time: no measurable wall-clock time"),
+        ev.backend
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neurotwin::metrics::SomaMetrics;
+    use neurotwin::surrogate::evaluate::{OperatingPointJson, SubsetMetrics, ThresholdCheck};
+
+    fn subset(auc: Option<f64>, n_spike_bins: usize, soma: Option<SomaMetrics>) -> SubsetMetrics {
+        SubsetMetrics {
+            n_sims: 2,
+            n_bins: 1000,
+            n_spike_bins,
+            auc,
+            at_fpr: vec![OperatingPointJson { target_fpr: 0.001, tpr: f64::NAN, fpr: 0.0, threshold: 0.5 }],
+            soma,
+        }
+    }
+
+    #[test]
+    fn undefined_metrics_say_why_and_no_nan_is_printed() {
+        // a constant soma trace (explained variance undefined), no spike bins (AUC undefined), a
+        // zero target FPR and an untimeable prediction
+        let constant = SomaMetrics::new(&[-70.0; 4], &[-69.0, -71.0, -70.0, -70.0]);
+        assert!(constant.explained_variance.is_nan(), "the library's value is NaN: the report must not show it");
+        let ev = Evaluation {
+            model: "m".into(),
+            backend: "tract".into(),
+            ignore_first_ms: 500,
+            all: subset(None, 0, Some(constant)),
+            at_model_thresholds: vec![ThresholdCheck { target_fpr: 0.0, probability: 0.3, tpr: 0.5, fpr: 0.001 }],
+            low_rate: subset(Some(f64::NAN), 1000, None),
+            max_spikes_per_6s: 3,
+            predict_wall_s: 0.0,
+            ms_per_s: f64::NAN,
+            warning: None,
+        };
+        let text = format_evaluation(&ev);
+        for bad in ["NaN", "nan", "inf"] {
+            assert!(!text.contains(bad), "{bad} printed:\n{text}");
+        }
+        assert!(text.contains("AUC n/a (no spike bins"), "{text}");
+        assert!(text.contains("AUC n/a (only spike bins"), "{text}");
+        assert!(text.contains("explained variance n/a (the recorded soma voltage is constant"), "{text}");
+        assert!(text.contains("soma RMSE 0.707 mV"), "{text}");
+        assert!(text.contains("the target is 0, so no ratio"), "{text}");
+        assert!(text.contains("n/a (too fast to time"), "{text}");
+        // a defined evaluation prints its figures
+        let mut ok = ev.clone();
+        ok.all = subset(Some(0.95), 10, Some(SomaMetrics::new(&[0.0, 2.0, 4.0, 6.0], &[1.0, 1.0, 5.0, 5.0])));
+        ok.all.at_fpr[0].tpr = 0.25;
+        ok.ms_per_s = 1234.0;
+        let text = format_evaluation(&ok);
+        assert!(text.contains("AUC 0.9500, TPR 0.250 at FPR 0.10 %") && text.contains("explained variance 0.8000"), "{text}");
+        assert!(text.contains("1234 simulated ms per s"), "{text}");
+    }
 }

@@ -67,7 +67,7 @@ pub fn run(args: &FaithfulnessArgs, morphology: Option<&Path>) -> Result<()> {
             t.random_trials
         );
     }
-    let percent = |rate: f64, why: &str| if rate.is_finite() { format!("{:.0} %", 100.0 * rate) } else { format!("n/a ({why})") };
+    let percent = |rate: Option<f64>, why: &str| rate.map_or_else(|| format!("n/a ({why})"), |r| format!("{:.0} %", 100.0 * r));
     println!(
         "deleting the top {} attributed inputs abolished {} of the spikes; deleting {} random active inputs {} ({:.0} s)",
         f.k,

@@ -16,6 +16,27 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     let mut screenshots: Vec<(f64, PathBuf)> = cli.screenshot_after_s.into_iter().zip(cli.screenshot).collect();
     screenshots.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let record = match cli.record {
+        Some(path) => {
+            let seconds = cli.record_seconds.unwrap_or(5.0);
+            if !(seconds > 0.0 && seconds <= neurotwin::app::record::MAX_CLIP_S) {
+                anyhow::bail!("--record-seconds must be in (0, {}] s, got {seconds}", neurotwin::app::record::MAX_CLIP_S);
+            }
+            if !(cli.record_scale >= 0.1 && cli.record_scale <= 1.0) {
+                anyhow::bail!("--record-scale must be in [0.1, 1], got {}", cli.record_scale);
+            }
+            if !(cli.record_fps >= 0.5 && cli.record_fps <= 60.0) {
+                anyhow::bail!("--record-fps must be in [0.5, 60], got {}", cli.record_fps);
+            }
+            let mut options = neurotwin::app::record::RecordOptions::new(path);
+            options.seconds = Some(seconds);
+            options.settings.scale = cli.record_scale;
+            options.settings.fps = cli.record_fps;
+            Some((cli.record_after_s.max(0.0), options))
+        }
+        None => None,
+    };
+    let color_by = cli.color_by.as_deref().map(neurotwin::app::view::state_colors::ColorBy::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
     let demo = cli.demo.as_deref().map(neurotwin::app::demos::Demo::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
     let morphology = match cli.morphology {
         Some(path) => MorphologySource::File(path),
@@ -42,12 +63,16 @@ pub fn run(cli: Cli) -> Result<()> {
             screenshots,
             quit_after_screenshots: cli.quit_after_screenshot,
             print_fps: cli.print_fps,
+            record,
         },
         models_dir,
         models_missing,
         why_auto: cli.why,
         why_paint: cli.why_paint,
         demo,
+        space_plot: cli.space_plot,
+        sound: cli.sound,
+        color_by,
     };
     let software_gl = std::env::var_os("LIBGL_ALWAYS_SOFTWARE").is_some() || xvfb_display();
     neurotwin::app::run(options, cli.msaa.unwrap_or(if software_gl { 0 } else { 4 }))

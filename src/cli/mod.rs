@@ -9,6 +9,7 @@ mod bench_twin;
 mod dataset;
 mod evaluate;
 mod faithfulness;
+mod fetch;
 mod gui;
 mod morph;
 mod predict;
@@ -77,6 +78,33 @@ pub struct Cli {
     /// tolerance (refused by default: a damaged model file still parses and answers nonsense).
     #[arg(long, global = true)]
     allow_parity_mismatch: bool,
+    /// Spike sounds on: a click per somatic spike of the cell, a higher one per twin spike (a
+    /// build with `--features audio`; otherwise it says so and stays silent).
+    #[arg(long)]
+    sound: bool,
+    /// Open "Voltage along a path" (the space plot and the dendrogram) at start.
+    #[arg(long)]
+    space_plot: bool,
+    /// Colour the cell by: voltage (default), calcium, nmda, ampa, ih, ica, kind, or
+    /// gate:CHANNEL:m|h (e.g. gate:Ca_HVA:m).
+    #[arg(long, value_name = "STATE")]
+    color_by: Option<String>,
+    /// Record a clip of the window to this GIF (an MP4 beside it where ffmpeg is on the PATH),
+    /// then close the window; a JSON summary (frames, duration, simulated times) goes beside it.
+    #[arg(long, value_name = "GIF", requires = "record_seconds")]
+    record: Option<PathBuf>,
+    /// Length of the --record clip (s of wall-clock time).
+    #[arg(long, value_name = "SECONDS", requires = "record")]
+    record_seconds: Option<f64>,
+    /// Start the --record clip this many seconds after the window opens (default 1).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, requires = "record")]
+    record_after_s: f64,
+    /// Size of the --record clip relative to the window (0.1 to 1; default 0.5).
+    #[arg(long, value_name = "FACTOR", default_value_t = 0.5, requires = "record")]
+    record_scale: f32,
+    /// Frames per second of the --record clip (default 10).
+    #[arg(long, value_name = "FPS", default_value_t = 10.0, requires = "record")]
+    record_fps: f64,
     /// Print the frame rate to standard output every two seconds.
     #[arg(long)]
     print_fps: bool,
@@ -112,6 +140,12 @@ enum Command {
     /// DNN-twin benchmark: live streaming (native sparse evaluation) and batch prediction on
     /// one core, in multiples of real time, and the time of one occlusion attribution.
     BenchTwin(bench_twin::TwinBenchArgs),
+    /// Download a reference file neurotwin does not ship: `fetch hay` gets the Hay et al. 2011
+    /// cell (cell1.asc), checks its SHA-256 and writes it to morphologies/.
+    Fetch {
+        #[command(subcommand)]
+        command: fetch::FetchCommand,
+    },
     /// Engine benchmark: replay a case single-threaded (after a warm-up) and print CPU seconds per
     /// simulated second, ratios to NEURON and Arbor, time shares per phase, and the throughput of
     /// independent simulations with 1 and 2 threads.
@@ -140,6 +174,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Faithfulness(args)) => faithfulness::run(&args, cli.morphology.as_deref()),
         Some(Command::BenchTwin(args)) => bench_twin::run(&args, cli.morphology.as_deref()),
         Some(Command::Bench(args)) => bench::run(&args, cli.morphology.as_deref()),
+        Some(Command::Fetch { command }) => fetch::run(&command),
     }
 }
 

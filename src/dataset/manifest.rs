@@ -177,15 +177,14 @@ pub struct Manifest {
 impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, DatasetError> {
         let text = std::fs::read_to_string(path).map_err(|e| DatasetError::io(path, e))?;
-        let m: Manifest = serde_json::from_str(&text)
-            .map_err(|e| DatasetError::Format(format!("{}: not a dataset manifest: {e}", path.display())))?;
+        Manifest::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse a manifest from its JSON text; `name` (the file) prefixes every error.
+    pub fn parse(text: &str, name: &str) -> Result<Manifest, DatasetError> {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| DatasetError::Format(format!("{name}: not a dataset manifest: {e}")))?;
         if m.format != FORMAT || m.format_version != FORMAT_VERSION {
-            return Err(DatasetError::Format(format!(
-                "{}: format {} v{} (this build reads {FORMAT} v{FORMAT_VERSION})",
-                path.display(),
-                m.format,
-                m.format_version
-            )));
+            return Err(DatasetError::Format(format!("{name}: format {} v{} (this build reads {FORMAT} v{FORMAT_VERSION})", m.format, m.format_version)));
         }
         Ok(m)
     }

@@ -159,11 +159,76 @@ fn dict_value<'a>(dict: &'a str, key: &str) -> Option<&'a str> {
     Some(dict[start..].trim_start())
 }
 
-/// Read an NPY v1/v2 file with one of the dtypes above, C order.
+/// Read an NPY v1/v2 file with one of the dtypes above, C order. The header is read first and
+/// then at most the data it announces (plus one byte, to tell a longer file): an endless file
+/// (`/dev/zero`) or one far longer than its header says is refused without reading it all.
 pub fn read_npy(path: &Path) -> Result<NpyArray, DatasetError> {
-    let bad = |m: String| DatasetError::Format(format!("{}: {m}", path.display()));
+    let name = path.display().to_string();
+    let io = |e| DatasetError::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(|e| DatasetError::io(path, e))?;
+    (&mut file).take(12).read_to_end(&mut bytes).map_err(io)?;
+    let Some(header_end) = header_end(&bytes) else { return parse_npy(&bytes, &name) };
+    if header_end > bytes.len() {
+        (&mut file).take((header_end - bytes.len()) as u64).read_to_end(&mut bytes).map_err(io)?;
+    }
+    let header = parse_header(&bytes, &name)?;
+    let body_bytes = header.body_bytes;
+    let have = bytes.len() - header_end.min(bytes.len());
+    // reserve only what a regular file of that size can hold (never a hostile header's claim)
+    if file.metadata().is_ok_and(|m| m.is_file() && m.len() >= (header_end + body_bytes) as u64) {
+        bytes.reserve(body_bytes.saturating_sub(have) + 1);
+    }
+    file.take((body_bytes.saturating_sub(have) as u64).saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
+    parse_npy(&bytes, &name)
+}
+
+/// Where the data starts (magic, version, header length and header), from the first 12 bytes;
+/// `None` when they are not an NPY prefix.
+fn header_end(prefix: &[u8]) -> Option<usize> {
+    if prefix.len() < 10 || &prefix[..6] != MAGIC {
+        return None;
+    }
+    match prefix[6] {
+        1 => Some(10 + usize::from(u16::from_le_bytes([prefix[8], prefix[9]]))),
+        2 | 3 if prefix.len() >= 12 => Some(12 + u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]) as usize),
+        _ => None,
+    }
+}
+
+/// An NPY header: dtype code (without the byte order), shape, and where and how long the data is.
+struct Header<'a> {
+    descr: &'a str,
+    shape: Vec<usize>,
+    size: usize,
+    data_start: usize,
+    body_bytes: usize,
+}
+
+/// [`read_npy`] on the file's bytes; `name` (the file) prefixes every error.
+pub fn parse_npy(bytes: &[u8], name: &str) -> Result<NpyArray, DatasetError> {
+    let bad = |m: String| DatasetError::Format(format!("{name}: {m}"));
+    let Header { descr, shape, size, data_start, body_bytes } = parse_header(bytes, name)?;
+    let body = &bytes[data_start..];
+    if body.len() != body_bytes {
+        return Err(bad(format!("{} data bytes for shape {shape:?} of {descr} (expected {body_bytes})", body.len())));
+    }
+    let mut c4 = body.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
+    let mut c8 = body.chunks_exact(8).map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    let data = match (descr, size) {
+        ("i4", _) => NpyData::I32(c4.by_ref().map(i32::from_le_bytes).collect()),
+        ("f4", _) => NpyData::F32(c4.by_ref().map(f32::from_le_bytes).collect()),
+        ("i8", _) => NpyData::I64(c8.by_ref().map(i64::from_le_bytes).collect()),
+        ("u8", _) => NpyData::U64(c8.by_ref().map(u64::from_le_bytes).collect()),
+        ("f8", _) => NpyData::F64(c8.by_ref().map(f64::from_le_bytes).collect()),
+        _ => NpyData::F16(body.chunks_exact(2).map(|c| F16(u16::from_le_bytes([c[0], c[1]]))).collect()),
+    };
+    Ok(NpyArray { shape, data })
+}
+
+/// The header of an NPY file (`bytes` holds at least the header).
+fn parse_header<'a>(bytes: &'a [u8], name: &str) -> Result<Header<'a>, DatasetError> {
+    let bad = |m: String| DatasetError::Format(format!("{name}: {m}"));
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(bad("not an NPY file".into()));
     }
@@ -182,34 +247,24 @@ pub fn read_npy(path: &Path) -> Result<NpyArray, DatasetError> {
     }
     let shape_txt = dict_value(dict, "shape").ok_or_else(|| bad("no shape".into()))?;
     let close = shape_txt.find(')').ok_or_else(|| bad("bad shape".into()))?;
-    let shape = shape_txt[1..close]
+    let shape = shape_txt
+        .strip_prefix('(')
+        .and_then(|t| t.get(..close.checked_sub(1)?))
+        .ok_or_else(|| bad(format!("bad shape {:?}", &shape_txt[..close + 1])))?
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<usize>().map_err(|_| bad(format!("bad dimension {s:?}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let n: usize = shape.iter().product();
-    let body = &bytes[hstart + hlen..];
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| bad(format!("shape {shape:?} has more elements than memory can hold")))?;
     let size = match descr {
         "i4" | "f4" => 4,
         "i8" | "u8" | "f8" => 8,
         "f2" => 2,
         other => return Err(bad(format!("unsupported dtype {other}"))),
     };
-    if body.len() != n * size {
-        return Err(bad(format!("{} data bytes for shape {shape:?} of {descr} (expected {})", body.len(), n * size)));
-    }
-    let mut c4 = body.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
-    let mut c8 = body.chunks_exact(8).map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-    let data = match descr {
-        "i4" => NpyData::I32(c4.by_ref().map(i32::from_le_bytes).collect()),
-        "f4" => NpyData::F32(c4.by_ref().map(f32::from_le_bytes).collect()),
-        "i8" => NpyData::I64(c8.by_ref().map(i64::from_le_bytes).collect()),
-        "u8" => NpyData::U64(c8.by_ref().map(u64::from_le_bytes).collect()),
-        "f8" => NpyData::F64(c8.by_ref().map(f64::from_le_bytes).collect()),
-        _ => NpyData::F16(body.chunks_exact(2).map(|c| F16(u16::from_le_bytes([c[0], c[1]]))).collect()),
-    };
-    Ok(NpyArray { shape, data })
+    let body_bytes = n.checked_mul(size).ok_or_else(|| bad(format!("shape {shape:?} of {descr} needs more bytes than memory can hold")))?;
+    Ok(Header { descr, shape, size, data_start: hstart + hlen, body_bytes })
 }
 
 #[cfg(test)]
@@ -256,5 +311,60 @@ mod tests {
         write_npy(&p, &[0], &Vec::<i32>::new()).expect("write");
         assert_eq!(read_npy(&p).expect("read").shape, vec![0]);
         assert!(write_npy(&p, &[3], &[1.0f64]).is_err());
+    }
+
+    /// An NPY v1 file with this header dictionary and body.
+    fn npy_bytes(dict: &str, body: &[u8]) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&[1, 0]);
+        b.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        b.extend_from_slice(dict.as_bytes());
+        b.extend_from_slice(body);
+        b
+    }
+
+    #[test]
+    fn hostile_headers_are_errors_not_panics() {
+        // element count overflowing usize (2^32 · 2^32 · 2^32)
+        let e = parse_npy(&npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }\n", b""), "x.npy")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.npy") && e.contains("more elements than memory can hold"), "{e}");
+        // count times element size overflowing
+        let e = parse_npy(&npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }\n", b""), "x.npy")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs more bytes than memory can hold"), "{e}");
+        // a shape that is only ')'
+        let e = parse_npy(&npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': ), }\n", b""), "x.npy").unwrap_err().to_string();
+        assert!(e.contains("bad shape"), "{e}");
+        // a scalar: shape () holds one value
+        let a = parse_npy(&npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (), }\n", &1.5f32.to_le_bytes()), "x.npy").expect("scalar");
+        assert_eq!((a.shape, a.data), (vec![], NpyData::F32(vec![1.5])));
+        // header length past the end
+        assert!(parse_npy(&[0x93, b'N', b'U', b'M', b'P', b'Y', 1, 0, 0xff, 0xff], "x.npy").is_err());
+    }
+
+    #[test]
+    fn read_npy_reads_no_more_than_the_header_announces() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("a.npy");
+        // a valid header announcing 2 f4 values, followed by far more data
+        let mut b = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", &[0u8; 8]);
+        std::fs::write(&p, &b).expect("write");
+        assert_eq!(read_npy(&p).expect("exact").data, NpyData::F32(vec![0.0, 0.0]));
+        b.extend_from_slice(&[7u8; 100_000]);
+        std::fs::write(&p, &b).expect("write");
+        let e = read_npy(&p).unwrap_err().to_string();
+        assert!(e.contains("9 data bytes") && e.contains("(expected 8)"), "read only one byte past the announced data: {e}");
+        // a header announcing a huge array over a short file: refused, nothing huge allocated
+        std::fs::write(&p, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }\n", &[0u8; 16])).expect("write");
+        assert!(read_npy(&p).unwrap_err().to_string().contains("16 data bytes"));
+        // an endless file
+        if Path::new("/dev/zero").exists() {
+            let t = std::time::Instant::now();
+            let e = read_npy(Path::new("/dev/zero")).unwrap_err().to_string();
+            assert!(e.contains("not an NPY file") && t.elapsed().as_secs_f64() < 2.0, "{e}");
+        }
     }
 }

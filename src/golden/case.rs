@@ -164,11 +164,16 @@ impl Case {
         let max_bytes = crate::limits::max_json_file_bytes().map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
         let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
             .map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
-        let case: Case = serde_json::from_str(&text).map_err(|e| CaseError::Parse { path: name.clone(), message: e.to_string() })?;
+        Case::parse(&text, &name)
+    }
+
+    /// Parse and check a case from its JSON text; `name` (the file) prefixes every error.
+    pub fn parse(text: &str, name: &str) -> Result<Case, CaseError> {
+        let case: Case = serde_json::from_str(text).map_err(|e| CaseError::Parse { path: name.to_string(), message: e.to_string() })?;
         if case.format != FORMAT {
-            return Err(CaseError::Format { path: name, format: case.format });
+            return Err(CaseError::Format { path: name.to_string(), format: case.format });
         }
-        case.check_results().map_err(|message| CaseError::Invalid { path: name, message })?;
+        case.check_results().map_err(|message| CaseError::Invalid { path: name.to_string(), message })?;
         Ok(case)
     }
 

@@ -138,9 +138,14 @@ impl ModelMetadata {
             .map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
         let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
             .map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
+        ModelMetadata::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse and check metadata from its JSON text; `name` (the file) prefixes every error.
+    pub fn parse(text: &str, name: &str) -> Result<ModelMetadata, SurrogateError> {
         let meta: ModelMetadata =
-            serde_json::from_str(&text).map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
-        meta.check().map_err(|message| SurrogateError::Metadata { path: path.display().to_string(), message })?;
+            serde_json::from_str(text).map_err(|e| SurrogateError::Metadata { path: name.to_string(), message: e.to_string() })?;
+        meta.check().map_err(|message| SurrogateError::Metadata { path: name.to_string(), message })?;
         Ok(meta)
     }
 

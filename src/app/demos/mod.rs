@@ -116,6 +116,18 @@ impl Demo {
         text::explanation(self)
     }
 
+    /// The state to colour the cell by that shows this demo's point (its text says why), with
+    /// the button's label.
+    pub fn suggested_color(self) -> Option<(crate::app::view::state_colors::ColorBy, &'static str)> {
+        use crate::app::view::state_colors::ColorBy;
+        use crate::biophysics::mechanisms::NodeQuantity;
+        match self {
+            Demo::NmdaSpike => Some((ColorBy::State(NodeQuantity::NmdaGNs), "Colour the cell by NMDA conductance")),
+            Demo::BacFiring => Some((ColorBy::State(NodeQuantity::CaiMm), "Colour the cell by calcium")),
+            _ => None,
+        }
+    }
+
     /// The demo for this cell.
     pub fn setup(self, morph: &Morphology, cable: &Cable) -> Result<DemoSetup> {
         let mut b = Builder::new(morph);

@@ -19,6 +19,8 @@ pub enum DemoAction {
     Start(Demo),
     Replay,
     Close,
+    /// Colour the 3-D cell by this (the demo's suggestion).
+    ColorBy(crate::app::view::state_colors::ColorBy),
 }
 
 /// One button per demo.
@@ -54,6 +56,12 @@ pub fn demo_text_ui(ui: &mut egui::Ui, active: &ActiveDemo, twin_line: Option<&s
     egui::ScrollArea::vertical().show(ui, |ui| {
         for paragraph in active.demo.explanation().split("\n\n") {
             ui.label(paragraph);
+            ui.add_space(6.0);
+        }
+        if let Some((color, label)) = active.demo.suggested_color() {
+            if ui.button(label).on_hover_text("Back to voltage: View, colour by membrane potential").clicked() {
+                action = Some(DemoAction::ColorBy(color));
+            }
             ui.add_space(6.0);
         }
         if let Some(line) = twin_line {

@@ -32,7 +32,11 @@ Watch the branch trace: instead of a brief EPSP it jumps to a plateau near −5 
 of ms (on the built-in cell it stays above −30 mV for about 36 ms) while the soma barely moves. \
 The depolarisation relieves the Mg2+ block of the NMDA receptors, whose current depolarises \
 further: a regenerative, local NMDA spike. Switch NMDA off (Inputs) and press Replay: the same \
-input gives only a short AMPA EPSP. The demo pauses at 300 ms."
+input gives only a short AMPA EPSP. The demo pauses at 300 ms.\n\n\
+Colour the cell by NMDA conductance (the button below, or View, colour by g NMDA): the branch \
+lights up and stays lit for tens of ms, because the depolarisation keeps the NMDA receptors \
+unblocked, while the AMPA conductance (colour by g AMPA) is gone within a few ms. The space plot (P) along \
+the branch shows the plateau and how little of it reaches the soma."
         }
         Demo::BacFiring => {
             "Distal apical input at the nexus (the main bifurcation of the apical trunk) and a 5-ms \
@@ -45,7 +49,12 @@ fires a Ca spike and a burst of three: the back-propagating AP and the distal EP
 cross the Ca-spike threshold (Larkum 1999). On the built-in synthetic cell at the paper's \
 6.3 °C every somatic AP already triggers the Ca spike, so there the pulse is subthreshold \
 (2.0 nA) and the distal input stronger (80 synapses): neither alone fires the cell, together \
-they fire the Ca spike and a doublet. The demo pauses at 500 ms."
+they fire the Ca spike and a doublet. The demo pauses at 500 ms.\n\n\
+Colour the cell by intracellular calcium (the button below, or View, colour by [Ca2+]i, a log \
+scale): the Ca spike fills the hot zone around the nexus with calcium, which stays for tens of \
+ms after the burst; the back-propagating APs alone leave far less. The space plot (P) along the \
+apical trunk shows the peak voltage and [Ca2+]i against distance: the bAP shrinking up the \
+trunk, the Ca plateau at the nexus."
         }
         Demo::InhibitoryVeto => {
             "The same excitatory volley (200 synapses half-way along the basal stems, fired \

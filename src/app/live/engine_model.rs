@@ -146,6 +146,11 @@ impl LiveModel for HayEngineModel {
         self.sim.set_nmda_enabled(enabled);
     }
 
+    fn node_quantity(&self, q: crate::biophysics::mechanisms::NodeQuantity, out: &mut Vec<f64>) -> bool {
+        self.sim.node_quantity(q, out);
+        true
+    }
+
     fn boxed_clone(&self) -> Option<Box<dyn LiveModel>> {
         Some(Box::new(self.clone()))
     }

@@ -5,6 +5,7 @@
 
 use super::drives::{BackgroundSettings, Drive};
 use super::model::SynapseKind;
+use crate::biophysics::mechanisms::NodeQuantity;
 use crate::stimulus::DendriticSegments;
 use std::sync::Arc;
 
@@ -62,6 +63,11 @@ pub enum Command {
     SetNmda(bool),
     /// Forward the input raster to the deep-network twin (or stop: `None`).
     SetTwin(Option<super::twin_feed::TwinLink>),
+    /// Start the peaks of [`Snapshot::node_peak_v_mv`] again from the present voltages.
+    ResetPeaks,
+    /// Publish this state quantity per node in every snapshot ([`Snapshot::node_state`]) for
+    /// "colour by state", or stop (`None`).
+    ColorBy(Option<NodeQuantity>),
     /// Re-run the engine from the latest checkpoint before the edit to `to_ms`,
     /// without and with the edit (the result comes in [`Snapshot::whatif`]).
     WhatIf { edit: super::whatif_engine::Edit, to_ms: f64 },
@@ -88,6 +94,12 @@ pub struct Snapshot {
     pub achieved_real_time_factor: f64,
     /// Membrane potential per Cable node (mV); empty before the first step or without a model.
     pub node_v_mv: Vec<f32>,
+    /// The highest membrane potential of each node over every step since the last
+    /// [`Command::ResetPeaks`] or [`Command::Reset`] (mV), kept by the worker so that fast events
+    /// (an AP lasts a ms; the window draws a frame every few ms of slow motion and reads only
+    /// the latest of several snapshots) are never missed (the space plot's envelope). Empty like
+    /// `node_v_mv`.
+    pub node_peak_v_mv: Vec<f32>,
     /// Soma voltage samples `[t_ms, v_mv]` over the trace window.
     pub soma_v_mv: Vec<[f64; 2]>,
     /// Voltage samples per recording site.
@@ -106,6 +118,16 @@ pub struct Snapshot {
     pub no_model: Option<String>,
     /// The last engine what-if (or why it could not run).
     pub whatif: Option<Arc<Result<super::whatif_engine::EngineWhatIf, String>>>,
+    /// The quantity asked for with [`Command::ColorBy`], per Cable node, as of `t_ms`.
+    pub node_state: Option<Arc<NodeState>>,
+}
+
+/// One state quantity of the engine per Cable node (units: see [`NodeQuantity`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeState {
+    pub quantity: NodeQuantity,
+    /// Per node; NaN where the quantity does not exist. Empty when the model cannot report it.
+    pub values: Vec<f32>,
 }
 
 /// Static facts the worker needs besides the model.

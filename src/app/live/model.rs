@@ -91,6 +91,13 @@ pub trait LiveModel: Send {
     /// Back to t = 0 and the initial (resting) state; keeps synapses, clamp and NMDA setting.
     fn reset(&mut self);
 
+    /// `q` per Cable node into `out` (see [`NodeQuantity`] for units); `false` when the model
+    /// has no such state (then `out` is left empty).
+    fn node_quantity(&self, _q: crate::biophysics::mechanisms::NodeQuantity, out: &mut Vec<f64>) -> bool {
+        out.clear();
+        false
+    }
+
     /// A full copy of the model's state (for what-if re-runs from a checkpoint); `None` when the
     /// model cannot be copied.
     fn boxed_clone(&self) -> Option<Box<dyn LiveModel>> {

@@ -131,6 +131,34 @@ mod tests {
     }
 
     #[test]
+    fn snapshots_carry_each_nodes_peak_over_every_step_until_reset_peaks() {
+        let mut r = runner(3);
+        r.send(Command::AddSynapse { key: SynKey(1), node: 2, kind: SynapseKind::Excitatory, drive: silent() });
+        r.send(Command::AddSite { key: SiteKey(9), node: 2 });
+        r.send(Command::FireNow(SynKey(1)));
+        // one command, one snapshot after it: the EPSP rose and decayed in between
+        r.send(Command::StepMs(20.0));
+        let s = wait_for(&r, |s| s.t_ms >= 20.0 - 1e-9);
+        let site = &s.sites.iter().find(|(k, _)| *k == SiteKey(9)).expect("site trace").1;
+        let sampled_peak = site.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+        assert_eq!(s.node_peak_v_mv.len(), s.node_v_mv.len());
+        assert!(s.node_peak_v_mv.iter().zip(&s.node_v_mv).all(|(p, v)| p >= v));
+        assert!(f64::from(s.node_peak_v_mv[2]) >= sampled_peak - 1e-4, "the peak {} holds the sampled trace's {sampled_peak}", s.node_peak_v_mv[2]);
+        assert!(s.node_peak_v_mv[2] > s.node_v_mv[2] + 0.1, "the EPSP's peak, not the present value: {} vs {}", s.node_peak_v_mv[2], s.node_v_mv[2]);
+        // kept across snapshots until asked to start again from the present
+        r.send(Command::StepMs(1.0));
+        let s2 = wait_for(&r, |s| s.t_ms >= 21.0 - 1e-9);
+        assert_eq!(s2.node_peak_v_mv[2], s.node_peak_v_mv[2]);
+        r.send(Command::ResetPeaks);
+        r.send(Command::StepMs(1.0));
+        let s3 = wait_for(&r, |s| s.t_ms >= 22.0 - 1e-9);
+        assert!(s3.node_peak_v_mv[2] < s.node_peak_v_mv[2], "{} vs {}", s3.node_peak_v_mv[2], s.node_peak_v_mv[2]);
+        r.send(Command::Reset);
+        let s4 = wait_for(&r, |s| s.t_ms == 0.0);
+        assert!(s4.node_peak_v_mv.iter().zip(&s4.node_v_mv).all(|(p, v)| p == v), "a reset starts the peaks again");
+    }
+
+    #[test]
     fn play_runs_at_roughly_the_requested_speed_and_pause_stops() {
         let mut r = runner(4);
         r.send(Command::SetSpeed(Speed::RealTimeFactor(1.0)));

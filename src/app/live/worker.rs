@@ -71,6 +71,12 @@ pub(super) struct Worker {
     whatif: Option<Arc<Result<EngineWhatIf, String>>>,
     /// The somatic clamp installed (absolute times), to tell the twin where it is blind.
     clamp: Option<ClampSettings>,
+    /// The state quantity published per node ("colour by state"), and its scratch buffer.
+    color_by: Option<crate::biophysics::mechanisms::NodeQuantity>,
+    state_scratch: Vec<f64>,
+    /// Highest V per node over the steps since the last Reset or ResetPeaks (mV); empty: start
+    /// from the present voltages.
+    peak_v_mv: Vec<f64>,
 }
 
 impl Worker {
@@ -110,6 +116,9 @@ impl Worker {
             segment_of_node,
             whatif: None,
             clamp: None,
+            color_by: None,
+            state_scratch: Vec::new(),
+            peak_v_mv: Vec::new(),
         }
     }
 
@@ -191,6 +200,7 @@ impl Worker {
             }
             Command::Reset => {
                 self.model.reset();
+                self.peak_v_mv.clear();
                 self.soma.clear();
                 self.soma_spikes_ms.clear();
                 self.last_soma_v_mv = self.model.soma_v_mv();
@@ -257,6 +267,8 @@ impl Worker {
                 self.set_clamp(Some(ClampSettings { amp_na, delay_ms, dur_ms }));
             }
             Command::WhatIf { edit, to_ms } => self.what_if(&edit, to_ms),
+            Command::ColorBy(q) => self.color_by = q,
+            Command::ResetPeaks => self.peak_v_mv.clear(),
             Command::SetTwin(link) => {
                 self.twin = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
             }
@@ -331,6 +343,14 @@ impl Worker {
                 t.after_step(now, v, injecting);
             }
             self.last_soma_v_mv = v;
+            let node_v = self.model.node_voltages_mv();
+            if self.peak_v_mv.len() == node_v.len() {
+                for (p, &v) in self.peak_v_mv.iter_mut().zip(node_v) {
+                    *p = p.max(v);
+                }
+            } else {
+                self.peak_v_mv = node_v.to_vec();
+            }
             if k % steps_per_sample == 0 || k == n_steps {
                 self.record_sample();
             }
@@ -374,12 +394,25 @@ impl Worker {
             t.flush();
         }
         self.seq += 1;
+        let node_state = self.color_by.map(|quantity| {
+            let values = if self.model.node_quantity(quantity, &mut self.state_scratch) {
+                self.state_scratch.iter().map(|&x| x as f32).collect()
+            } else {
+                Vec::new()
+            };
+            Arc::new(super::messages::NodeState { quantity, values })
+        });
         let snapshot = Snapshot {
             seq: self.seq,
             t_ms: self.model.t_ms(),
             playing: self.playing,
             achieved_real_time_factor: self.achieved_rtf,
             node_v_mv: self.model.node_voltages_mv().iter().map(|&v| v as f32).collect(),
+            node_peak_v_mv: if self.peak_v_mv.len() == self.model.node_voltages_mv().len() {
+                self.peak_v_mv.iter().map(|&v| v as f32).collect()
+            } else {
+                self.model.node_voltages_mv().iter().map(|&v| v as f32).collect()
+            },
             soma_v_mv: self.soma.iter().copied().collect(),
             sites: self.sites.iter().map(|(k, (_, t))| (*k, t.iter().copied().collect())).collect(),
             raster: self.raster.iter().copied().collect(),
@@ -390,6 +423,7 @@ impl Worker {
             error: self.error.clone(),
             no_model: None,
             whatif: self.whatif.clone(),
+            node_state,
         };
         let snapshot = Arc::new(snapshot);
         match self.latest.lock() {

@@ -1,4 +1,5 @@
-//! Files: save and load a scenario (JSON), export the traces (CSV + .npy), save a PNG screenshot.
+//! Files: save and load a scenario (JSON), export the traces (CSV + .npy), save a PNG screenshot,
+//! the path of recorded clips.
 //! The panel only collects paths; the app performs the action and reports the outcome.
 
 use eframe::egui;
@@ -17,6 +18,8 @@ pub struct FilesPanel {
     pub scenario_path: String,
     pub export_prefix: String,
     pub screenshot_path: String,
+    /// Where "● Record" writes its clip (GIF; the MP4 beside it).
+    pub clip_path: String,
 }
 
 impl Default for FilesPanel {
@@ -25,6 +28,7 @@ impl Default for FilesPanel {
             scenario_path: "scenario.json".into(),
             export_prefix: "traces".into(),
             screenshot_path: "neurotwin.png".into(),
+            clip_path: "neurotwin-clip.gif".into(),
         }
     }
 }
@@ -57,6 +61,8 @@ impl FilesPanel {
         if ui.button("Screenshot").on_hover_text("PNG of the whole window").clicked() {
             action = Some(FileAction::Screenshot(PathBuf::from(self.screenshot_path.trim())));
         }
+        field(ui, "clip", &mut self.clip_path, "clip.gif");
+        ui.label(egui::RichText::new("Record (top right) writes it: GIF, and MP4 where ffmpeg is installed").weak());
         action
     }
 }

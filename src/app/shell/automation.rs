@@ -18,6 +18,9 @@ pub struct Automation {
     pub quit_after_screenshots: bool,
     /// Print "fps …" lines to standard output every two seconds.
     pub print_fps: bool,
+    /// Record a clip: start this many seconds after the window opens, with these options
+    /// (`--record FILE --record-seconds S`); the window closes once the clip is written.
+    pub record: Option<(f64, crate::app::record::RecordOptions)>,
 }
 
 /// Frames per second over the last second.
@@ -59,12 +62,36 @@ pub struct AutomationState {
     pub fps: FpsMeter,
     /// Messages for the status line (screenshot written / failed).
     pub message: Option<Result<String, String>>,
+    /// Keep the window open even when the last screenshot is done (a clip is still being made).
+    pub hold_quit: bool,
+    /// The planned clip has been started.
+    pub record_started: bool,
 }
 
 impl AutomationState {
     pub fn new(plan: Automation) -> AutomationState {
         let now = Instant::now();
-        AutomationState { plan, started: now, next: 0, in_flight: Arc::new(Mutex::new(None)), waiting: false, last_print: now, fps: FpsMeter::default(), message: None }
+        AutomationState { plan, started: now, next: 0, in_flight: Arc::new(Mutex::new(None)), waiting: false, last_print: now, fps: FpsMeter::default(), message: None, hold_quit: false, record_started: false }
+    }
+
+    /// Seconds since the window opened.
+    pub fn elapsed_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// The planned clip, once it is due and not yet started (marks it started).
+    pub fn due_record(&mut self) -> Option<crate::app::record::RecordOptions> {
+        let (at_s, options) = self.plan.record.as_ref()?;
+        if self.record_started || self.elapsed_s() < *at_s {
+            return None;
+        }
+        self.record_started = true;
+        Some(options.clone())
+    }
+
+    /// Whether a clip is planned (the window closes when it is written).
+    pub fn plans_record(&self) -> bool {
+        self.plan.record.is_some()
     }
 
     /// A user-requested screenshot, written on the next frame.
@@ -126,7 +153,7 @@ impl AutomationState {
             } else {
                 ctx.request_repaint_after(Duration::from_secs_f64((at_s - elapsed_s).max(0.01)));
             }
-        } else if self.plan.quit_after_screenshots && !self.plan.screenshots.is_empty() {
+        } else if self.plan.quit_after_screenshots && !self.plan.screenshots.is_empty() && !self.hold_quit {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }

@@ -2,12 +2,14 @@
 //! right, traces at the bottom, a status line), opening morphologies and scenarios, file actions,
 //! and showing every error. Keyboard shortcuts and the help overlay are in `shortcuts`, starting
 //! the teaching demos in `teaching`, unattended runs (screenshots, frame rate) in `automation`,
-//! writing traces and screenshots in `export`.
+//! writing traces and screenshots in `export`, recording clips and spike sounds in `lecture`.
 //!
 //! The top of the app: it may use every other app module; none uses it (except tests).
 
 pub mod automation;
 pub mod export;
+pub mod hay_download;
+mod lecture;
 mod shortcuts;
 mod teaching;
 #[cfg(test)]
@@ -20,7 +22,7 @@ use self::export::{write_traces, ScreenRegions};
 use crate::app::demos::Demo;
 use crate::app::live::model::ModelFactory;
 use crate::app::demos::panel::{demo_list_ui, demo_text_ui, ActiveDemo};
-use crate::app::panels::{ControlPanel, FileAction, FilesPanel, SynapsePanel, TracePanel, WhyPanel};
+use crate::app::panels::{ControlPanel, FileAction, FilesPanel, SpacePlotPanel, SynapsePanel, TracePanel, WhyPanel};
 use crate::app::live::runner::Command;
 use crate::app::scenario::Scenario;
 use crate::app::session::{MorphologySource, Session};
@@ -55,6 +57,12 @@ pub struct AppOptions {
     pub why_paint: Option<crate::app::panels::why_panel::Paint>,
     /// Demo to start once the morphology is open (after any scenario).
     pub demo: Option<Demo>,
+    /// Open "Voltage along a path" (the space plot) at start.
+    pub space_plot: bool,
+    /// What the 3-D view colours the cell by at start (default: membrane potential).
+    pub color_by: Option<crate::app::view::state_colors::ColorBy>,
+    /// Spike sounds on at start.
+    pub sound: bool,
 }
 
 pub struct NeuroTwinApp {
@@ -67,10 +75,20 @@ pub struct NeuroTwinApp {
     pub traces: TracePanel,
     pub files: FilesPanel,
     pub why: WhyPanel,
+    /// "Get the Hay cell" beside Open (a background download, then the cell opens).
+    pub hay: hay_download::HayDownload,
+    /// "Voltage along a path" (space plot and dendrogram).
+    pub space: SpacePlotPanel,
     pub show_help: bool,
     /// Outcome of the last file action: Ok(message) or Err(error), for the status line.
     pub message: Option<Result<String, String>>,
     pub automation: AutomationState,
+    /// Clips of the window (record button, `--record`).
+    pub recorder: crate::app::record::Recorder,
+    /// Spike sounds: which spikes click (always compiled), and the output (opened when first
+    /// switched on; silent where there is none).
+    pub sounds: crate::app::audio::SpikeSounds,
+    audio_out: Option<Box<dyn crate::app::audio::ClickOutput>>,
     /// The demo whose text is shown.
     pub demo: Option<ActiveDemo>,
     factory: Option<ModelFactory>,
@@ -92,9 +110,14 @@ impl NeuroTwinApp {
             traces: TracePanel::default(),
             files: FilesPanel::default(),
             why: WhyPanel::new(options.why_auto, options.why_paint),
+            hay: hay_download::HayDownload::default(),
+            space: SpacePlotPanel::new(),
             show_help: false,
             message: None,
             automation: AutomationState::new(options.automation),
+            recorder: crate::app::record::Recorder::default(),
+            sounds: crate::app::audio::SpikeSounds::default(),
+            audio_out: None,
             demo: None,
             factory: options.model_factory,
             models_dir: options.models_dir,
@@ -105,7 +128,7 @@ impl NeuroTwinApp {
         };
         match options.morphology {
             Some(source) => app.open(source),
-            None => app.load_error = Some("No morphology loaded: start with --morphology FILE or type a path above".into()),
+            None => app.load_error = Some("No morphology loaded: start with --morphology FILE, type a path above, or press Get the Hay cell".into()),
         }
         if let Some(path) = &options.scenario {
             app.load_scenario(path);
@@ -121,6 +144,13 @@ impl NeuroTwinApp {
         }
         if let Some(demo) = options.demo {
             app.start_demo(demo);
+        }
+        app.space.open = options.space_plot;
+        if options.sound {
+            app.set_sound(true);
+        }
+        if let Some(c) = options.color_by {
+            app.view.color_by = c;
         }
         app
     }
@@ -170,6 +200,26 @@ impl NeuroTwinApp {
         });
     }
 
+    /// A finished Hay cell download: open the cell, or show the error.
+    fn hay_download_frame(&mut self) {
+        match self.hay.poll() {
+            Some(hay_download::DownloadEvent::Open { path, message }) => {
+                self.open(MorphologySource::File(path));
+                if self.load_error.is_none() {
+                    self.message = Some(Ok(message));
+                }
+            }
+            Some(hay_download::DownloadEvent::Failed(e)) => {
+                if self.session.is_some() {
+                    self.message = Some(Err(e));
+                } else {
+                    self.load_error = Some(e);
+                }
+            }
+            None => {}
+        }
+    }
+
     fn file_action(&mut self, ctx: &egui::Context, action: FileAction) {
         let Some(s) = self.session.as_mut() else { return };
         match action {
@@ -201,11 +251,14 @@ impl NeuroTwinApp {
             return;
         }
         let ctx = ui.ctx().clone();
+        self.hay_download_frame();
         self.shortcuts(&ctx);
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::bottom("status_line").show(ui, |ui| self.status_ui(ui));
         self.help_ui(&ctx);
         let t_ms = self.session.as_ref().map_or(0.0, |s| s.runner.snapshot().t_ms);
+        self.record_frame(&ctx, t_ms);
+        self.sound_frame();
         self.automation.frame(&ctx, self.regions, t_ms);
         if let Some(m) = self.automation.message.take() {
             self.message = Some(m);
@@ -251,10 +304,16 @@ impl NeuroTwinApp {
         }
         let Some(session) = self.session.as_mut() else { return };
         self.why.ui(&ctx, session, &mut self.traces, &mut self.view);
+        self.space.ui(ui, session, &mut self.view, &snap);
         let view = egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             self.view.ui(ui, session.viewed());
         });
         self.regions = ScreenRegions::from_rects(view.response.rect, traces.response.rect, ctx.pixels_per_point());
+        if self.recorder.is_recording() {
+            let r = crate::app::record::stamp(&ctx, view.response.rect, snap.t_ms);
+            let ppp = ctx.pixels_per_point();
+            self.recorder.stamp_px = Some([r.left() * ppp, r.top() * ppp, r.right() * ppp, r.bottom() * ppp]);
+        }
         if let Some(action) = action {
             self.file_action(&ctx, action);
         }
@@ -286,12 +345,23 @@ impl NeuroTwinApp {
                 };
                 self.open(source);
             }
+            if self.hay.ui(ui) {
+                self.hay.start(ui.ctx());
+            }
             if let Some(s) = &self.session {
                 ui.label(
                     RichText::new(format!("{} sections · {} compartments", s.morph.sections.len(), s.cable.n_compartments())).weak(),
                 );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.record_button_ui(ui);
+                let sound_tip = "Spike sounds: a click per somatic spike of the cell, a higher one per spike the twin predicts (needs a build with --features audio and a sound device)";
+                if ui.selectable_label(self.sounds.enabled(), "Sound").on_hover_text(sound_tip).clicked() {
+                    self.set_sound(!self.sounds.enabled());
+                }
+                if ui.selectable_label(self.space.open, "Space plot (P)").on_hover_text("Voltage along a path: soma -> apical trunk -> tuft, or to a tip you pick; and a dendrogram").clicked() {
+                    self.space.open = !self.space.open;
+                }
                 if ui.selectable_label(self.why.open, "Why did it spike? (W)").clicked() {
                     self.why.open = !self.why.open;
                 }

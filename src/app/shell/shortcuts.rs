@@ -6,7 +6,7 @@ use super::NeuroTwinApp;
 use eframe::egui::{self, Key, RichText};
 
 /// (keys, what they do), as shown in the help overlay.
-pub const SHORTCUTS: [(&str, &str); 11] = [
+pub const SHORTCUTS: [(&str, &str); 12] = [
     ("Space", "play / pause"),
     ("I", "click mode Inspect: a click on the cell selects a synapse or site"),
     ("E", "click mode + Exc: a click on a dendrite adds an excitatory synapse"),
@@ -15,6 +15,7 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     ("R", "reset to t = 0 (synapses and sites stay)"),
     ("F", "fit the view to the cell"),
     ("W", "\"Why did it spike?\": inputs before a selected time, attribution, what-if, filters"),
+    ("P", "\"Voltage along a path\": the space plot and the dendrogram"),
     ("Delete", "remove the selected synapse or recording site"),
     ("H or ?", "show / hide this help"),
     ("Esc", "close this help"),
@@ -46,6 +47,9 @@ impl NeuroTwinApp {
         }
         if pressed(Key::W) {
             self.why.open = !self.why.open;
+        }
+        if pressed(Key::P) {
+            self.space.open = !self.space.open;
         }
         let Some(session) = self.session.as_mut() else { return };
         for mode in crate::app::live::placements::ClickMode::ALL {

@@ -12,6 +12,7 @@ impl NeuroTwinApp {
             DemoAction::Start(demo) => self.start_demo(demo),
             DemoAction::Replay => self.replay_demo(),
             DemoAction::Close => self.close_demo(),
+            DemoAction::ColorBy(c) => self.view.color_by = c,
         }
     }
 
@@ -48,6 +49,13 @@ impl NeuroTwinApp {
         self.traces.follow = true;
         self.traces.selected_t_ms = None;
         self.demo = Some(ActiveDemo { demo, stop_ms: setup.stop_ms, stopped: false });
+        // the space plot follows the demo: along the basal branch of the EPSP and NMDA demos,
+        // up the apical trunk otherwise
+        let tip = match demo {
+            Demo::EpspAttenuation | Demo::NmdaSpike => crate::app::demos::sites::distal_basal_tip(&s.morph, &s.cable),
+            _ => crate::app::panels::space_plot::path::apical_trunk_tip(&s.morph, &s.cable),
+        };
+        self.space.request_path_to(tip);
         self.message = Some(Ok(format!("demo: {}", demo.title())));
         self.replay_demo();
     }

@@ -175,7 +175,7 @@ fn whole_app_lays_out_with_a_session() {
     h.run_steps(3);
     h.get_by_label("Play");
     h.get_by_label("Fit to cell");
-    h.get_by_label("Colour by membrane potential");
+    h.get_by_label("colour by");
     assert!(h.query_by_label_contains("2 sections").is_some());
 }
 

@@ -14,4 +14,5 @@ mod gl_scene;
 mod overlays;
 pub mod picking;
 pub mod tools;
+pub mod state_colors;
 pub mod view3d;

@@ -29,6 +29,8 @@ pub struct NodeOverlay {
 pub struct Hover {
     pub at: Location,
     pub v_mv: Option<f32>,
+    /// The state the cell is coloured by, here: (its label with units, value).
+    pub state: Option<(String, f32)>,
 }
 
 const TEXT: Color32 = Color32::from_gray(220);
@@ -94,6 +96,48 @@ pub fn color_bar(painter: &Painter, rect: Rect, colors: &VoltageColors) {
     painter.text(Pos2::new(bar.center().x + 8.0, bar.top() - 8.0), Align2::CENTER_BOTTOM, "Vm (mV)", FontId::proportional(13.0), TEXT);
 }
 
+/// The colour bar of a state quantity: its title with units, ticks in its units (decades on a
+/// log scale); `missing` says the model cannot report it.
+pub fn state_bar(painter: &Painter, rect: Rect, title: &str, scale: &super::state_colors::StateScale, map: super::colormap::ColorMap, missing: bool) {
+    let height = (rect.height() * 0.45).clamp(80.0, 320.0);
+    let bar = Rect::from_min_size(Pos2::new(rect.right() - 62.0, rect.center().y - 0.5 * height), Vec2::new(16.0, height));
+    painter.rect_filled(bar.expand2(Vec2::new(44.0, 30.0)).translate(Vec2::new(-14.0, 4.0)), 6.0, PANEL_FILL);
+    gradient_bar(painter, bar, |t| map.rgb(t));
+    for v in scale.ticks() {
+        let f = scale.fraction(v);
+        if !f.is_finite() {
+            continue;
+        }
+        let y = bar.bottom() - f * bar.height();
+        painter.line_segment([Pos2::new(bar.right(), y), Pos2::new(bar.right() + 4.0, y)], Stroke::new(1.0, TEXT));
+        let label = super::state_colors::tick_label(v, scale);
+        painter.text(Pos2::new(bar.right() + 6.0, y), Align2::LEFT_CENTER, label, FontId::proportional(12.0), TEXT);
+    }
+    // right-aligned so long titles stay inside the view
+    painter.text(Pos2::new(rect.right() - 8.0, bar.top() - 8.0), Align2::RIGHT_BOTTOM, title, FontId::proportional(13.0), TEXT);
+    if missing {
+        painter.text(Pos2::new(rect.right() - 8.0, bar.bottom() + 24.0), Align2::RIGHT_TOP, "this model does not report it", FontId::proportional(12.0), Color32::from_rgb(230, 180, 60));
+    }
+}
+
+/// A path over the cell (points in µm), projected with `clip_from_world` and drawn as a thin
+/// translucent white line (the colours of a thick trunk still show beside it), with a ring at its
+/// far end.
+pub fn path_line(painter: &Painter, rect: Rect, clip_from_world: three_d::Mat4, path_um: &[[f32; 3]]) {
+    let to_screen = |p: &[f32; 3]| {
+        let c = clip_from_world * three_d::vec4(p[0], p[1], p[2], 1.0);
+        (c.w > 1e-6).then(|| Pos2::new(rect.left() + 0.5 * (c.x / c.w + 1.0) * rect.width(), rect.top() + 0.5 * (1.0 - c.y / c.w) * rect.height()))
+    };
+    let points: Vec<Pos2> = path_um.iter().filter_map(to_screen).collect();
+    if points.len() < 2 {
+        return;
+    }
+    painter.add(egui::Shape::line(points.clone(), Stroke::new(1.2, Color32::from_rgba_unmultiplied(255, 255, 255, 150))));
+    if let Some(end) = points.last() {
+        painter.circle_stroke(*end, 6.0, Stroke::new(2.0, Color32::WHITE));
+    }
+}
+
 /// 1, 2, 2.5, 3 or 5 times a power of ten, at least `raw`.
 pub fn nice_step(raw: f32) -> f32 {
     if !(raw > 0.0) || !raw.is_finite() {
@@ -142,8 +186,9 @@ pub fn scale_bar(painter: &Painter, rect: Rect, px_per_um: f32) {
 pub fn hover_readout(painter: &Painter, rect: Rect, pointer: Option<Pos2>, hover: &Hover, click_does: &str) {
     let Some(p) = pointer else { return };
     let v = hover.v_mv.map(|v| format!("{v:.1} mV")).unwrap_or_else(|| "–".into());
+    let state = hover.state.as_ref().map_or(String::new(), |(label, x)| format!("\n{label}: {}", if x.is_finite() { format!("{x:.3e}") } else { "none here".into() }));
     let text = format!(
-        "{}({:.3})\n{:.0} µm from soma\nV = {v}\nclick: {click_does}",
+        "{}({:.3})\n{:.0} µm from soma\nV = {v}{state}\nclick: {click_does}",
         hover.at.section_name, hover.at.x, hover.at.dist_um
     );
     let galley = painter.layout_no_wrap(text, FontId::proportional(13.0), TEXT);

@@ -1,9 +1,14 @@
-//! The central 3-D view: camera interaction, hover and click picking, live voltage colouring and
-//! the overlays (colour bar, µm scale bar, hover read-out). Drawing is in `gl_scene`, overlays in
+//! The central 3-D view: camera interaction, hover and click picking, live colouring (voltage or
+//! an engine state; the menu and per-node colours in `colors`) and the overlays (colour bar, µm
+//! scale bar, hover read-out, the space plot's path). Drawing is in `gl_scene`, overlays in
 //! `overlays`.
 
 use super::camera::OrbitCamera;
 use super::colormap::VoltageColors;
+use super::state_colors::{ColorBy, StateScale};
+use crate::biophysics::mechanisms::NodeQuantity;
+use crate::app::live::runner::Command;
+use std::collections::HashMap;
 use super::geometry::{MeshData, NeuronGeometry};
 use super::gl_scene::{paint_callback, FrameParams, MeshUpload};
 use super::overlays;
@@ -16,6 +21,8 @@ use crate::app::live::model::SynapseKind;
 use eframe::egui::{self, Color32, Sense};
 use std::sync::{Arc, Mutex};
 use three_d::vec3;
+
+mod colors;
 
 /// Slack added to picking so thin dendrites can be clicked (pixels).
 const PICK_SLACK_PX: f32 = 3.0;
@@ -37,8 +44,21 @@ pub struct ViewedCell<'a> {
 pub struct View3d {
     pub camera: OrbitCamera,
     pub colors: VoltageColors,
-    /// Colour compartments by voltage (else by section kind).
-    pub color_by_voltage: bool,
+    /// What compartments are coloured by (voltage, a state of the engine, section kind).
+    pub color_by: ColorBy,
+    /// Range of each state quantity on the colour map (defaults: `StateScale::default_for`).
+    pub state_scales: HashMap<NodeQuantity, StateScale>,
+    /// A path drawn over the cell (the space plot's), as points in µm, parent to child.
+    pub path_um: Option<Arc<Vec<[f32; 3]>>>,
+    /// The next click on the cell picks the end of the space plot's path (instead of what the
+    /// click mode does); the pick lands in `picked_path_end`.
+    pub pick_path_end: bool,
+    pub picked_path_end: Option<Location>,
+    /// (geometry id, quantity) last asked of the runner.
+    sent_color_by: Option<(u64, Option<NodeQuantity>)>,
+    /// The smallest and largest finite value of the state on show (smallest positive for log
+    /// scales too), for "fit the range".
+    state_extent: Option<(NodeQuantity, f32, f32, f32)>,
     /// Minimum on-screen radius of neurites (pixels), so thin dendrites stay visible.
     pub min_radius_px: f32,
     pub hover: Option<Hover>,
@@ -50,7 +70,7 @@ pub struct View3d {
     pub show_hint: bool,
     needs_fit: bool,
     geometry_id: u64,
-    colors_key: Option<(u64, u64, VoltageColors, bool, u64)>,
+    colors_key: Option<(u64, u64, VoltageColors, ColorBy, u64, [u32; 2])>,
     colors_version: u64,
     vertex_colors: Arc<Vec<[f32; 4]>>,
     markers_key: Option<(u64, Option<Selection>, Option<[u32; 3]>)>,
@@ -65,7 +85,13 @@ impl Default for View3d {
         View3d {
             camera: OrbitCamera::default(),
             colors: VoltageColors::default(),
-            color_by_voltage: true,
+            color_by: ColorBy::Voltage,
+            state_scales: HashMap::new(),
+            path_um: None,
+            pick_path_end: false,
+            picked_path_end: None,
+            sent_color_by: None,
+            state_extent: None,
             min_radius_px: 1.5,
             hover: None,
             overlay: None,
@@ -116,8 +142,8 @@ impl View3d {
                 self.reset_view();
             }
         });
-        ui.checkbox(&mut self.color_by_voltage, "Colour by membrane potential");
-        ui.add_enabled_ui(self.color_by_voltage, |ui| {
+        self.color_by_ui(ui);
+        ui.add_enabled_ui(self.color_by != ColorBy::SectionKind, |ui| {
             ui.horizontal(|ui| {
                 egui::ComboBox::from_label("colour map").selected_text(self.colors.map.name()).show_ui(ui, |ui| {
                     for m in super::colormap::ColorMap::ALL {
@@ -125,12 +151,44 @@ impl View3d {
                     }
                 });
             });
-            ui.horizontal(|ui| {
-                ui.label("range");
-                ui.add(egui::DragValue::new(&mut self.colors.min_mv).range(-200.0..=self.colors.max_mv - 1.0).speed(0.5).suffix(" mV"));
-                ui.label("to");
-                ui.add(egui::DragValue::new(&mut self.colors.max_mv).range(self.colors.min_mv + 1.0..=200.0).speed(0.5).suffix(" mV"));
-            });
+            match self.color_by {
+                ColorBy::State(q) => {
+                    let scale = self.state_scales.entry(q).or_insert_with(|| StateScale::default_for(q));
+                    ui.horizontal(|ui| {
+                        ui.label("range");
+                        let speed = f64::from((scale.max - scale.min).abs().max(1e-6)) * 0.01;
+                        ui.add(egui::DragValue::new(&mut scale.min).speed(speed));
+                        ui.label("to");
+                        ui.add(egui::DragValue::new(&mut scale.max).speed(speed));
+                        ui.checkbox(&mut scale.log, "log");
+                    });
+                    if scale.log && !(scale.min > 0.0 && scale.max > scale.min) {
+                        ui.colored_label(ui.visuals().warn_fg_color, "a log scale needs 0 < min < max");
+                    }
+                    ui.horizontal(|ui| {
+                        let extent = self.state_extent.filter(|e| e.0 == q);
+                        if ui.add_enabled(extent.is_some(), egui::Button::new("Fit to the present values")).clicked() {
+                            if let Some((_, lo, hi, lo_positive)) = extent {
+                                let lo = if scale.log { lo_positive } else { lo };
+                                if hi > lo && lo.is_finite() {
+                                    (scale.min, scale.max) = (lo, hi);
+                                }
+                            }
+                        }
+                        if ui.button("Default range").clicked() {
+                            *scale = StateScale::default_for(q);
+                        }
+                    });
+                }
+                _ => {
+                    ui.horizontal(|ui| {
+                        ui.label("range");
+                        ui.add(egui::DragValue::new(&mut self.colors.min_mv).range(-200.0..=self.colors.max_mv - 1.0).speed(0.5).suffix(" mV"));
+                        ui.label("to");
+                        ui.add(egui::DragValue::new(&mut self.colors.max_mv).range(self.colors.min_mv + 1.0..=200.0).speed(0.5).suffix(" mV"));
+                    });
+                }
+            }
         });
         ui.add(egui::Slider::new(&mut self.min_radius_px, 0.0..=4.0).text("min. radius (px)"))
             .on_hover_text("Thin dendrites are drawn at least this wide, so they stay visible when zoomed out");
@@ -164,17 +222,38 @@ impl View3d {
         };
         self.hover = response.hover_pos().and_then(pick_at).map(|at| {
             let v_mv = snapshot.node_v_mv.get(at.node).copied();
-            Hover { at, v_mv }
+            let state = snapshot.node_state.as_ref().filter(|s| matches!(self.color_by, ColorBy::State(q) if q == s.quantity)).and_then(|s| s.values.get(at.node).map(|&x| (s.quantity.label(), x)));
+            Hover { at, v_mv, state }
         });
         if response.clicked() {
             if let Some(at) = response.interact_pointer_pos().and_then(pick_at) {
-                placements.click(runner, at);
+                if self.pick_path_end {
+                    self.pick_path_end = false;
+                    self.picked_path_end = Some(at);
+                } else {
+                    placements.click(runner, at);
+                }
             } else if placements.mode == ClickMode::Inspect {
                 placements.selected = None;
             }
         }
 
-        self.update_colors(&geometry, &snapshot.node_v_mv, snapshot.seq);
+        let wanted = match self.color_by {
+            ColorBy::State(q) => Some(q),
+            _ => None,
+        };
+        if self.sent_color_by != Some((geometry.id, wanted)) && runner.has_model() {
+            self.sent_color_by = Some((geometry.id, wanted));
+            runner.send(Command::ColorBy(wanted));
+        }
+        self.state_extent = snapshot.node_state.as_ref().map(|s| {
+            let finite = s.values.iter().copied().filter(|v| v.is_finite());
+            let (lo, hi) = finite.clone().fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
+            let lo_positive = finite.filter(|&v| v > 0.0).fold(f32::MAX, f32::min);
+            (s.quantity, lo, hi, lo_positive)
+        });
+        let node_rgb = self.node_colors(&snapshot);
+        self.update_colors(&geometry, node_rgb, snapshot.seq);
         self.update_markers(placements);
         let bg = BACKGROUND;
         let params = FrameParams {
@@ -201,12 +280,19 @@ impl View3d {
 
         // Overlays on top of the 3-D picture.
         let painter = ui.painter_at(rect);
+        if let Some(path) = &self.path_um {
+            let clip_from_world = self.camera.clip_from_view(aspect) * self.camera.view_from_world();
+            overlays::path_line(&painter, rect, clip_from_world, path);
+        }
         if let Some(o) = &self.overlay {
             overlays::diverging_bar(&painter, rect, o);
-        } else if self.color_by_voltage && runner.has_model() {
-            overlays::color_bar(&painter, rect, &self.colors);
-        } else {
+        } else if !runner.has_model() || self.color_by == ColorBy::SectionKind {
             overlays::kind_legend(&painter, rect);
+        } else if let ColorBy::State(q) = self.color_by {
+            let missing = snapshot.node_state.as_ref().is_some_and(|s| s.quantity == q && s.values.is_empty());
+            overlays::state_bar(&painter, rect, &q.label(), &self.state_scale(q), self.colors.map, missing);
+        } else {
+            overlays::color_bar(&painter, rect, &self.colors);
         }
         overlays::scale_bar(&painter, rect, focal_px / self.camera.distance_um);
         if let Some(h) = &self.hover {
@@ -250,31 +336,26 @@ impl View3d {
     }
 
     /// Recompute per-vertex colours only when the snapshot or the colour settings changed.
-    fn update_colors(&mut self, geometry: &NeuronGeometry, node_v_mv: &[f32], seq: u64) {
-        let by_voltage = self.color_by_voltage && !node_v_mv.is_empty() && self.overlay.is_none();
+    fn update_colors(&mut self, geometry: &NeuronGeometry, node_rgb: Option<Vec<[u8; 3]>>, seq: u64) {
         let overlay_version = self.overlay.as_ref().map_or(0, |o| o.version + 1);
-        let key = (geometry.id, if by_voltage { seq } else { 0 }, self.colors, by_voltage, overlay_version);
+        let scale = match self.color_by {
+            ColorBy::State(q) => {
+                let s = self.state_scale(q);
+                [s.min.to_bits(), s.max.to_bits() ^ u32::from(s.log)]
+            }
+            _ => [0, 0],
+        };
+        let key = (geometry.id, if node_rgb.is_some() { seq } else { 0 }, self.colors, self.color_by, overlay_version, scale);
         if self.colors_key == Some(key) {
             return;
         }
         self.colors_key = Some(key);
         self.colors_version += 1;
-        let colors = if let Some(o) = &self.overlay {
-            let scale = if o.scale > 0.0 && o.scale.is_finite() { o.scale } else { 1.0 };
-            geometry
-                .vertex_node
-                .iter()
-                .map(|&n| match o.values.get(n as usize) {
-                    Some(v) if v.is_finite() => rgba(super::colormap::diverging_rgb(v / scale)),
-                    _ => rgba(NO_VALUE_RGB),
-                })
-                .collect()
-        } else if by_voltage {
-            geometry
-                .vertex_node
-                .iter()
-                .map(|&n| rgba(self.colors.rgb(node_v_mv.get(n as usize).copied().unwrap_or(f32::NAN))))
-                .collect()
+        let colors = if let Some(node_rgb) = node_rgb {
+            geometry.vertex_node.iter().map(|&n| rgba(node_rgb.get(n as usize).copied().unwrap_or(NO_VALUE_RGB))).collect()
+        } else if matches!(self.color_by, ColorBy::State(_)) {
+            // no values yet (before the first step, or while the state is on its way)
+            geometry.vertex_node.iter().map(|_| rgba(NO_VALUE_RGB)).collect()
         } else {
             geometry.vertex_kind_rgb.iter().map(|&c| rgba(c)).collect()
         };

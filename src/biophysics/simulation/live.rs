@@ -143,6 +143,12 @@ impl Simulation {
     pub fn node_voltages_mv(&self) -> &[f64] {
         &self.v_mv
     }
+
+    /// A state quantity per `Cable` node (calcium, synaptic conductances, currents, gates; see
+    /// [`NodeQuantity`](crate::biophysics::mechanisms::NodeQuantity) for units) into `out`.
+    pub fn node_quantity(&self, q: crate::biophysics::mechanisms::NodeQuantity, out: &mut Vec<f64>) {
+        self.mechanisms.node_quantity(q, &self.v_mv, self.synapses.nmda_scale, out);
+    }
 }
 
 #[cfg(test)]

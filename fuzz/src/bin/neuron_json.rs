@@ -1,0 +1,11 @@
+//! NEURON geometry JSON reader (`parse_neuron_json`), then the parsed cell through the Hay axon,
+//! `Cable` and `Cell`.
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        if let Some(text) = neurotwin_fuzz::text(data) {
+            if let Ok(morph) = neurotwin::morphology::parse_neuron_json(text, "fuzz.json") {
+                neurotwin_fuzz::exercise_morphology(morph);
+            }
+        }
+    });
+}

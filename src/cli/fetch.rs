@@ -1,0 +1,83 @@
+//! `neurotwin fetch hay`: download the Hay et al. 2011 cell (`cell1.asc`, which neurotwin may not
+//! redistribute) from the paper's public repository, check its SHA-256 and write it atomically
+//! to the project's `morphologies/` folder. The work is done by `neurotwin::fetch`.
+
+use anyhow::{Context, Result};
+use neurotwin::fetch::{self, FetchOptions, Fetched};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(clap::Subcommand)]
+pub enum FetchCommand {
+    /// The Hay et al. 2011 L5 pyramidal cell (cell1.asc, ModelDB 139653), checked against its
+    /// known SHA-256 before anything is written.
+    Hay(HayArgs),
+}
+
+#[derive(clap::Args)]
+pub struct HayArgs {
+    /// Where to download from (a mirror of the same file; its SHA-256 is still checked).
+    #[arg(long, default_value = fetch::HAY_CELL_URL)]
+    url: String,
+    /// Destination file (default: cell1.asc in the project's morphologies/ folder).
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Seconds allowed to open the connection.
+    #[arg(long, default_value_t = fetch::DEFAULT_CONNECT_TIMEOUT_S, value_name = "S")]
+    connect_timeout_s: f64,
+    /// Seconds allowed for the answer to start and for each later read (a stalled server fails after this).
+    #[arg(long, default_value_t = fetch::DEFAULT_READ_TIMEOUT_S, value_name = "S")]
+    read_timeout_s: f64,
+    /// Replace a destination file that exists and is not the expected file.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn run(command: &FetchCommand) -> Result<()> {
+    match command {
+        FetchCommand::Hay(args) => hay(args),
+    }
+}
+
+fn seconds(name: &str, s: f64) -> Result<Duration> {
+    if !(s.is_finite() && s > 0.0 && s <= 86_400.0) {
+        anyhow::bail!("{name} is {s}; it must be a number of seconds in (0, 86400]");
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+fn hay(args: &HayArgs) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(fetch::default_hay_destination);
+    let mut opts = FetchOptions::hay_cell(out);
+    opts.url = args.url.clone();
+    opts.connect_timeout = seconds("--connect-timeout-s", args.connect_timeout_s)?;
+    opts.read_timeout = seconds("--read-timeout-s", args.read_timeout_s)?;
+    opts.overwrite = args.force;
+    if !args.quiet {
+        eprintln!("downloading {}", opts.url);
+    }
+    let bar = if args.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(0) };
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bytes}/{total_bytes} [{wide_bar}] {bytes_per_sec}") {
+        bar.set_style(style);
+    }
+    let mut on_progress = |p: fetch::Progress| {
+        if let Some(total) = p.total_bytes {
+            bar.set_length(total);
+        }
+        bar.set_position(p.received_bytes);
+    };
+    let result = fetch::fetch(&opts, &mut on_progress);
+    bar.finish_and_clear();
+    match result.with_context(|| format!("fetching the Hay cell to {}", opts.out.display()))? {
+        Fetched::Written { path, bytes } => {
+            println!("wrote {} ({bytes} bytes, SHA-256 {} verified)", path.display(), opts.sha256);
+        }
+        Fetched::AlreadyPresent { path } => {
+            println!("{} is already the Hay cell (SHA-256 {} verified); nothing downloaded", path.display(), opts.sha256);
+        }
+    }
+    Ok(())
+}
