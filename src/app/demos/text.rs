@@ -19,17 +19,17 @@ pub(super) fn explanation(demo: Demo) -> &'static str {
         Demo::EpspAttenuation => {
             "One excitatory synapse on the tip of the most distal basal dendrite fires once, at t = 50 ms. \
 Three recording sites: at the synapse, midway along the path to the soma, and at the soma.\n\n\
-Watch the three traces: at the synapse the EPSP is large and fast (about 23 mV, peak 2 ms after \
-the input, on the built-in cell); midway it is about ten times smaller and later (2.6 mV, 4 ms); \
-at the soma it is a ripple of about 0.1 mV that peaks 11 ms after the input. The thin dendrite \
+Watch the three traces: at the synapse the EPSP is large and fast (about 25 mV, peak 2 ms after \
+the input, on the built-in cell); midway it is about eight times smaller and later (3.1 mV, 5 ms); \
+at the soma it is a ripple of about 0.16 mV that peaks 11 ms after the input. The thin dendrite \
 has a high input impedance, so the local EPSP is big; the current then leaks out and charges the \
 membrane on its way, which shrinks and broadens the EPSP. The demo pauses at 200 ms."
         }
         Demo::NmdaSpike => {
             "Twenty excitatory synapses clustered on the outer half of one distal basal branch fire \
 together at t = 50 ms. The recording site sits on the branch.\n\n\
-Watch the branch trace: instead of a brief EPSP it jumps to a plateau near −5 mV that lasts tens \
-of ms (on the built-in cell it stays above −30 mV for about 36 ms) while the soma barely moves. \
+Watch the branch trace: instead of a brief EPSP it jumps to a plateau near −3 mV that lasts tens \
+of ms (on the built-in cell it stays above −30 mV for about 50 ms) while the soma barely moves. \
 The depolarisation relieves the Mg2+ block of the NMDA receptors, whose current depolarises \
 further: a regenerative, local NMDA spike. Switch NMDA off (Inputs) and press Replay: the same \
 input gives only a short AMPA EPSP. The demo pauses at 300 ms.\n\n\
@@ -45,11 +45,9 @@ soma. Then (t = 300 ms) the pulse, with the same distal input 5 ms after its ons
 Watch the nexus trace and the soma: the pairing fires a dendritic Ca2+ spike (the nexus stays \
 above −30 mV for about 25 ms) and a burst of somatic spikes. On the Hay cell (cell1.asc) the \
 pulse (1.6 nA) alone fires exactly one AP and no Ca spike; paired with 50 distal synapses it \
-fires a Ca spike and a burst of three: the back-propagating AP and the distal EPSP together \
-cross the Ca-spike threshold (Larkum 1999). On the built-in synthetic cell at the paper's \
-6.3 °C every somatic AP already triggers the Ca spike, so there the pulse is subthreshold \
-(2.0 nA) and the distal input stronger (80 synapses): neither alone fires the cell, together \
-they fire the Ca spike and a doublet. The demo pauses at 500 ms.\n\n\
+fires a Ca spike and a burst: the back-propagating AP and the distal EPSP together cross the \
+Ca-spike threshold (Larkum 1999). The built-in cell, calibrated against the Hay cell, does the \
+same with a 1.35-nA pulse (its one-AP range at the paper's 6.3 °C). The demo pauses at 500 ms.\n\n\
 Colour the cell by intracellular calcium (the button below, or View, colour by [Ca2+]i, a log \
 scale): the Ca spike fills the hot zone around the nexus with calcium, which stays for tens of \
 ms after the burst; the back-propagating APs alone leave far less. The space plot (P) along the \
@@ -57,7 +55,7 @@ apical trunk shows the peak voltage and [Ca2+]i against distance: the bAP shrink
 trunk, the Ca plateau at the nexus."
         }
         Demo::InhibitoryVeto => {
-            "The same excitatory volley (200 synapses half-way along the basal stems, fired \
+            "The same excitatory volley (120 synapses half-way along the basal stems, fired \
 together) arrives twice. At t = 50 ms, 60 inhibitory synapses on the soma and the base of the \
 stems fire 3 ms before it; at t = 300 ms it arrives alone.\n\n\
 Watch the soma: the first volley is shunted and stays subthreshold; the second, identical \
