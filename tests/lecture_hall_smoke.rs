@@ -5,52 +5,15 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Kills the child (Xvfb or the app) when the test ends, pass or fail.
-struct KillOnDrop(Child);
+mod common;
 
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
-}
+use common::xvfb::{find_in_path, KillOnDrop};
 
 fn start_xvfb() -> (KillOnDrop, String) {
-    let xvfb = find_in_path("Xvfb").unwrap_or_else(|| panic!("Xvfb is not installed: this test needs it (Debian/Ubuntu: apt-get install -y xvfb)"));
-    // the tests of this file run in parallel in one process: each takes its own display
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let test_offset = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 37;
-    for attempt in 0..20u32 {
-        let n = 500 + (std::process::id() + test_offset + attempt * 11) % 400;
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-            continue;
-        }
-        let child = Command::new(&xvfb)
-            .args([format!(":{n}").as_str(), "-screen", "0", "1500x950x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting Xvfb");
-        let mut guard = KillOnDrop(child);
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                return (guard, format!(":{n}"));
-            }
-            if let Ok(Some(_)) = guard.0.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("Xvfb did not start on any display number");
+    common::xvfb::start_xvfb(500, 1500, 950)
 }
 
 /// Run the app in `dir` (the built-in cell opens there) with `args` until it quits by itself.

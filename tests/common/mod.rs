@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod xvfb;
+
 /// The `shared` folder beside the project (NEURON reference data, specs, the Hay morphology).
 /// Panics with a clear message if it is missing: a golden test must never pass silently.
 pub fn shared_dir() -> PathBuf {

@@ -26,14 +26,16 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
         no_model_ui(ui, models);
         return;
     }
+    // the button shows the model's name only (the list and the warning below say how it fits):
+    // the full label pushed the "twin model" caption into a column of letters
     let selected_text = session
         .twin
         .selected
         .as_ref()
         .and_then(|p| models.candidates.iter().find(|c| &c.onnx_path == p))
-        .map_or_else(|| OFF_LABEL.to_string(), TwinModels::label);
+        .map_or_else(|| OFF_LABEL.to_string(), |c| c.metadata.name.clone());
     let mut choice = session.twin.selected.clone();
-    egui::ComboBox::from_label("twin model").selected_text(selected_text).width(260.0).show_ui(ui, |ui| {
+    egui::ComboBox::from_label("twin model").selected_text(selected_text).width(200.0).show_ui(ui, |ui| {
         for c in &models.candidates {
             ui.selectable_value(&mut choice, Some(c.onnx_path.clone()), TwinModels::label(c));
         }

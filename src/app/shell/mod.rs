@@ -330,46 +330,63 @@ impl NeuroTwinApp {
 
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.label(RichText::new("neurotwin").strong().size(16.0));
-            ui.label(RichText::new("L5 pyramidal neuron · Hay et al. 2011").weak());
-            ui.separator();
-            ui.label("morphology");
-            let edit = ui.add(egui::TextEdit::singleline(&mut self.path_text).desired_width(320.0).hint_text("path to .asc / .swc / .json"));
-            let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if ui.button("Open").clicked() || enter {
-                let text = self.path_text.trim();
-                let source = if text == crate::app::session::EMBEDDED_SYNTHETIC_NAME {
-                    MorphologySource::EmbeddedSynthetic
-                } else {
-                    MorphologySource::File(PathBuf::from(text))
-                };
-                self.open(source);
-            }
-            if self.hay.ui(ui) {
-                self.hay.start(ui.ctx());
-            }
-            if let Some(s) = &self.session {
-                ui.label(
-                    RichText::new(format!("{} sections · {} compartments", s.morph.sections.len(), s.cable.n_compartments())).weak(),
-                );
-            }
+            // the right-hand buttons are laid out first so that they always keep their place; the
+            // left part gets what is left (the path field shrinks and the cell summary goes into
+            // the field's tooltip when the window is narrow) instead of running under them
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                self.record_button_ui(ui);
-                let sound_tip = "Spike sounds: a click per somatic spike of the cell, a higher one per spike the twin predicts (needs a build with --features audio and a sound device)";
-                if ui.selectable_label(self.sounds.enabled(), "Sound").on_hover_text(sound_tip).clicked() {
-                    self.set_sound(!self.sounds.enabled());
-                }
-                if ui.selectable_label(self.space.open, "Space plot (P)").on_hover_text("Voltage along a path: soma -> apical trunk -> tuft, or to a tip you pick; and a dendrogram").clicked() {
-                    self.space.open = !self.space.open;
+                if ui.button("Help (H)").clicked() {
+                    self.show_help = !self.show_help;
                 }
                 if ui.selectable_label(self.why.open, "Why did it spike? (W)").clicked() {
                     self.why.open = !self.why.open;
                 }
-                if ui.button("Help (H)").clicked() {
-                    self.show_help = !self.show_help;
+                if ui.selectable_label(self.space.open, "Space plot (P)").on_hover_text("Voltage along a path: soma -> apical trunk -> tuft, or to a tip you pick; and a dendrogram").clicked() {
+                    self.space.open = !self.space.open;
                 }
+                let sound_tip = "Spike sounds: a click per somatic spike of the cell, a higher one per spike the twin predicts (needs a build with --features audio and a sound device)";
+                if ui.selectable_label(self.sounds.enabled(), "Sound").on_hover_text(sound_tip).clicked() {
+                    self.set_sound(!self.sounds.enabled());
+                }
+                self.record_button_ui(ui);
+                ui.separator();
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| self.top_bar_left_ui(ui));
             });
         });
+    }
+
+    /// The left part of the top bar: title, morphology field, Open, the Hay-cell download, summary.
+    fn top_bar_left_ui(&mut self, ui: &mut egui::Ui) {
+        /// Width (px) the title, labels and buttons around the path field take at the default font.
+        const AROUND_FIELD_PX: f32 = 560.0;
+        const SUMMARY_PX: f32 = 190.0;
+        ui.label(RichText::new("neurotwin").strong().size(16.0));
+        ui.label(RichText::new("L5 pyramidal neuron · Hay et al. 2011").weak());
+        ui.separator();
+        ui.label("morphology");
+        let summary = self.session.as_ref().map(|s| format!("{} sections · {} compartments", s.morph.sections.len(), s.cable.n_compartments()));
+        let room = ui.available_width() - AROUND_FIELD_PX;
+        let show_summary = room - SUMMARY_PX >= 200.0;
+        let field_px = if show_summary { room - SUMMARY_PX } else { room }.clamp(120.0, 320.0);
+        let mut edit = ui.add(egui::TextEdit::singleline(&mut self.path_text).desired_width(field_px).hint_text("path to .asc / .swc / .json"));
+        if let (Some(text), false) = (&summary, show_summary) {
+            edit = edit.on_hover_text(text.as_str());
+        }
+        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Open").clicked() || enter {
+            let text = self.path_text.trim();
+            let source = if text == crate::app::session::EMBEDDED_SYNTHETIC_NAME {
+                MorphologySource::EmbeddedSynthetic
+            } else {
+                MorphologySource::File(PathBuf::from(text))
+            };
+            self.open(source);
+        }
+        if self.hay.ui(ui) {
+            self.hay.start(ui.ctx());
+        }
+        if let (Some(text), true) = (summary, show_summary) {
+            ui.label(RichText::new(text).weak());
+        }
     }
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
