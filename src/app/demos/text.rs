@@ -77,8 +77,8 @@ plot to see which inputs preceded it (spike-triggered view)."
 AMPA parameter set of the input generator).\n\n\
 The paper's point: an AMPA-only cell is an almost linear integrator, and a shallow network \
 (one hidden layer) captures its input-output function, while the NMDA cell needs a deep one. \
-No AMPA-only twin is shipped: models/ holds only l5pc-synthetic-nmda. The twin shown is that \
-NMDA twin, so here it is run outside what it learned and will disagree with the cell: watch the \
+No AMPA-only twin is shipped: models/ holds NMDA twins only (l5pc-synthetic-nmda, l5pc-hay-nmda). \
+The twin shown is the NMDA twin of the open cell, so here it is run outside what it learned and will disagree with the cell: watch the \
 magenta trace and spikes drift from the cyan ones."
         }
     }
