@@ -125,6 +125,19 @@ pub fn default_hay_destination() -> PathBuf {
 /// Download `opts.url`, check its SHA-256, and write it to `opts.out` atomically, calling
 /// `progress` as bytes arrive. See the module doc for what is refused.
 pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(Progress)) -> Result<Fetched, FetchError> {
+    match download_verified(opts, progress)? {
+        None => Ok(Fetched::AlreadyPresent { path: opts.out.clone() }),
+        Some(bytes) => {
+            write_verified(opts, &bytes)?;
+            Ok(Fetched::Written { path: opts.out.clone(), bytes: bytes.len() as u64 })
+        }
+    }
+}
+
+/// The first half of [`fetch`]: `None` when `opts.out` already holds the expected file, else the
+/// downloaded bytes after their SHA-256 matched (nothing is written). A destination holding
+/// something else is an error unless `opts.overwrite`.
+pub fn download_verified(opts: &FetchOptions, progress: &mut dyn FnMut(Progress)) -> Result<Option<Vec<u8>>, FetchError> {
     let expected = opts.sha256.trim().to_ascii_lowercase();
     if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(FetchError::BadHash(opts.sha256.clone()));
@@ -134,7 +147,7 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(Progress)) -> Result<
         let existing = read_existing(&opts.out, opts.max_bytes).map_err(|message| FetchError::Write { path: out_name.clone(), message })?;
         let actual = existing.as_deref().map(sha256_hex).unwrap_or_else(|| "of a file over the size limit".into());
         if actual == expected {
-            return Ok(Fetched::AlreadyPresent { path: opts.out.clone() });
+            return Ok(None);
         }
         if !opts.overwrite {
             return Err(FetchError::ExistsDifferent { path: out_name, actual, expected });
@@ -145,11 +158,15 @@ pub fn fetch(opts: &FetchOptions, progress: &mut dyn FnMut(Progress)) -> Result<
     if actual != expected {
         return Err(FetchError::Checksum { url: opts.url.clone(), expected, actual, bytes: bytes.len() as u64 });
     }
+    Ok(Some(bytes))
+}
+
+/// The second half of [`fetch`]: write verified bytes to `opts.out` atomically (creating its folder).
+pub fn write_verified(opts: &FetchOptions, bytes: &[u8]) -> Result<(), FetchError> {
     if let Some(dir) = opts.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| FetchError::Write { path: dir.display().to_string(), message: format!("cannot create the folder: {e}") })?;
     }
-    crate::atomic::write(&opts.out, &bytes).map_err(|e| FetchError::Write { path: out_name, message: e.to_string() })?;
-    Ok(Fetched::Written { path: opts.out.clone(), bytes: bytes.len() as u64 })
+    crate::atomic::write(&opts.out, bytes).map_err(|e| FetchError::Write { path: opts.out.display().to_string(), message: e.to_string() })
 }
 
 /// An existing destination's content, or `None` when it is larger than `max_bytes`.

@@ -19,6 +19,7 @@ pub mod golden;
 pub mod limits;
 pub mod locate;
 pub mod metrics;
+pub mod peer;
 pub mod morphology;
 pub mod rng;
 pub mod stimulus;

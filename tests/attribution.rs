@@ -7,7 +7,7 @@ use neurotwin::attribution::{attribute, delete_spikes, spike_bin};
 use neurotwin::biophysics::recipe::hay2011;
 use neurotwin::biophysics::Cell;
 use neurotwin::stimulus::{DendriticSegments, InputRaster, PaperProtocol, SynKind, Tree};
-use neurotwin::surrogate::{select_tract, LoadOptions, NativeTcn, SurrogateModel};
+use neurotwin::surrogate::{select_tract, LoadOptions, NativeNet, SurrogateModel};
 use neurotwin::Discretisation;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,7 +24,7 @@ struct Fixture {
     cell: Cell,
     segs: DendriticSegments,
     soma: usize,
-    tcn: NativeTcn,
+    tcn: NativeNet,
 }
 
 fn fixture() -> Fixture {

@@ -8,7 +8,7 @@ use super::{attribute, delete_spikes, spike_bin, AttributionError};
 use crate::biophysics::Cell;
 use crate::rng::{xoshiro, Draw, Xoshiro};
 use crate::stimulus::{DendriticSegments, InputRaster};
-use crate::surrogate::NativeTcn;
+use crate::surrogate::NativeNet;
 use serde::Serialize;
 
 /// Options of [`deletion_faithfulness`].
@@ -87,7 +87,7 @@ fn draw(pool: &[usize], k: usize, rng: &mut Xoshiro) -> Vec<usize> {
 /// Run the deletion test over every somatic spike the engine fires on `raster`. Returns the
 /// uninterrupted run too.
 pub fn deletion_faithfulness(
-    tcn: &NativeTcn,
+    tcn: &NativeNet,
     cell: &Cell,
     segs: &DendriticSegments,
     soma_node: usize,

@@ -19,7 +19,7 @@ pub mod faithfulness;
 pub mod whatif;
 
 use crate::stimulus::{DendriticSegments, InputRaster, SynKind};
-use crate::surrogate::NativeTcn;
+use crate::surrogate::NativeNet;
 use serde::Serialize;
 
 /// Errors of attribution and what-if runs.
@@ -87,7 +87,7 @@ impl Attribution {
 }
 
 /// Score every input row with spikes in the twin's window ending at `t_ms`, by occlusion.
-pub fn attribute(tcn: &NativeTcn, raster: &InputRaster, segs: &DendriticSegments, t_ms: usize) -> Result<Attribution, AttributionError> {
+pub fn attribute(tcn: &NativeNet, raster: &InputRaster, segs: &DendriticSegments, t_ms: usize) -> Result<Attribution, AttributionError> {
     if raster.n_rows() != tcn.n_rows() {
         return Err(AttributionError::Rows { raster: raster.n_rows(), model: tcn.n_rows() });
     }

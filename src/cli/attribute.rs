@@ -9,7 +9,7 @@ use neurotwin::attribution::{attribute, delete_spikes, Attribution};
 use neurotwin::biophysics::Cell;
 use neurotwin::golden::case::Case;
 use neurotwin::stimulus::{DendriticSegments, InputRaster};
-use neurotwin::surrogate::{self, CellInputs, Fit, NativeTcn, SurrogateModel};
+use neurotwin::surrogate::{self, CellInputs, Fit, NativeNet, SurrogateModel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -47,7 +47,7 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn tcn(&self) -> Result<&NativeTcn> {
+    pub fn tcn(&self) -> Result<&NativeNet> {
         self.model.native().with_context(|| format!("model {}: attribution needs the native evaluation, which is off ({})", self.model.metadata().name, self.model.native_status()))
     }
 }
@@ -138,7 +138,7 @@ pub fn run(args: &AttributeArgs, morphology: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-fn confirm(s: &Setup, tcn: &NativeTcn, case: &Case, raster: &InputRaster, attr: &Attribution, n: usize) -> Result<WhatIfReport> {
+fn confirm(s: &Setup, tcn: &NativeNet, case: &Case, raster: &InputRaster, attr: &Attribution, n: usize) -> Result<WhatIfReport> {
     let ampa_only = case.model.variant_flags.ampa_only.unwrap_or(false);
     let rows = attr.top_rows(n);
     let edited = delete_spikes(raster, &rows, attr.window_from_ms, attr.t_ms)?;

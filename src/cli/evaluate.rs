@@ -121,6 +121,19 @@ fn format_evaluation(ev: &Evaluation) -> String {
             num(100.0 * c.fpr, 3, "no non-spike bins"),
         );
     }
+    if let Some(c) = &ev.count_matched {
+        out += &format!(
+            "count-matched threshold p ≥ {:.4}: {} predicted spikes for the cell's {} (TPR {:.3}, FPR {:.3} % per bin)\n",
+            c.probability,
+            c.predicted_spikes,
+            c.true_spikes,
+            c.tpr,
+            100.0 * c.fpr
+        );
+    }
+    for p in &ev.all.at_fpr {
+        out += &format!("threshold for FPR {} % on this data: p ≥ {}\n", num(100.0 * p.target_fpr, 2, "no target"), num(p.threshold, 4, "nothing predicted"));
+    }
     out += &format!(
         "prediction: {} s wall, {} simulated ms per s ({})\n",
         num(ev.predict_wall_s, 2, "not timed"),
@@ -160,6 +173,7 @@ mod tests {
             all: subset(None, 0, Some(constant)),
             at_model_thresholds: vec![ThresholdCheck { target_fpr: 0.0, probability: 0.3, tpr: 0.5, fpr: 0.001 }],
             low_rate: subset(Some(f64::NAN), 1000, None),
+            count_matched: None,
             max_spikes_per_6s: 3,
             predict_wall_s: 0.0,
             ms_per_s: f64::NAN,

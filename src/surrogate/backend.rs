@@ -22,6 +22,8 @@ pub enum Backend {
     Tract,
     /// ONNX Runtime loaded from this shared library.
     OnnxRuntime { library: PathBuf },
+    /// No ONNX graph: neurotwin's own evaluation (a recurrent ELM).
+    Native,
 }
 
 impl fmt::Display for Backend {
@@ -29,6 +31,7 @@ impl fmt::Display for Backend {
         match self {
             Backend::Tract => write!(f, "tract (pure Rust, via ort-tract)"),
             Backend::OnnxRuntime { library } => write!(f, "ONNX Runtime ({})", library.display()),
+            Backend::Native => write!(f, "neurotwin's native recurrent evaluation"),
         }
     }
 }
@@ -114,6 +117,7 @@ fn already_selected(choice: &BackendChoice, requested: Option<&Path>) -> Backend
         (Backend::Tract, Some(_)) => choice.warning.is_none(),
         (Backend::OnnxRuntime { .. }, None) => true,
         (Backend::Tract, None) => false,
+        (Backend::Native, _) => false,
     };
     let mut out = choice.clone();
     if differs {

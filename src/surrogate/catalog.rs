@@ -1,4 +1,4 @@
-//! The models in a folder (`models/`): every `NAME.onnx` with a readable `NAME.json`, and which of
+//! The models in a folder (`models/`): every `NAME.onnx` (or an ELM's `NAME.pt`) with a readable `NAME.json`, and which of
 //! them fit a cell. The default is the best fit: same fingerprint first, then same row count; ties
 //! broken by name for a stable choice.
 
@@ -23,13 +23,14 @@ pub struct Candidate {
     pub fit: Fit,
 }
 
-/// Every `.onnx` in `dir` (not recursive), sorted by file name.
+/// Every model file in `dir` (not recursive): each `.onnx`, and each `.pt` (a recurrent ELM's
+/// state dict), sorted by file name.
 pub fn list_models(dir: &Path) -> Result<Vec<CatalogEntry>, SurrogateError> {
     let rd = std::fs::read_dir(dir).map_err(|e| SurrogateError::io(dir, e))?;
     let mut paths: Vec<PathBuf> = rd
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "onnx") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx" || x == "pt") && p.is_file())
         .collect();
     paths.sort();
     Ok(paths

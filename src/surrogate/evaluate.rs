@@ -93,6 +93,56 @@ pub fn rates_at_threshold(labels: &[bool], prob: &[f64], threshold: f64) -> Opti
     (pos > 0 && neg > 0).then(|| (tp as f64 / pos as f64, fp as f64 / neg as f64))
 }
 
+/// The "unbiased" threshold: where the twin predicts as many spikes as the cell fired in the
+/// scored bins, counting each run of consecutive bins ≥ the threshold as one predicted spike (as
+/// the app and `predict` do).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CountMatched {
+    pub probability: f64,
+    pub predicted_spikes: usize,
+    pub true_spikes: usize,
+    /// Bin-wise rates of "spike where prob ≥ probability".
+    pub tpr: f64,
+    pub fpr: f64,
+}
+
+/// Runs of consecutive values ≥ `threshold`.
+fn count_runs(prob: &[f64], threshold: f64) -> usize {
+    let mut n = 0;
+    let mut inside = false;
+    for &p in prob {
+        let above = p >= threshold;
+        n += usize::from(above && !inside);
+        inside = above;
+    }
+    n
+}
+
+/// [`CountMatched`] over simulations' probability traces (each its own runs) and labels, by
+/// bisection on the logit of the threshold (the run count falls as the threshold rises, up to
+/// the splitting of a run by a dip); `None` without spikes.
+pub fn count_matched_threshold(probs: &[&[f64]], labels: &[bool]) -> Option<CountMatched> {
+    let true_spikes = labels.iter().filter(|&&l| l).count();
+    if true_spikes == 0 {
+        return None;
+    }
+    let runs = |th: f64| probs.iter().map(|p| count_runs(p, th)).sum::<usize>();
+    let (mut lo, mut hi) = (-30.0f64, 30.0f64); // logits: runs(lo) ≥ true ≥ runs(hi) when reachable
+    let sig = |z: f64| 1.0 / (1.0 + (-z).exp());
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if runs(sig(mid)) > true_spikes {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let probability = sig(hi);
+    let all: Vec<f64> = probs.iter().flat_map(|p| p.iter().copied()).collect();
+    let (tpr, fpr) = rates_at_threshold(labels, &all, probability)?;
+    Some(CountMatched { probability, predicted_spikes: runs(probability), true_spikes, tpr, fpr })
+}
+
 /// Result of [`evaluate_dataset`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
@@ -104,6 +154,8 @@ pub struct Evaluation {
     pub at_model_thresholds: Vec<ThresholdCheck>,
     /// Simulations with ≤ `max_spikes_per_6s` output spikes per 6 s (scaled to the duration).
     pub low_rate: SubsetMetrics,
+    /// The threshold at which the predicted spike count matches the cell's, on all simulations.
+    pub count_matched: Option<CountMatched>,
     pub max_spikes_per_6s: usize,
     pub predict_wall_s: f64,
     /// Simulated ms predicted per wall-clock second.
@@ -204,6 +256,7 @@ pub fn evaluate_dataset(model: &mut SurrogateModel, ds: &Dataset, opts: &EvalOpt
         all: subset_metrics(&all, &opts.fprs)?,
         at_model_thresholds,
         low_rate: subset_metrics(&low, &opts.fprs)?,
+        count_matched: count_matched_threshold(&all.iter().map(|s| s.prob.as_slice()).collect::<Vec<_>>(), &labels),
         max_spikes_per_6s: opts.max_spikes_per_6s,
         predict_wall_s: wall_s,
         ms_per_s: if wall_s > 0.0 { predicted_ms as f64 / wall_s } else { f64::NAN },
@@ -244,6 +297,22 @@ mod tests {
         let y = spike_labels(&[10.4, 10.6, 0.2, 99.9], 100);
         let bins: Vec<usize> = y.iter().enumerate().filter(|(_, &v)| v).map(|(k, _)| k).collect();
         assert_eq!(bins, vec![0, 9, 10, 99]);
+    }
+
+    #[test]
+    fn the_count_matched_threshold_predicts_as_many_spikes_as_the_cell() {
+        // two traces, 3 true spikes; bumps of height 0.9, 0.6, 0.3 and 0.2 (two bins each)
+        let a = [0.0, 0.9, 0.8, 0.0, 0.0, 0.6, 0.5, 0.0];
+        let b = [0.0, 0.3, 0.25, 0.0, 0.2, 0.1, 0.0, 0.0];
+        let mut labels = vec![false; 16];
+        for i in [1, 5, 9] {
+            labels[i] = true;
+        }
+        let c = count_matched_threshold(&[&a, &b], &labels).expect("spikes");
+        assert_eq!((c.predicted_spikes, c.true_spikes), (3, 3));
+        assert!(c.probability > 0.2 && c.probability <= 0.3, "{c:?}");
+        assert_eq!(count_runs(&a, 0.55), 2);
+        assert!(count_matched_threshold(&[&a], &[false; 8]).is_none());
     }
 
     #[test]

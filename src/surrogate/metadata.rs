@@ -16,9 +16,13 @@ pub struct ModelMetadata {
     pub format: String,
     pub format_version: u32,
     pub name: String,
-    /// ONNX file name, relative to the metadata file's folder (default `NAME.onnx`).
+    /// Model file name, relative to the metadata file's folder (default `NAME.onnx`, or
+    /// `NAME.pt` for an ELM).
     #[serde(default)]
     pub model_file: Option<String>,
+    /// What kind of network the model file holds; absent: an ONNX graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkInfo>,
     /// `sha256:…` of the morphology the training data was simulated on
     /// (`dataset::morphology_fingerprint`).
     pub morphology_fingerprint: String,
@@ -42,6 +46,21 @@ pub struct ModelMetadata {
     /// recorded it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset_protocol: Option<serde_json::Value>,
+}
+
+/// `network`: `{"kind": "onnx"}` (the default) or `{"kind": "elm", "config_file": "…"}` for a
+/// recurrent ELM stored as a PyTorch state dict with the ELM authors' `model_config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkInfo {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
+    /// An ELM's input values: "neuronio_signed" (exc rows +1, inh rows −1; the default) or "binary".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_convention: Option<String>,
+    /// Where the weights come from (a published model's source and citation), shown in the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Name and shape of an ONNX tensor (`"batch"`, `"time"` or a number per axis).
@@ -108,19 +127,36 @@ impl SomaTransform {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpikeThreshold {
     pub fpr_target: f64,
     /// Predict a spike where the probability is ≥ this.
     pub probability: f64,
     #[serde(default)]
     pub tpr: Option<f64>,
+    /// `"fpr"` (the default: chosen for `fpr_target`) or `"count_matched"`: chosen so that the
+    /// twin predicts as many spikes as the cell fired on the validation data (`fpr_target` is
+    /// then the false-positive rate it reached there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
-/// Parity vector: an input crop and the expected output, `.npy` files next to the metadata.
+impl SpikeThreshold {
+    pub fn is_count_matched(&self) -> bool {
+        self.kind.as_deref() == Some("count_matched")
+    }
+}
+
+/// Parity vector: an input crop and the expected output, `.npy` files next to the metadata. The
+/// input is either a file or `input_generated_ms`: the deterministic ~1 %-dense input of that many
+/// ms that `model::pseudo_random_input` makes (xorshift64 from 0x9E3779B97F4A7C15, a spike where
+/// the state is a multiple of 100, row-major over rows × ms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Parity {
-    pub input_file: String,
+    #[serde(default)]
+    pub input_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_generated_ms: Option<usize>,
     pub output_file: String,
     #[serde(default)]
     pub tolerance: Option<f64>,
@@ -176,6 +212,9 @@ impl ModelMetadata {
             if !(0.0..=1.0).contains(&th.probability) || !(0.0..=1.0).contains(&th.fpr_target) {
                 return Err(format!("spike_thresholds[{key}] outside [0, 1]: {th:?}"));
             }
+            if let Some(k) = th.kind.as_deref().filter(|k| *k != "fpr" && *k != "count_matched") {
+                return Err(format!("spike_thresholds[{key}].kind is {k:?}; expected \"fpr\" or \"count_matched\""));
+            }
             if let Some(tpr) = th.tpr.filter(|t| !(0.0..=1.0).contains(t)) {
                 return Err(format!("spike_thresholds[{key}].tpr is {tpr}, outside [0, 1]"));
             }
@@ -198,8 +237,26 @@ impl ModelMetadata {
         if let Some(f) = &self.model_file {
             check_relative_path("model_file", f)?;
         }
+        if let Some(n) = &self.network {
+            match n.kind.as_str() {
+                "onnx" => {}
+                "elm" => {
+                    match &n.config_file {
+                        Some(f) => check_relative_path("network.config_file", f)?,
+                        None => return Err("network.config_file is missing (an ELM needs its model_config.json)".into()),
+                    }
+                    super::elm::InputConvention::parse(n.input_convention.as_deref()).map_err(|e| e.0)?;
+                }
+                k => return Err(format!("network.kind is {k:?}; expected \"onnx\" or \"elm\"")),
+            }
+        }
         if let Some(p) = &self.parity {
-            check_relative_path("parity.input_file", &p.input_file)?;
+            match (&p.input_file, p.input_generated_ms) {
+                (Some(f), None) => check_relative_path("parity.input_file", f)?,
+                (None, Some(ms)) if (1..=10_000).contains(&ms) => {}
+                (None, Some(ms)) => return Err(format!("parity.input_generated_ms is {ms}; expected 1..=10000")),
+                _ => return Err("parity needs exactly one of input_file and input_generated_ms".into()),
+            }
             check_relative_path("parity.output_file", &p.output_file)?;
             if let Some(t) = p.tolerance.filter(|t| !(t.is_finite() && *t > 0.0)) {
                 return Err(format!("parity.tolerance is {t}; it must be a positive number"));
@@ -235,12 +292,23 @@ impl ModelMetadata {
 
     /// The threshold stated for a target false-positive rate (e.g. 0.0025 or 0.01).
     pub fn threshold_for_fpr(&self, fpr: f64) -> Option<&SpikeThreshold> {
-        self.spike_thresholds.values().find(|t| (t.fpr_target - fpr).abs() <= 1e-9 * fpr.max(1e-12))
+        self.spike_thresholds.values().filter(|t| !t.is_count_matched()).find(|t| (t.fpr_target - fpr).abs() <= 1e-9 * fpr.max(1e-12))
     }
 
-    /// The ONNX file's name (relative to the metadata's folder).
+    /// The count-matched threshold, when the model states one.
+    pub fn count_matched_threshold(&self) -> Option<&SpikeThreshold> {
+        self.spike_thresholds.values().find(|t| t.is_count_matched())
+    }
+
+    /// The model file's name (relative to the metadata's folder).
     pub fn model_file_name(&self) -> String {
-        self.model_file.clone().unwrap_or_else(|| format!("{}.onnx", self.name))
+        let ext = if self.is_elm() { "pt" } else { "onnx" };
+        self.model_file.clone().unwrap_or_else(|| format!("{}.{ext}", self.name))
+    }
+
+    /// True when the model is a recurrent ELM (`network.kind` "elm").
+    pub fn is_elm(&self) -> bool {
+        self.network.as_ref().is_some_and(|n| n.kind == "elm")
     }
 
     /// Short fingerprint for messages: `ab12cd34…`.

@@ -1,4 +1,5 @@
-//! Surrogate: the deep-network twin (Beniaguev, Segev & London 2021) run through ONNX. Owns the
+//! Surrogate: the deep-network twin (Beniaguev, Segev & London 2021) run through ONNX, or natively
+//! (the sparse TCN beside its ONNX graph; the recurrent ELM of Spieler et al. 2024, `elm`). Owns the
 //! model metadata (`metadata`, schema in `models/README.md`), the backend choice (tract or native
 //! ONNX Runtime, `backend`), loading (`model`), the parity vector check (`parity`), matching models to a morphology (`fit`,
 //! `catalog`), full-sequence prediction (`predict`), streaming prediction for live use
@@ -8,10 +9,12 @@
 
 pub mod backend;
 pub mod catalog;
+pub mod elm;
 pub mod evaluate;
 pub mod fit;
 pub mod metadata;
 pub mod model;
+pub mod native;
 pub mod parity;
 pub mod predict;
 pub mod streaming;
@@ -21,7 +24,9 @@ pub use backend::{select_backend, select_tract, selected_backend, Backend, Backe
 pub use catalog::{default_model, list_models, models_for, Candidate, CatalogEntry};
 pub use fit::{CellInputs, Fit};
 pub use metadata::ModelMetadata;
+pub use elm::ElmNetwork;
 pub use model::{LoadOptions, SurrogateModel};
+pub use native::{NativeNet, NativeState};
 pub use parity::ParityCheck;
 pub use predict::{threshold_for_fpr, PredictOptions, Prediction};
 pub use streaming::StreamingPredictor;

@@ -1,8 +1,12 @@
-//! A loaded surrogate: the ONNX session, its metadata and the backend running it. Runs the raw
-//! network on dense input spans; windowing and output conversion live in `predict`.
+//! A loaded surrogate: its metadata and what runs it, either an ONNX graph (the TCN twins, on
+//! tract or ONNX Runtime, with the native sparse TCN beside it when it matches) or a recurrent ELM
+//! read from its PyTorch state dict and run natively (`elm`). Runs the raw network on dense input
+//! spans; windowing and output conversion live in `predict`.
 
 use super::backend::{environment, selected_backend, Backend};
+use super::elm::{ElmNetwork, InputConvention};
 use super::metadata::ModelMetadata;
+use super::native::NativeNet;
 use super::parity::ParityCheck;
 use super::tcn::{active_rows_of_dense, NativeTcn};
 use super::SurrogateError;
@@ -28,18 +32,25 @@ impl Default for LoadOptions {
     }
 }
 
-/// A network and its metadata, ready to run.
-pub struct SurrogateModel {
+/// The ONNX graph of a TCN twin.
+struct OnnxNet {
     session: Session,
-    meta: ModelMetadata,
-    backend: Backend,
-    onnx_path: PathBuf,
     input_name: String,
     /// `Some(T)` when the ONNX input has a fixed time length T.
     fixed_time_ms: Option<usize>,
-    /// The same network evaluated natively (sparse first layer), when its graph is a supported
-    /// TCN and it reproduced the ONNX outputs at load.
-    native: Option<NativeTcn>,
+}
+
+/// A network and its metadata, ready to run.
+pub struct SurrogateModel {
+    /// `None` for a recurrent ELM (it runs on `native` only).
+    onnx: Option<OnnxNet>,
+    meta: ModelMetadata,
+    backend: Backend,
+    /// The model file (`.onnx`, or the ELM's `.pt`).
+    onnx_path: PathBuf,
+    /// The network evaluated natively: the sparse TCN when its graph is a supported TCN and it
+    /// reproduced the ONNX outputs at load, or the ELM.
+    native: Option<NativeNet>,
     /// Why `native` is what it is (shown by `predict` and the app).
     native_status: String,
     parity: Option<ParityCheck>,
@@ -55,7 +66,7 @@ impl std::fmt::Debug for SurrogateModel {
 pub const NATIVE_TOLERANCE: f32 = 1e-4;
 
 /// A deterministic ~1 %-dense 0/1 input `[rows × ms]`.
-fn pseudo_random_input(rows: usize, ms: usize) -> Array2<f32> {
+pub fn pseudo_random_input(rows: usize, ms: usize) -> Array2<f32> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     Array2::from_shape_fn((rows, ms), |_| {
         x ^= x << 13;
@@ -75,9 +86,18 @@ pub fn metadata_path(onnx_path: &Path) -> PathBuf {
 }
 
 impl SurrogateModel {
-    /// Load `NAME.onnx` with its `NAME.json`, on the process's backend (tract unless
-    /// [`super::select_backend`] chose otherwise first).
-    pub fn load(onnx_path: &Path, opts: LoadOptions) -> Result<SurrogateModel, SurrogateError> {
+    /// Load `NAME.onnx` (or an ELM's `NAME.pt`) with its `NAME.json`, on the process's backend
+    /// (tract unless [`super::select_backend`] chose otherwise first). `NAME.json` itself may be
+    /// given: the model file is then the one it names.
+    pub fn load(model_path: &Path, opts: LoadOptions) -> Result<SurrogateModel, SurrogateError> {
+        let resolved;
+        let onnx_path = if model_path.extension().is_some_and(|e| e == "json") {
+            let meta = ModelMetadata::load(model_path)?;
+            resolved = model_path.parent().unwrap_or(Path::new("")).join(meta.model_file_name());
+            resolved.as_path()
+        } else {
+            model_path
+        };
         if !onnx_path.is_file() {
             return Err(SurrogateError::ModelMissing(onnx_path.display().to_string()));
         }
@@ -95,6 +115,9 @@ impl SurrogateModel {
                 });
             }
         }
+        if meta.is_elm() {
+            return SurrogateModel::load_elm(onnx_path, meta, opts);
+        }
         let env = environment()?;
         let backend = selected_backend().map(|c| c.backend).unwrap_or(Backend::Tract);
         let onnx_err = |e: String| SurrogateError::Onnx { model: onnx_path.display().to_string(), message: e };
@@ -110,17 +133,43 @@ impl SurrogateModel {
             .map_err(|e| onnx_err(e.to_string()))?;
         let (input_name, fixed_time_ms) = check_io(&session, &meta).map_err(onnx_err)?;
         let mut model = SurrogateModel {
-            session,
+            onnx: Some(OnnxNet { session, input_name, fixed_time_ms }),
             meta,
             backend,
             onnx_path: onnx_path.to_path_buf(),
-            input_name,
-            fixed_time_ms,
             native: None,
             native_status: String::new(),
             parity: None,
         };
         model.attach_native();
+        model.verify_parity(opts.allow_parity_mismatch)?;
+        Ok(model)
+    }
+
+    /// A recurrent ELM: the state dict and its `model_config.json` (the metadata's
+    /// `network.config_file`), checked against the metadata's rows; always run natively.
+    fn load_elm(path: &Path, meta: ModelMetadata, opts: LoadOptions) -> Result<SurrogateModel, SurrogateError> {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let meta_path = metadata_path(path).display().to_string();
+        let config_file = meta.network.as_ref().and_then(|n| n.config_file.clone()).ok_or_else(|| SurrogateError::Metadata {
+            path: meta_path.clone(),
+            message: "network.config_file is missing (an ELM needs its model_config.json)".into(),
+        })?;
+        let convention = InputConvention::parse(meta.network.as_ref().and_then(|n| n.input_convention.as_deref()))
+            .map_err(|e| SurrogateError::Metadata { path: meta_path.clone(), message: e.0 })?;
+        let net = ElmNetwork::load(path, &dir.join(&config_file), convention).map_err(|e| SurrogateError::Onnx { model: path.display().to_string(), message: e.0 })?;
+        if net.n_rows() != meta.input_rows.n_rows {
+            return Err(SurrogateError::Metadata {
+                path: meta_path,
+                message: format!("input_rows.n_rows is {}, but the ELM's config has num_input {}", meta.input_rows.n_rows, net.n_rows()),
+            });
+        }
+        if !meta.spike_channel_is_logit() {
+            return Err(SurrogateError::Metadata { path: meta_path, message: "an ELM's output channel 0 is a logit: output.channels[0].kind must be \"logit\"".into() });
+        }
+        let native = NativeNet::Elm { net, window_ms: meta.window_ms };
+        let native_status = format!("{}, no ONNX graph", native.describe());
+        let mut model = SurrogateModel { onnx: None, meta, backend: Backend::Native, onnx_path: path.to_path_buf(), native: Some(native), native_status, parity: None };
         model.verify_parity(opts.allow_parity_mismatch)?;
         Ok(model)
     }
@@ -161,7 +210,7 @@ impl SurrogateModel {
                     let worst = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
                     if got.dim() == expected.dim() && worst <= NATIVE_TOLERANCE {
                         self.native_status = format!("native sparse TCN, matches {against} within {worst:.1e}");
-                        self.native = Some(tcn);
+                        self.native = Some(NativeNet::Tcn(tcn));
                     } else {
                         self.native_status = format!("native evaluation off: it differs from {against} by {worst:.2e}");
                     }
@@ -192,9 +241,15 @@ impl SurrogateModel {
         self.parity
     }
 
-    /// The native evaluation of this network, when it is available and verified.
-    pub fn native(&self) -> Option<&NativeTcn> {
+    /// The native evaluation of this network, when it is available and verified (always, for an
+    /// ELM).
+    pub fn native(&self) -> Option<&NativeNet> {
         self.native.as_ref()
+    }
+
+    /// True for a recurrent twin (an ELM), whose output depends on all earlier input.
+    pub fn is_recurrent(&self) -> bool {
+        self.onnx.is_none()
     }
 
     /// Whether streaming runs natively, and why (for the app and `predict`).
@@ -210,7 +265,13 @@ impl SurrogateModel {
         &self.backend
     }
 
+    /// The model file (`.onnx`, or an ELM's `.pt`).
     pub fn onnx_path(&self) -> &Path {
+        &self.onnx_path
+    }
+
+    /// The model file (`.onnx`, or an ELM's `.pt`).
+    pub fn model_path(&self) -> &Path {
         &self.onnx_path
     }
 
@@ -224,13 +285,14 @@ impl SurrogateModel {
 
     /// The fixed time length of the ONNX input, if it is not dynamic.
     pub fn fixed_time_ms(&self) -> Option<usize> {
-        self.fixed_time_ms
+        self.onnx.as_ref().and_then(|o| o.fixed_time_ms)
     }
 
     /// Run the network on one dense input `[rows × time]` (0/1 spikes) and return the raw output
     /// `[2 × time]` (channel 0 spike probability or logit, channel 1 soma in target units). For a
     /// model with a fixed time length T, `time` may be ≤ T: the input is zero-padded on the right,
     /// which leaves the outputs of the real columns unchanged because the network is causal.
+    /// An ELM runs the input from a zero state.
     pub fn run_raw(&mut self, input: ArrayView2<'_, f32>) -> Result<Array2<f32>, SurrogateError> {
         let (rows, time) = input.dim();
         if rows != self.n_rows() {
@@ -239,7 +301,12 @@ impl SurrogateModel {
         if let Some((r, t)) = input.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ix, _)| ix) {
             return Err(SurrogateError::BadInput(format!("non-finite input at row {r}, ms {t}")));
         }
-        let run_len = match self.fixed_time_ms {
+        let Some(onnx) = self.onnx.as_mut() else {
+            let native = self.native.as_ref().ok_or_else(|| SurrogateError::Backend("no evaluation available".into()))?;
+            let y = native.run(&active_rows_of_dense(input)).map_err(SurrogateError::BadInput)?;
+            return Ok(y);
+        };
+        let run_len = match onnx.fixed_time_ms {
             Some(fixed) if time > fixed => {
                 return Err(SurrogateError::Shape(format!("{time} ms in one run, model {} takes at most {fixed}", self.meta.name)));
             }
@@ -254,7 +321,7 @@ impl SurrogateModel {
         let model = self.onnx_path.display().to_string();
         let onnx_err = |e: ort::Error| SurrogateError::Onnx { model: model.clone(), message: e.to_string() };
         let tensor = TensorRef::from_array_view(&x).map_err(onnx_err)?;
-        let outputs = self.session.run(ort::inputs![self.input_name.as_str() => tensor]).map_err(onnx_err)?;
+        let outputs = onnx.session.run(ort::inputs![onnx.input_name.as_str() => tensor]).map_err(onnx_err)?;
         let y = outputs[0].try_extract_array::<f32>().map_err(onnx_err)?;
         let shape = y.shape().to_vec();
         if shape.len() != 3 || shape[0] != 1 || shape[1] < 2 || shape[2] != run_len {

@@ -38,7 +38,11 @@ impl SurrogateModel {
             return Ok(None);
         };
         let dir = self.onnx_path().parent().unwrap_or(Path::new(".")).to_path_buf();
-        let x = read_2d(&dir.join(&parity.input_file), self.n_rows())?;
+        let x = match (&parity.input_file, parity.input_generated_ms) {
+            (Some(f), _) => read_2d(&dir.join(f), self.n_rows())?,
+            (None, Some(ms)) => super::model::pseudo_random_input(self.n_rows(), ms),
+            (None, None) => return Err(SurrogateError::Shape("parity names no input".into())),
+        };
         let expected = read_2d(&dir.join(&parity.output_file), 2)?;
         if expected.ncols() != x.ncols() {
             return Err(SurrogateError::Shape(format!("parity input has {} ms, output {}", x.ncols(), expected.ncols())));
@@ -48,10 +52,10 @@ impl SurrogateModel {
 
     /// Run the parity vector through the native evaluation (see [`SurrogateModel::native`]).
     pub fn check_native_parity(&self) -> Result<Option<ParityCheck>, SurrogateError> {
-        let (Some(tcn), Some((x, expected))) = (self.native(), self.parity_arrays()?) else {
+        let (Some(native), Some((x, expected))) = (self.native(), self.parity_arrays()?) else {
             return Ok(None);
         };
-        let got = tcn.run(&super::tcn::active_rows_of_dense(x.view())).map_err(SurrogateError::BadInput)?;
+        let got = native.run(&super::tcn::active_rows_of_dense(x.view())).map_err(SurrogateError::BadInput)?;
         let max_abs_diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         Ok(Some(ParityCheck { max_abs_diff, n_ms: x.ncols() }))
     }

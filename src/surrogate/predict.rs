@@ -134,8 +134,13 @@ pub fn plan_spans(duration_ms: usize, window_ms: usize, chunk_ms: Option<usize>,
 
 impl SurrogateModel {
     /// Predict a whole raster (batch use).
+    /// A recurrent twin (ELM) always runs the whole raster from t = 0.
     pub fn predict_raster(&mut self, raster: &InputRaster, opts: &PredictOptions) -> Result<Prediction, SurrogateError> {
         self.check_rows(raster.n_rows())?;
+        if let Some(net) = self.native().filter(|n| n.is_recurrent()) {
+            let raw = net.run(&super::tcn::active_rows(raster.rows(), 0, raster.duration_ms() as usize)).map_err(SurrogateError::BadInput)?;
+            return Ok(Prediction::from_raw(raw.view(), self.metadata(), 0));
+        }
         self.predict_with(raster.duration_ms() as usize, opts, |from, to| dense_columns(raster, from, to))
     }
 
@@ -153,6 +158,11 @@ impl SurrogateModel {
     }
 
     fn predict_with(&mut self, duration_ms: usize, opts: &PredictOptions, columns: impl Fn(usize, usize) -> Array2<f32>) -> Result<Prediction, SurrogateError> {
+        if self.is_recurrent() {
+            // no windows: the whole input from a zero state
+            let raw = self.run_raw(columns(0, duration_ms).view())?;
+            return Ok(Prediction::from_raw(raw.view(), self.metadata(), 0));
+        }
         let spans = plan_spans(duration_ms, self.window_ms(), opts.chunk_ms, self.fixed_time_ms())?;
         let mut out = Prediction::default();
         for sp in spans {

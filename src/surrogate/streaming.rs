@@ -9,7 +9,8 @@
 //! window − 1 ms of context plus the new ms.
 
 use super::model::SurrogateModel;
-use super::tcn::{active_rows, active_rows_of_dense, ActiveRows, TcnState};
+use super::native::NativeState;
+use super::tcn::{active_rows, active_rows_of_dense, ActiveRows};
 use super::predict::{dense_columns, Prediction};
 use super::SurrogateError;
 use crate::stimulus::InputRaster;
@@ -24,7 +25,7 @@ pub struct StreamingPredictor {
     /// ms fed so far (the next chunk starts here).
     t_ms: usize,
     /// The native evaluation's state, when the model runs natively.
-    native: Option<TcnState>,
+    native: Option<NativeState>,
 }
 
 impl StreamingPredictor {
@@ -80,10 +81,10 @@ impl StreamingPredictor {
     }
 
     fn push_native(&mut self, active: &ActiveRows) -> Result<Prediction, SurrogateError> {
-        let (Some(tcn), Some(state)) = (self.model.native(), self.native.as_mut()) else {
+        let (Some(net), Some(state)) = (self.model.native(), self.native.as_mut()) else {
             return Err(SurrogateError::Backend("native evaluation is not available".into()));
         };
-        let raw = tcn.push(state, active).map_err(SurrogateError::BadInput)?;
+        let raw = net.push(state, active).map_err(SurrogateError::BadInput)?;
         let pred = Prediction::from_raw(raw.view(), self.model.metadata(), self.t_ms);
         self.t_ms += active.len();
         Ok(pred)

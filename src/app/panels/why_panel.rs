@@ -152,7 +152,7 @@ impl WhyPanel {
             self.attribution_ui(ui, session, twin.as_deref(), &segs, t_ms, view);
             ui.separator();
             self.what_if_ui(ui, session, twin.as_deref(), &snap, &segs, t_ms, window_ms);
-            if let Some(n) = &native {
+            if let Some(n) = native.as_ref().and_then(|n| n.as_tcn()) {
                 ui.separator();
                 ui.label(RichText::new("First-layer filters of the twin").strong());
                 ui.horizontal(|ui| {

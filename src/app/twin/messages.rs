@@ -6,7 +6,7 @@
 use super::agreement::{Agreement, Series};
 use super::why::{TwinWhatIf, WhyRequest};
 use crate::attribution::Attribution;
-use crate::surrogate::NativeTcn;
+use crate::surrogate::NativeNet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -56,7 +56,7 @@ pub struct TwinSnapshot {
     pub twin_spikes_ms: Vec<f64>,
     pub whole_run: Agreement,
     /// The running model's native evaluation (first-layer filters, attribution), when verified.
-    pub native: Option<Arc<NativeTcn>>,
+    pub native: Option<Arc<NativeNet>>,
     /// The last attribution asked for, or why it failed.
     pub explain: Option<Arc<Result<Attribution, String>>>,
     /// The twin's side of the last what-if.

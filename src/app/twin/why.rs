@@ -7,7 +7,7 @@ use crate::attribution::{attribute, delete_spikes, Attribution};
 use crate::stimulus::{DendriticSegments, InputRaster};
 use crate::surrogate::predict::Prediction;
 use crate::surrogate::tcn::active_rows;
-use crate::surrogate::{ModelMetadata, NativeTcn};
+use crate::surrogate::{ModelMetadata, NativeNet};
 use std::collections::VecDeque;
 
 /// Input kept for explanations (ms).
@@ -103,11 +103,11 @@ impl InputHistory {
     }
 
     /// Attribution at `t_bin`, with bins (`t_ms`, window) absolute.
-    pub fn explain(&self, tcn: &NativeTcn, segs: &DendriticSegments, t_bin: usize) -> Result<Attribution, String> {
+    pub fn explain(&self, tcn: &NativeNet, segs: &DendriticSegments, t_bin: usize) -> Result<Attribution, String> {
         if t_bin >= self.end_bin() {
             return Err(format!("the twin has not reached {t_bin} ms yet"));
         }
-        let base = self.base_for(t_bin, tcn.window_ms())?;
+        let base = self.base_for(t_bin, tcn.context_ms())?;
         let raster = self.raster(segs.len(), base, t_bin + 1)?;
         let mut a = attribute(tcn, &raster, segs, t_bin - base).map_err(|e| e.to_string())?;
         a.t_ms += base;
@@ -116,12 +116,12 @@ impl InputHistory {
     }
 
     /// The twin's outputs with and without the deletion.
-    pub fn what_if(&self, tcn: &NativeTcn, meta: &ModelMetadata, n_segments: usize, req: &WhyRequest) -> Result<TwinWhatIf, String> {
+    pub fn what_if(&self, tcn: &NativeNet, meta: &ModelMetadata, n_segments: usize, req: &WhyRequest) -> Result<TwinWhatIf, String> {
         let WhyRequest::WhatIf { rows, from_bin, to_bin, show_from_bin, until_bin, add } = req else {
             return Err("not a what-if".into());
         };
         let until = (*until_bin).min(self.end_bin().saturating_sub(1));
-        let base = self.base_for(*show_from_bin, tcn.window_ms())?;
+        let base = self.base_for(*show_from_bin, tcn.context_ms())?;
         let raster = self.raster(n_segments, base, until + 1)?;
         let mut edited = delete_spikes(&raster, rows, from_bin.saturating_sub(base), to_bin.saturating_sub(base)).map_err(|e| e.to_string())?;
         for &(row, bin) in add {

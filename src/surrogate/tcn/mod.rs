@@ -79,7 +79,7 @@ fn activate(x: &mut Array2<f32>, act: &Affine) {
     }
 }
 
-fn sigmoid(z: f32) -> f32 {
+pub(crate) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 

@@ -96,7 +96,8 @@ impl WhyPanel {
                 }
                 _ => None,
             },
-            Paint::Filter => twin.and_then(|t| t.native.clone()).map(|n| {
+            Paint::Filter => twin.and_then(|t| t.native.clone()).filter(|n| n.as_tcn().is_some()).and_then(|nn| {
+                let n = nn.as_tcn()?;
                 let offset = if self.filter_kind == SynapseKind::Excitatory { 0 } else { n_seg };
                 let ch = self.filter_channel.min(n.first_layer_channels() - 1);
                 let lag = self.filter_lag_ms.min(n.first_layer_kernel_ms() - 1);
@@ -105,7 +106,7 @@ impl WhyPanel {
                 // one scale over all lags, so the slider shows the kernel's time course
                 let scale = (0..n_seg).flat_map(|s| (0..n.first_layer_kernel_ms()).map(move |l| (s, l))).fold(0.0f32, |m, (s, l)| m.max(w(s, l).abs())).max(1e-9);
                 let kind = if offset == 0 { "exc" } else { "inh" };
-                (values, scale, format!("filter {ch}, {kind} rows, lag {lag} ms"), "-", "+")
+                Some((values, scale, format!("filter {ch}, {kind} rows, lag {lag} ms"), "-", "+"))
             }),
         };
         view.overlay = overlay.map(|(values, scale, label, neg, pos)| {

@@ -1,0 +1,201 @@
+//! The published Branch-ELM of Spieler et al. (2024) run natively: installed from the copy in
+//! `../shared/peer-models/elm-best` (never committed here), checked against its parity vector,
+//! streamed, run on NEURON's own traces of the paper's input, refused when damaged, and
+//! downloaded by `fetch elm` from a 127.0.0.1 server (good files, a corrupted one, a missing one).
+
+use neurotwin::peer::{self, ElmFetchOptions, ELM_NAME};
+use neurotwin::stimulus::InputRaster;
+use neurotwin::surrogate::{LoadOptions, PredictOptions, StreamingPredictor, SurrogateModel};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const PEER: &str = "../shared/peer-models/elm-best";
+
+fn installed() -> (tempfile::TempDir, PathBuf) {
+    assert!(Path::new(PEER).is_dir(), "{PEER} is missing: the published ELM's files are needed beside the project (../shared)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    peer::install_elm_from_dir(Path::new(PEER), dir.path()).expect("install");
+    let path = peer::elm_model_path(dir.path());
+    (dir, path)
+}
+
+#[test]
+fn the_published_elm_loads_and_passes_its_parity_vector() {
+    let (_dir, path) = installed();
+    let m = SurrogateModel::load(&path, LoadOptions::default()).expect("loads");
+    let p = m.parity().expect("checked at load");
+    assert!(p.max_abs_diff < 1e-4, "parity {}", p.max_abs_diff);
+    assert_eq!(p.n_ms, 300);
+    assert!(m.is_recurrent());
+    let elm = m.native().and_then(|n| n.as_elm()).expect("an ELM");
+    assert_eq!(elm.config().parameter_count(), 54_002);
+    assert!(elm.per_branch_traces(), "the published model shares τ_s within each branch");
+    let tau = elm.memory_tau_ms();
+    assert!(tau.iter().all(|&t| (1.0..=150.0).contains(&t)));
+    // the metadata's JSON path loads the same model
+    let by_json = SurrogateModel::load(&path.with_extension("json"), LoadOptions::default()).expect("loads by its metadata");
+    assert_eq!(by_json.model_path(), path.as_path());
+}
+
+/// A raster from the synapses of a golden case (paper rows: exc segment k → row k, inh → 639 + k).
+fn case_raster(name: &str) -> (InputRaster, Vec<f64>) {
+    let text = std::fs::read_to_string(format!("../shared/reference/{name}.json")).expect("reference case");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut rows = vec![Vec::new(); 1278];
+    for s in v["synapses"].as_array().expect("synapses") {
+        let seg = s["paper_seg_index"].as_u64().expect("index") as usize;
+        let row = if s["kind"] == "inh" { 639 + seg } else { seg };
+        for t in s["spikes_ms"].as_array().expect("spikes") {
+            rows[row].push(t.as_f64().expect("ms") as u32);
+        }
+    }
+    rows.iter_mut().for_each(|r| {
+        r.sort_unstable();
+        r.dedup();
+    });
+    let spikes = v["results"]["spike_times_ms"].as_array().expect("spikes").iter().map(|t| t.as_f64().expect("ms")).collect();
+    (InputRaster::from_rows(639, 6000, rows).expect("raster"), spikes)
+}
+
+#[test]
+fn streaming_equals_the_full_sequence_bit_for_bit() {
+    let (_dir, path) = installed();
+    let mut m = SurrogateModel::load(&path, LoadOptions::default()).expect("loads");
+    let (raster, _) = case_raster("paper_input_nmda_seed1001");
+    let full = m.predict_raster(&raster, &PredictOptions::default()).expect("full");
+    let mut sp = StreamingPredictor::new(m);
+    assert!(sp.is_native());
+    let mut streamed = neurotwin::surrogate::Prediction::default();
+    for from in (0..2000).step_by(10) {
+        let rows: Vec<Vec<u32>> = raster.rows().iter().map(|r| r.iter().filter(|&&t| (from..from + 10).contains(&t)).map(|&t| t - from).collect()).collect();
+        let chunk = InputRaster::from_rows(639, 10, rows).expect("chunk");
+        streamed.extend(sp.push_raster(&chunk).expect("push"));
+    }
+    assert_eq!(streamed.spike_probability[..], full.spike_probability[..2000]);
+    assert_eq!(streamed.soma_v_mv[..], full.soma_v_mv[..2000]);
+}
+
+#[test]
+fn on_neurons_own_traces_of_the_papers_input_it_ranks_the_spikes() {
+    let (_dir, path) = installed();
+    let mut m = SurrogateModel::load(&path, LoadOptions::default()).expect("loads");
+    for (case, min_auc) in [("paper_input_nmda_seed1001", 0.97), ("paper_input_nmda_seed1003", 0.97)] {
+        let (raster, spikes) = case_raster(case);
+        let p = m.predict_raster(&raster, &PredictOptions::default()).expect("predict");
+        let labels = neurotwin::surrogate::evaluate::spike_labels(&spikes, 6000);
+        let scores: Vec<f64> = p.spike_probability.iter().map(|&x| f64::from(x)).collect();
+        let auc = neurotwin::metrics::roc_auc(&labels[500..], &scores[500..]).expect("auc");
+        println!("{case}: AUC {auc:.4} over {} spikes", spikes.len());
+        assert!(auc >= min_auc, "{case}: AUC {auc}");
+        // the soma prediction follows the subthreshold voltage (resting near −75 mV, not a constant)
+        let v = &p.soma_v_mv[500..];
+        let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+        assert!((-80.0..-60.0).contains(&mean), "{case}: mean predicted soma {mean} mV");
+    }
+}
+
+#[test]
+fn a_damaged_or_mismatched_file_is_refused_with_its_name() {
+    let (dir, path) = installed();
+    // flip one weight of the output layer (its storage is the last one written): parity fails
+    let mut bytes = std::fs::read(&path).expect("read");
+    let at = bytes.len() - 200;
+    bytes[at] ^= 0x40;
+    std::fs::write(&path, &bytes).expect("write");
+    let e = SurrogateModel::load(&path, LoadOptions::default()).expect_err("damaged");
+    let msg = e.to_string();
+    assert!(msg.contains("parity") || msg.contains("elm-neuronio-best.pt"), "{msg}");
+    // truncated: a clear error naming the file
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("write");
+    let e = SurrogateModel::load(&path, LoadOptions::default()).expect_err("truncated").to_string();
+    assert!(e.contains("elm-neuronio-best.pt"), "{e}");
+    // a config that does not match the weights names the tensor
+    peer::install_elm_from_dir(Path::new(PEER), dir.path()).expect("reinstall");
+    let cfg = dir.path().join(format!("{ELM_NAME}.model_config.json"));
+    let text = std::fs::read_to_string(&cfg).expect("config").replace("\"num_memory\": 100", "\"num_memory\": 99");
+    std::fs::write(&cfg, text).expect("write");
+    let e = SurrogateModel::load(&path, LoadOptions::default()).expect_err("mismatch").to_string();
+    assert!(e.contains("_proto_tau_m") || e.contains("shape"), "{e}");
+}
+
+/// Serve `files` (URL path → body) for `connections` requests; unknown paths get 404.
+fn serve(files: Vec<(String, Vec<u8>)>, connections: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut req = Vec::new();
+            let mut b = [0u8; 1];
+            while !req.ends_with(b"\r\n\r\n") && req.len() < 65536 {
+                match s.read(&mut b) {
+                    Ok(1) => req.push(b[0]),
+                    _ => break,
+                }
+            }
+            let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_string();
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let _ = match files.iter().find(|(p, _)| *p == path) {
+                Some((_, body)) => s
+                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+                    .and_then(|_| s.write_all(body)),
+                None => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            };
+        }
+    });
+    format!("http://127.0.0.1:{port}/repo")
+}
+
+fn published_files() -> Vec<(String, Vec<u8>)> {
+    [("LICENSE", "LICENSE"), ("models/best_elm_neuron/model_config.json", "model_config.json"), ("models/best_elm_neuron/neuronio_best_model_state.pt", "neuronio_best_model_state.pt")]
+        .iter()
+        .map(|(remote, local)| (format!("/repo/{remote}"), std::fs::read(Path::new(PEER).join(local)).expect("peer file")))
+        .collect()
+}
+
+#[test]
+fn fetch_elm_downloads_verifies_and_the_command_loads_it() {
+    let base = serve(published_files(), 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_neurotwin"))
+        .args(["fetch", "elm", "--quiet", "--base-url", &base, "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("parity vector matched"), "{stdout}");
+    for suffix in [".pt", ".model_config.json", ".LICENSE", ".json", ".parity.output.npy"] {
+        assert!(dir.path().join(format!("{ELM_NAME}{suffix}")).is_file(), "{suffix} missing");
+    }
+    // a second run downloads nothing (no server left to answer) and says so
+    let mut o = ElmFetchOptions::new(dir.path().to_path_buf());
+    o.base_url = "http://127.0.0.1:9/none".into();
+    o.connect_timeout = Duration::from_secs(2);
+    let again = peer::fetch_elm(&o, &mut |_, _| {}).expect("already there");
+    assert!(again.iter().all(|f| matches!(f, neurotwin::fetch::Fetched::AlreadyPresent { .. })));
+}
+
+#[test]
+fn a_corrupted_or_missing_file_leaves_nothing_behind() {
+    let mut files = published_files();
+    let last = files.len() - 1;
+    files[last].1[1000] ^= 1;
+    let base = serve(files, 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut o = ElmFetchOptions::new(dir.path().to_path_buf());
+    o.base_url = base;
+    o.read_timeout = Duration::from_secs(5);
+    let e = peer::fetch_elm(&o, &mut |_, _| {}).expect_err("checksum");
+    assert!(e.to_string().contains("checksum mismatch") && e.to_string().contains("neuronio_best_model_state.pt"), "{e}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0, "nothing may be written");
+    let base = serve(published_files().into_iter().take(2).collect(), 3);
+    o.base_url = base;
+    let e = peer::fetch_elm(&o, &mut |_, _| {}).expect_err("404");
+    assert!(e.to_string().contains("404"), "{e}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0, "nothing may be written");
+}
