@@ -199,3 +199,40 @@ fn a_corrupted_or_missing_file_leaves_nothing_behind() {
     assert!(e.to_string().contains("404"), "{e}");
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0, "nothing may be written");
 }
+
+/// The Rust forward pass against the independent NumPy one (`training/elm_reference.py`, float64,
+/// sharing no code with the Rust or PyTorch implementations) on 800 ms of NEURON's own input.
+#[cfg(feature = "python-suites")]
+#[test]
+fn matches_the_independent_numpy_forward_on_neurons_input() {
+    use neurotwin::dataset::npy::{read_npy, write_npy, NpyData};
+    let (dir, path) = installed();
+    let mut m = SurrogateModel::load(&path, LoadOptions::default()).expect("loads");
+    let (raster, _) = case_raster("paper_input_nmda_seed1003");
+    let x = neurotwin::surrogate::predict::dense_columns(&raster, 0, 800);
+    let input = dir.path().join("in.npy");
+    let output = dir.path().join("out.npy");
+    write_npy(&input, &[1, 1278, 800], x.as_slice().expect("contiguous")).expect("write input");
+    let run = Command::new("python3")
+        .args(["training/elm_reference.py", "--state"])
+        .arg(&path)
+        .arg("--config")
+        .arg(dir.path().join(format!("{ELM_NAME}.model_config.json")))
+        .arg("--input")
+        .arg(&input)
+        .arg("--out")
+        .arg(&output)
+        .output()
+        .expect("python3 runs (pip install -r training/requirements.txt)");
+    assert!(run.status.success(), "elm_reference.py failed: {}", String::from_utf8_lossy(&run.stderr));
+    let a = read_npy(&output).expect("reference output");
+    assert_eq!(a.shape, vec![1, 2, 800]);
+    let NpyData::F32(want) = a.data else { panic!("float32 expected") };
+    let got = m.run_raw(x.view()).expect("rust forward");
+    let worst = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0f32, f32::max);
+    println!("Rust vs NumPy reference over 800 ms of NEURON's input: max |diff| {worst:.2e}");
+    assert!(worst < 1e-4, "Rust and the NumPy reference differ by {worst}");
+    // and the outputs are not trivial: the logit spans several units
+    let (lo, hi) = got.row(0).iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+    assert!(hi - lo > 3.0, "logit range {lo}..{hi}");
+}

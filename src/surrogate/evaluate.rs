@@ -94,7 +94,8 @@ pub fn rates_at_threshold(labels: &[bool], prob: &[f64], threshold: f64) -> Opti
 }
 
 /// The "unbiased" threshold: where the twin predicts as many spikes as the cell fired in the
-/// scored bins, counting each run of consecutive bins ≥ the threshold as one predicted spike (as
+/// scored bins (the highest threshold with at least as many; on thousands of bins the counts
+/// meet), counting each run of consecutive bins ≥ the threshold as one predicted spike (as
 /// the app and `predict` do).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CountMatched {
@@ -118,25 +119,41 @@ fn count_runs(prob: &[f64], threshold: f64) -> usize {
     n
 }
 
-/// [`CountMatched`] over simulations' probability traces (each its own runs) and labels, by
-/// bisection on the logit of the threshold (the run count falls as the threshold rises, up to
-/// the splitting of a run by a dip); `None` without spikes.
+/// [`CountMatched`] over simulations' probability traces (each its own runs) and labels, on the
+/// high-threshold side of the run count's peak; `None` without spikes or when no threshold gives
+/// as many runs as spikes.
 pub fn count_matched_threshold(probs: &[&[f64]], labels: &[bool]) -> Option<CountMatched> {
     let true_spikes = labels.iter().filter(|&&l| l).count();
     if true_spikes == 0 {
         return None;
     }
     let runs = |th: f64| probs.iter().map(|p| count_runs(p, th)).sum::<usize>();
-    let (mut lo, mut hi) = (-30.0f64, 30.0f64); // logits: runs(lo) ≥ true ≥ runs(hi) when reachable
     let sig = |z: f64| 1.0 / (1.0 + (-z).exp());
-    for _ in 0..60 {
+    // the run count rises from 0 as the threshold falls, then falls again (runs merge) towards one
+    // run per trace: walk down from the top on a coarse logit grid to the first threshold with at
+    // least as many runs as spikes, then bisect between it and the grid point above
+    let mut hi = 30.0f64;
+    let mut lo = None;
+    let mut z = hi;
+    while z >= -30.0 {
+        if runs(sig(z)) >= true_spikes {
+            lo = Some(z);
+            break;
+        }
+        hi = z;
+        z -= 0.25;
+    }
+    let mut lo = lo?;
+    for _ in 0..50 {
         let mid = 0.5 * (lo + hi);
-        if runs(sig(mid)) > true_spikes {
+        if runs(sig(mid)) >= true_spikes {
             lo = mid;
         } else {
             hi = mid;
         }
     }
+    // the highest threshold with at least as many predicted spikes as the cell's
+    let hi = lo;
     let probability = sig(hi);
     let all: Vec<f64> = probs.iter().flat_map(|p| p.iter().copied()).collect();
     let (tpr, fpr) = rates_at_threshold(labels, &all, probability)?;
@@ -313,6 +330,15 @@ mod tests {
         assert!(c.probability > 0.2 && c.probability <= 0.3, "{c:?}");
         assert_eq!(count_runs(&a, 0.55), 2);
         assert!(count_matched_threshold(&[&a], &[false; 8]).is_none());
+        // a trace above any low threshold everywhere is one run: the search must not stop there
+        let flat = [0.4f64; 50];
+        let mut l = vec![false; 50];
+        l[10] = true;
+        l[30] = true;
+        assert!(count_matched_threshold(&[&flat], &l).is_none(), "one run can never match two spikes");
+        let bumps: Vec<f64> = (0..50).map(|k| if k % 10 == 3 { 0.5 } else { 0.01 }).collect();
+        let c = count_matched_threshold(&[&bumps], &l).expect("matched");
+        assert_eq!(c.predicted_spikes, 5, "five bumps of one height: the nearest count is all five");
     }
 
     #[test]

@@ -61,8 +61,8 @@ pub enum Command {
     /// A pulse of `amp_na` for `dur_ms` starting now (replaces the clamp).
     InjectPulse { amp_na: f64, dur_ms: f64 },
     SetNmda(bool),
-    /// Forward the input raster to the deep-network twin (or stop: `None`).
-    SetTwin(Option<super::twin_feed::TwinLink>),
+    /// Forward the input raster to a deep-network twin (or stop: `None`). Connect (or disconnect) twin `slot` (0: the twin, 1: the second twin compared with it).
+    SetTwin { slot: usize, link: Option<super::twin_feed::TwinLink> },
     /// Start the peaks of [`Snapshot::node_peak_v_mv`] again from the present voltages.
     ResetPeaks,
     /// Publish this state quantity per node in every snapshot ([`Snapshot::node_state`]) for

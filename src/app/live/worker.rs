@@ -63,7 +63,7 @@ pub(super) struct Worker {
     achieved_rtf: f64,
     background_scratch: Vec<(f64, usize)>,
     /// Forwards the input raster to the deep-network twin's thread, when one is connected.
-    twin: Option<TwinFeed>,
+    twins: [Option<TwinFeed>; 2],
     /// Checkpoints and queued spikes for what-if re-runs.
     history: History,
     /// Cable node → dendritic segment (the twin's row of a placed synapse).
@@ -111,7 +111,7 @@ impl Worker {
             rtf_window: (Instant::now(), 0.0),
             achieved_rtf: 0.0,
             background_scratch: Vec::new(),
-            twin: None,
+            twins: [None, None],
             history: History::default(),
             segment_of_node,
             whatif: None,
@@ -210,7 +210,7 @@ impl Worker {
                 self.error = None;
                 self.history.clear();
                 self.whatif = None;
-                if let Some(t) = self.twin.as_mut() {
+                for t in self.twins.iter_mut().flatten() {
                     t.reset(self.last_soma_v_mv);
                 }
                 // the same background input again from t = 0
@@ -246,7 +246,7 @@ impl Worker {
                         Ok(()) => {
                             self.history.queued(t, s.id, twin_row);
                             self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind, node: s.node as u32 });
-                            if let Some(twin) = self.twin.as_mut() {
+                            for twin in self.twins.iter_mut().flatten() {
                                 twin.add_synapse_input(t, s.node, s.kind);
                             }
                         }
@@ -269,8 +269,10 @@ impl Worker {
             Command::WhatIf { edit, to_ms } => self.what_if(&edit, to_ms),
             Command::ColorBy(q) => self.color_by = q,
             Command::ResetPeaks => self.peak_v_mv.clear(),
-            Command::SetTwin(link) => {
-                self.twin = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
+            Command::SetTwin { slot, link } => {
+                if let Some(feed) = self.twins.get_mut(slot) {
+                    *feed = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
+                }
             }
             Command::SetNmda(on) => {
                 self.model.set_nmda(on);
@@ -332,11 +334,11 @@ impl Worker {
             let v = self.model.soma_v_mv();
             if self.last_soma_v_mv < SPIKE_THRESHOLD_MV && v >= SPIKE_THRESHOLD_MV {
                 self.soma_spikes_ms.push_back(self.model.t_ms());
-                if let Some(t) = self.twin.as_mut() {
+                for t in self.twins.iter_mut().flatten() {
                     t.cell_spike(self.model.t_ms());
                 }
             }
-            if let Some(t) = self.twin.as_mut() {
+            for t in self.twins.iter_mut().flatten() {
                 let now = self.model.t_ms();
                 // somatic current flowed during the step (now − dt, now]: IClamp's [delay, delay + dur)
                 let injecting = self.clamp.is_some_and(|c| c.amp_na != 0.0 && c.dur_ms > 0.0 && now > c.delay_ms && now - dt < c.delay_ms + c.dur_ms);
@@ -355,7 +357,7 @@ impl Worker {
                 self.record_sample();
             }
         }
-        if let Some(t) = self.twin.as_mut() {
+        for t in self.twins.iter_mut().flatten() {
             t.flush();
         }
         self.history.after_chunk(&*self.model, self.generated_until_ms, self.last_soma_v_mv);
@@ -390,7 +392,7 @@ impl Worker {
 
     fn publish(&mut self) {
         // columns left over when the twin's channel was full go now (also while paused)
-        if let Some(t) = self.twin.as_mut() {
+        for t in self.twins.iter_mut().flatten() {
             t.flush();
         }
         self.seq += 1;

@@ -6,8 +6,8 @@
 use crate::app::live::model::SynapseKind;
 use crate::app::live::placements::{Placements, EXC_COLOR, INH_COLOR};
 use crate::app::live::runner::Snapshot;
-use crate::app::twin::thread::{TwinSnapshot, SPIKE_FPR};
-use super::twin_panel::DNN_MAGENTA;
+use crate::app::twin::thread::{TwinSnapshot, TwinState};
+use super::twin_panel::{DNN_MAGENTA, SECOND_TWIN_AMBER};
 use eframe::egui::{self, Color32, Id};
 use egui_plot::{Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
 
@@ -16,8 +16,20 @@ pub const BIOPHYSICAL_CYAN: Color32 = Color32::from_rgb(0, 220, 255);
 
 /// Height (mV) of the somatic spike markers: above the spike peaks.
 const SPIKE_MARK_MV: f64 = 45.0;
-/// Height (mV) of the twin's spike markers, just below the cell's.
+/// Height (mV) of the twin's spike markers, just below the cell's, and of the second twin's.
 const TWIN_SPIKE_MARK_MV: f64 = 36.0;
+const SECOND_TWIN_SPIKE_MARK_MV: f64 = 27.0;
+
+/// The cell's colour under the name the twin panel uses.
+pub const CELL_CYAN: Color32 = BIOPHYSICAL_CYAN;
+
+/// A running twin's name for legends.
+fn twin_name(t: &TwinSnapshot) -> &str {
+    match &t.state {
+        TwinState::Running(n) => n,
+        _ => "twin",
+    }
+}
 
 /// Above this many spikes the raster is drawn as one image instead of one marker per spike:
 /// the background protocol delivers ~10⁴ spikes per second, and as markers they cost more
@@ -72,7 +84,14 @@ fn raster_image(snap: &Snapshot, t_start: f64, t_end: f64) -> egui::ColorImage {
 }
 
 impl TracePanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, twin: Option<&TwinSnapshot>, placements: &Placements) {
+    /// `twin` is drawn in magenta, `second` (a second twin compared with it) in amber.
+    pub fn ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, twin: Option<&TwinSnapshot>, second: Option<&TwinSnapshot>, placements: &Placements) {
+        let second = second.filter(|t| matches!(t.state, TwinState::Running(_)));
+        let twins: Vec<(&TwinSnapshot, Color32, f64)> = twin
+            .map(|t| (t, DNN_MAGENTA, TWIN_SPIKE_MARK_MV))
+            .into_iter()
+            .chain(second.map(|t| (t, SECOND_TWIN_AMBER, SECOND_TWIN_SPIKE_MARK_MV)))
+            .collect();
         let blind_spans = twin.map(|t| t.window.blind_spans_ms()).unwrap_or_default();
         // the legend: one line above the plots, so nothing covers the data
         ui.horizontal_wrapped(|ui| {
@@ -82,8 +101,8 @@ impl TracePanel {
             ui.add(egui::DragValue::new(&mut self.window_ms).range(10.0..=1000.0).speed(5.0).suffix(" ms"));
             ui.separator();
             ui.label(egui::RichText::new(format!("cell soma, spikes ({})", snap.soma_spikes_ms.len())).color(BIOPHYSICAL_CYAN));
-            if let Some(t) = twin {
-                ui.label(egui::RichText::new(format!("twin soma, spikes ({})", t.twin_spikes_ms.len())).color(DNN_MAGENTA));
+            for (t, colour, _) in &twins {
+                ui.label(egui::RichText::new(format!("{} soma, spikes ({})", twin_name(t), t.twin_spikes_ms.len())).color(*colour));
             }
             for site in &placements.sites {
                 ui.label(egui::RichText::new(format!("{}({:.2})", site.at.section_name, site.at.x)).color(site.color));
@@ -101,8 +120,8 @@ impl TracePanel {
         // Claim the whole panel, or it would shrink to its content frame by frame.
         ui.set_min_height(ui.available_height());
         let height = ui.available_height() - 2.0 * ui.spacing().item_spacing.y;
-        let p_height = if twin.is_some() { (height * 0.24).max(P_PLOT_MIN_HEIGHT) } else { 0.0 };
-        let v_height = (height * if twin.is_some() { 0.46 } else { 0.62 }).max(80.0);
+        let p_height = if twins.is_empty() { 0.0 } else { (height * 0.24).max(P_PLOT_MIN_HEIGHT) };
+        let v_height = (height * if twins.is_empty() { 0.62 } else { 0.46 }).max(80.0);
         let raster_height = (height - v_height - p_height).max(50.0);
 
         let mut v_plot = Plot::new("voltage_plot")
@@ -134,21 +153,22 @@ impl TracePanel {
             if let Some(t) = selected {
                 p.vline(egui_plot::VLine::new("selected", t).color(Color32::WHITE).width(1.0));
             }
+            for (t, colour, mark_mv) in &twins {
+                let w = &t.window;
+                let v: Vec<[f64; 2]> = w.twin_v_mv.iter().enumerate().map(|(k, &v)| [(w.first_bin + k) as f64, f64::from(v)]).collect();
+                p.line(Line::new(format!("{} soma", twin_name(t)), v).color(*colour).width(1.5));
+                if !t.twin_spikes_ms.is_empty() {
+                    let marks: Vec<[f64; 2]> = t.twin_spikes_ms.iter().map(|&t| [t, *mark_mv]).collect();
+                    let name = format!("{} spikes ({})", twin_name(t), t.twin_spikes_ms.len());
+                    p.points(Points::new(name, marks).shape(MarkerShape::Down).filled(true).radius(5.0).color(*colour));
+                }
+            }
+            // the cell on top of the twins: it is the reference
             p.line(Line::new("cell soma", snap.soma_v_mv.clone()).color(BIOPHYSICAL_CYAN).width(1.5));
             if !snap.soma_spikes_ms.is_empty() {
                 let marks: Vec<[f64; 2]> = snap.soma_spikes_ms.iter().map(|&t| [t, SPIKE_MARK_MV]).collect();
                 let name = format!("cell spikes ({})", snap.soma_spikes_ms.len());
                 p.points(Points::new(name, marks).shape(MarkerShape::Down).filled(true).radius(5.0).color(BIOPHYSICAL_CYAN));
-            }
-            if let Some(t) = twin {
-                let w = &t.window;
-                let v: Vec<[f64; 2]> = w.twin_v_mv.iter().enumerate().map(|(k, &v)| [(w.first_bin + k) as f64, f64::from(v)]).collect();
-                p.line(Line::new("twin soma", v).color(DNN_MAGENTA).width(1.5));
-                if !t.twin_spikes_ms.is_empty() {
-                    let marks: Vec<[f64; 2]> = t.twin_spikes_ms.iter().map(|&t| [t, TWIN_SPIKE_MARK_MV]).collect();
-                    let name = format!("twin spikes ({})", t.twin_spikes_ms.len());
-                    p.points(Points::new(name, marks).shape(MarkerShape::Down).filled(true).radius(5.0).color(DNN_MAGENTA));
-                }
             }
             for (key, trace) in &snap.sites {
                 if let Some(site) = placements.sites.iter().find(|s| s.key == *key) {
@@ -164,8 +184,8 @@ impl TracePanel {
             }
         }
 
-        if let Some(t) = twin {
-            self.probability_ui(ui, t, p_height, link, t_start, t_end, &blind_spans);
+        if !twins.is_empty() {
+            self.probability_ui(ui, &twins, p_height, link, t_start, t_end, &blind_spans);
         }
 
         let mut r_plot = Plot::new("raster_plot")
@@ -220,7 +240,7 @@ impl TracePanel {
     /// The twin's spike probability per ms on a log scale (10⁻⁴ … 1, so the low threshold of the
     /// paper's operating point is readable), with the threshold line labelled.
     #[allow(clippy::too_many_arguments)]
-    fn probability_ui(&self, ui: &mut egui::Ui, t: &TwinSnapshot, height: f32, link: Id, t_start: f64, t_end: f64, blind_spans: &[[f64; 2]]) {
+    fn probability_ui(&self, ui: &mut egui::Ui, twins: &[(&TwinSnapshot, Color32, f64)], height: f32, link: Id, t_start: f64, t_end: f64, blind_spans: &[[f64; 2]]) {
         let mut plot = Plot::new("twin_probability_plot")
             .height(height)
             .y_axis_label("p(spike)")
@@ -236,20 +256,24 @@ impl TracePanel {
             plot = plot.default_x_bounds(t_start, t_end).auto_bounds([false, false]).allow_drag(false).allow_zoom(false).allow_scroll(false);
         }
         let follow = self.follow;
-        let w = &t.window;
-        let pts: Vec<[f64; 2]> = w.probability.iter().enumerate().map(|(k, &p)| [(w.first_bin + k) as f64, p_log(f64::from(p))]).collect();
         plot.show(ui, |p| {
             if follow {
                 p.set_plot_bounds_x(t_start..=t_end);
             }
             blind_spans_ui(p, blind_spans);
-            p.line(Line::new("twin spike probability", pts).color(DNN_MAGENTA).width(1.2));
-            if let Ok(th) = t.threshold {
-                let y = p_log(th);
-                let color = DNN_MAGENTA.gamma_multiply(0.7);
-                p.line(Line::new("threshold", vec![[t_start, y], [t_end, y]]).color(color).style(egui_plot::LineStyle::dashed_loose()));
-                let label = format!("threshold p = {th:.3} (FPR {} %)", SPIKE_FPR * 100.0);
-                p.text(egui_plot::Text::new("threshold label", PlotPoint::new(t_end, y), egui::RichText::new(label)).anchor(egui::Align2::RIGHT_BOTTOM).color(color));
+            for (i, (t, colour, _)) in twins.iter().enumerate() {
+                let w = &t.window;
+                let pts: Vec<[f64; 2]> = w.probability.iter().enumerate().map(|(k, &p)| [(w.first_bin + k) as f64, p_log(f64::from(p))]).collect();
+                p.line(Line::new(format!("{} spike probability", twin_name(t)), pts).color(*colour).width(1.2));
+                if let Ok(th) = t.threshold {
+                    let y = p_log(th);
+                    let color = colour.gamma_multiply(0.7);
+                    p.line(Line::new(format!("threshold {i}"), vec![[t_start, y], [t_end, y]]).color(color).style(egui_plot::LineStyle::dashed_loose()));
+                    let label = format!("threshold p = {th:.3} ({})", t.threshold_label.split(" (").next().unwrap_or(""));
+                    let anchor = if i == 0 { egui::Align2::RIGHT_BOTTOM } else { egui::Align2::LEFT_BOTTOM };
+                    let x = if i == 0 { t_end } else { t_start };
+                    p.text(egui_plot::Text::new(format!("threshold label {i}"), PlotPoint::new(x, y), egui::RichText::new(label)).anchor(anchor).color(color));
+                }
             }
         });
     }

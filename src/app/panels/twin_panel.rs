@@ -4,8 +4,8 @@
 
 use crate::app::twin::agreement::{agreement, Agreement, Series};
 use crate::app::live::runner::Snapshot;
-use crate::app::twin::thread::{TwinSnapshot, TwinState, SPIKE_FPR};
-use crate::app::twin::models::{TwinModels, TwinSession};
+use crate::app::twin::thread::{ThresholdChoice, Twin, TwinSnapshot, TwinState};
+use crate::app::twin::models::{is_published, TwinModels, TwinSession};
 use eframe::egui::{self, Color32, RichText};
 
 /// The twin's colour, everywhere (the biophysical cell is cyan).
@@ -14,6 +14,9 @@ pub const DNN_MAGENTA: Color32 = Color32::from_rgb(255, 60, 220);
 /// Text of the "off" entry in the model list.
 pub const OFF_LABEL: &str = "off";
 
+/// The second twin's colour (compared with the first): amber, apart from cyan and magenta.
+pub const SECOND_TWIN_AMBER: Color32 = Color32::from_rgb(255, 176, 0);
+
 /// The panel; `window_ms` is the visible trace window.
 pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Option<&str>, snap: &Snapshot, window_ms: f64) {
     ui.heading(RichText::new("Deep-network twin").color(DNN_MAGENTA));
@@ -21,39 +24,68 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
         ui.label(twin_error.unwrap_or("no model folder given (--models DIR)"));
         return;
     };
-    let models = &session.models;
-    if models.candidates.is_empty() {
-        no_model_ui(ui, models);
+    if session.models.candidates.is_empty() {
+        no_model_ui(ui, &session.models);
         return;
     }
+    model_combo(ui, "twin model", DNN_MAGENTA, &session.models, &mut session.twin);
+    model_combo(ui, "compare with", SECOND_TWIN_AMBER, &session.models, &mut session.second);
+    let mut choice = session.threshold;
+    egui::ComboBox::from_label("spike threshold").selected_text(choice.label()).width(140.0).show_ui(ui, |ui| {
+        for c in ThresholdChoice::ALL {
+            ui.selectable_value(&mut choice, c, c.label());
+        }
+    })
+    .response
+    .on_hover_text("Where a twin's spike probability marks a predicted spike. Count-matched: the threshold at which the twin predicted as many spikes as the cell fired on its validation simulations (an unbiased detector). FPR: the threshold giving that false-positive rate per 1-ms bin there (fewer false alarms, more misses).");
+    if choice != session.threshold {
+        session.set_threshold(choice);
+    }
+    let first = session.twin.snapshot();
+    let second = session.second.snapshot();
+    for (t, colour) in [(&first, DNN_MAGENTA), (&second, SECOND_TWIN_AMBER)] {
+        if t.state != TwinState::Off {
+            ui.add_space(2.0);
+            status_ui(ui, t, snap, colour);
+        }
+    }
+    let running: Vec<(&TwinSnapshot, Color32)> =
+        [(&*first, DNN_MAGENTA), (&*second, SECOND_TWIN_AMBER)].into_iter().filter(|(t, _)| matches!(t.state, TwinState::Running(_))).collect();
+    if !running.is_empty() {
+        ui.add_space(4.0);
+        agreement_ui(ui, &running, window_ms);
+    }
+}
+
+/// The model list of one twin (`twin`), in its colour; "off" switches it off.
+fn model_combo(ui: &mut egui::Ui, caption: &str, colour: Color32, models: &TwinModels, twin: &mut Twin) {
     // the button shows the model's name only (the list and the warning below say how it fits):
-    // the full label pushed the "twin model" caption into a column of letters
-    let selected_text = session
-        .twin
+    // the full label pushed the caption into a column of letters
+    let selected_text = twin
         .selected
         .as_ref()
         .and_then(|p| models.candidates.iter().find(|c| &c.onnx_path == p))
         .map_or_else(|| OFF_LABEL.to_string(), |c| c.metadata.name.clone());
-    let mut choice = session.twin.selected.clone();
-    egui::ComboBox::from_label("twin model").selected_text(selected_text).width(200.0).show_ui(ui, |ui| {
+    let mut choice = twin.selected.clone();
+    egui::ComboBox::from_label(RichText::new(caption).color(colour)).selected_text(RichText::new(selected_text).color(colour)).width(200.0).show_ui(ui, |ui| {
         for c in &models.candidates {
-            ui.selectable_value(&mut choice, Some(c.onnx_path.clone()), TwinModels::label(c));
+            let label = if is_published(c) { format!("{} (published)", TwinModels::label(c)) } else { TwinModels::label(c) };
+            ui.selectable_value(&mut choice, Some(c.onnx_path.clone()), label);
         }
         ui.selectable_value(&mut choice, None, OFF_LABEL);
     });
-    if choice != session.twin.selected {
-        session.twin.select(choice);
+    if choice != twin.selected {
+        twin.select(choice);
     }
-    if let (Some(c), Ok(cell)) = (models.candidates.iter().find(|c| Some(&c.onnx_path) == session.twin.selected.as_ref()), &models.cell) {
+    if let (Some(c), Ok(cell)) = (models.candidates.iter().find(|c| Some(&c.onnx_path) == twin.selected.as_ref()), &models.cell) {
         if c.fit == crate::surrogate::Fit::RowsOnly {
             ui.colored_label(ui.visuals().warn_fg_color, c.metadata.rows_only_warning(cell));
         }
-    }
-    let t = session.twin.snapshot();
-    status_ui(ui, &t, snap);
-    if matches!(t.state, TwinState::Running(_)) {
-        ui.add_space(4.0);
-        agreement_ui(ui, &t, window_ms);
+        if let Some(src) = c.metadata.network.as_ref().and_then(|n| n.source.as_ref()) {
+            // the short form here, the whole source and citation on hover
+            let short = src.split(';').next().unwrap_or(src);
+            ui.label(RichText::new(format!("published twin: {}", short_name_of_source(short))).small().weak()).on_hover_text(src.as_str());
+        }
     }
 }
 
@@ -86,7 +118,7 @@ fn short(fingerprint: &str) -> String {
     format!("{}…", hex.chars().take(8).collect::<String>())
 }
 
-fn status_ui(ui: &mut egui::Ui, t: &TwinSnapshot, snap: &Snapshot) {
+fn status_ui(ui: &mut egui::Ui, t: &TwinSnapshot, snap: &Snapshot, colour: Color32) {
     let (error, warn) = (ui.visuals().error_fg_color, ui.visuals().warn_fg_color);
     match &t.state {
         TwinState::Off => {
@@ -105,7 +137,7 @@ fn status_ui(ui: &mut egui::Ui, t: &TwinSnapshot, snap: &Snapshot) {
         TwinState::Running(name) => {
             let lag_ms = (snap.t_ms - t.predicted_until_ms as f64).max(0.0);
             let run = t.last_run.map_or_else(String::new, |r| format!(" · last run {} ms in {:.0} ms wall", r.new_ms, r.wall_ms));
-            ui.label(RichText::new(format!("{name}: {lag_ms:.0} ms behind the cell{run}")).monospace().small());
+            ui.label(RichText::new(format!("{name}: {lag_ms:.0} ms behind the cell{run}")).monospace().small().color(colour));
             if t.gap_ms > 0 {
                 ui.colored_label(warn, format!("{} ms of input dropped (the twin fell too far behind)", t.gap_ms));
             }
@@ -118,7 +150,7 @@ fn status_ui(ui: &mut egui::Ui, t: &TwinSnapshot, snap: &Snapshot) {
         ui.colored_label(warn, w.as_str());
     }
     match &t.threshold {
-        Ok(th) => ui.label(RichText::new(format!("spike threshold p ≥ {th:.3} (FPR {} %)", SPIKE_FPR * 100.0)).small().weak()),
+        Ok(th) => ui.label(RichText::new(format!("spike threshold p ≥ {th:.3}: {}", t.threshold_label)).small().weak()),
         Err(e) => ui.colored_label(warn, format!("no predicted spikes: {e}")),
     };
 }
@@ -137,36 +169,80 @@ fn visible(t: &TwinSnapshot, window_ms: f64) -> Series {
     }
 }
 
-/// How one row of the agreement table shows a number.
+/// How one column of the agreement table shows a number.
 type Cell = fn(&Agreement) -> String;
 
-fn agreement_ui(ui: &mut egui::Ui, t: &TwinSnapshot, window_ms: f64) {
-    let window = agreement(&visible(t, window_ms), &t.cell_spikes_ms, &t.twin_spikes_ms);
-    ui.strong("Agreement (±5 ms)");
-    if let Some(note) = blind_note(&window, &t.whole_run) {
-        ui.colored_label(ui.visuals().warn_fg_color, note);
-    }
-    egui::Grid::new("twin_agreement").num_columns(3).striped(true).show(ui, |ui| {
-        ui.label("");
-        ui.label(format!("last {window_ms:.0} ms"));
-        ui.label("whole run");
-        ui.end_row();
-        let rows: [(&str, Cell); 6] = [
-            ("spikes cell / twin", |a| format!("{} / {}", a.cell_spikes, a.twin_spikes)),
-            ("hits", |a| a.hits.to_string()),
-            ("misses", |a| a.misses.to_string()),
-            ("false alarms", |a| a.false_alarms.to_string()),
-            ("soma RMSE", |a| a.rmse_mv.map_or("–".into(), |r| format!("{r:.2} mV"))),
-            ("ROC AUC", |a| a.auc.map_or("– (< 5 spikes)".into(), |r| format!("{r:.3}"))),
-        ];
-        for (name, f) in rows {
-            ui.label(name);
-            ui.label(RichText::new(f(&window)).monospace());
-            ui.label(RichText::new(f(&t.whole_run)).monospace());
-            ui.end_row();
+/// The agreement table: one row per running twin, for the visible window and the whole run.
+fn agreement_ui(ui: &mut egui::Ui, twins: &[(&TwinSnapshot, Color32)], window_ms: f64) {
+    ui.strong("Agreement with the cell (±5 ms)");
+    let per_twin: Vec<(String, Color32, Agreement, &Agreement)> = twins
+        .iter()
+        .map(|(t, colour)| {
+            let name = match &t.state {
+                TwinState::Running(n) => n.clone(),
+                _ => String::new(),
+            };
+            (name, *colour, agreement(&visible(t, window_ms), &t.cell_spikes_ms, &t.twin_spikes_ms), &t.whole_run)
+        })
+        .collect();
+    if let Some((_, _, w, r)) = per_twin.first() {
+        if let Some(note) = blind_note(w, r) {
+            ui.colored_label(ui.visuals().warn_fg_color, note);
         }
-    });
-    ui.label(RichText::new(format!("whole run: {:.1} s compared", t.whole_run.n_ms as f64 / 1000.0)).small().weak());
+    }
+    let cols: [(&str, Cell); 6] = [
+        ("spikes", |a| a.twin_spikes.to_string()),
+        ("hits", |a| a.hits.to_string()),
+        ("misses", |a| a.misses.to_string()),
+        ("false al.", |a| a.false_alarms.to_string()),
+        ("RMSE mV", |a| a.rmse_mv.map_or("–".into(), |r| format!("{r:.2}"))),
+        ("AUC", |a| a.auc.map_or("–".into(), |r| format!("{r:.3}"))),
+    ];
+    for (title, whole) in [(format!("last {window_ms:.0} ms"), false), ("whole run".to_string(), true)] {
+        ui.label(RichText::new(title).small());
+        egui::Grid::new(("twin_agreement", whole)).num_columns(7).striped(true).show(ui, |ui| {
+            ui.label("");
+            for (name, _) in cols {
+                ui.label(RichText::new(name).small());
+            }
+            ui.end_row();
+            if let Some((_, _, w, r)) = per_twin.first() {
+                ui.label(RichText::new("cell").color(super::traces::CELL_CYAN));
+                let a = if whole { *r } else { w };
+                ui.label(RichText::new(a.cell_spikes.to_string()).monospace());
+                ui.end_row();
+            }
+            for (name, colour, w, r) in &per_twin {
+                let a = if whole { *r } else { w };
+                ui.label(RichText::new(short_name(name)).color(*colour)).on_hover_text(name.as_str());
+                for (_, f) in cols {
+                    ui.label(RichText::new(f(a)).monospace());
+                }
+                ui.end_row();
+            }
+        });
+    }
+    if let Some((_, _, _, r)) = per_twin.first() {
+        ui.label(RichText::new(format!("whole run: {:.1} s compared; AUC needs ≥ 5 cell spikes", r.n_ms as f64 / 1000.0)).small().weak());
+    }
+}
+
+/// The first clause of a published model's source, cut at 90 characters.
+fn short_name_of_source(s: &str) -> String {
+    if s.chars().count() <= 90 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(89).collect::<String>())
+    }
+}
+
+/// A model name short enough for the table's first column.
+fn short_name(name: &str) -> String {
+    if name.chars().count() <= 14 {
+        name.to_string()
+    } else {
+        format!("{}…", name.chars().take(13).collect::<String>())
+    }
 }
 
 /// What the agreement leaves out, when it leaves something out: the ms where the cell received

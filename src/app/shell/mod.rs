@@ -292,7 +292,8 @@ impl NeuroTwinApp {
         });
         let traces = egui::Panel::bottom("traces").default_size(300.0).size_range(120.0..=800.0).resizable(true).show(ui, |ui| {
             let twin = session.twin.as_ref().map(|t| t.twin.snapshot()).filter(|t| matches!(t.state, crate::app::twin::thread::TwinState::Running(_)));
-            self.traces.ui(ui, &snap, twin.as_deref(), &session.placements);
+            let second = session.twin.as_ref().map(|t| t.second.snapshot());
+            self.traces.ui(ui, &snap, twin.as_deref(), second.as_deref(), &session.placements);
         });
         if let Some(active) = &self.demo {
             let twin_line = self.demo_twin_line();

@@ -138,7 +138,7 @@ fn trace_panel_draws_a_snapshot() {
     };
     let mut panel = TracePanel::default();
     let placements = Placements::default();
-    let mut h = Harness::new_ui(|ui| panel.ui(ui, &snap, None, &placements));
+    let mut h = Harness::new_ui(|ui| panel.ui(ui, &snap, None, None, &placements));
     h.run_steps(2);
     h.get_by_label("follow");
 }

@@ -17,6 +17,47 @@ pub const SPIKE_FPR: f64 = 0.0025;
 /// History shown in the traces (ms), as the engine's trace window.
 pub const WINDOW_MS: usize = 1000;
 
+/// Which of the model's thresholds marks predicted spikes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ThresholdChoice {
+    /// The threshold at which the twin predicted as many spikes as the cell fired on its
+    /// validation data (an unbiased detector); models without one fall back to FPR 0.25 %.
+    CountMatched,
+    /// The threshold chosen for this false-positive rate per 1-ms bin.
+    Fpr(f64),
+}
+
+impl Default for ThresholdChoice {
+    fn default() -> Self {
+        ThresholdChoice::CountMatched
+    }
+}
+
+impl ThresholdChoice {
+    /// The choices the app offers.
+    pub const ALL: [ThresholdChoice; 3] = [ThresholdChoice::CountMatched, ThresholdChoice::Fpr(0.0025), ThresholdChoice::Fpr(0.01)];
+
+    pub fn label(self) -> String {
+        match self {
+            ThresholdChoice::CountMatched => "count-matched".into(),
+            ThresholdChoice::Fpr(f) => format!("FPR {} %", f * 100.0),
+        }
+    }
+
+    /// The model's threshold for this choice: (probability, what it is), or why there is none.
+    pub fn resolve(self, meta: &crate::surrogate::ModelMetadata) -> Result<(f64, String), String> {
+        match self {
+            ThresholdChoice::CountMatched => match meta.count_matched_threshold() {
+                Some(t) => Ok((t.probability, format!("count-matched on validation data (FPR {:.2} % there)", t.fpr_target * 100.0))),
+                None => crate::surrogate::threshold_for_fpr(meta, SPIKE_FPR)
+                    .map(|p| (p, format!("FPR {} % (the model states no count-matched threshold)", SPIKE_FPR * 100.0)))
+                    .map_err(|e| e.to_string()),
+            },
+            ThresholdChoice::Fpr(f) => crate::surrogate::threshold_for_fpr(meta, f).map(|p| (p, format!("FPR {} %", f * 100.0))).map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// What the twin is doing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum TwinState {
@@ -42,8 +83,10 @@ pub struct TwinSnapshot {
     /// Backend in use, and the fallback warning if it is not the one asked for.
     pub backend: Option<String>,
     pub backend_warning: Option<String>,
-    /// Spike-probability threshold for [`SPIKE_FPR`], or why there is none.
+    /// Spike-probability threshold in use, or why there is none.
     pub threshold: Result<f64, String>,
+    /// Which threshold that is, in words ("count-matched on validation data …", "FPR 0.25 %").
+    pub threshold_label: String,
     /// Outputs exist for bins before this (ms of simulation time).
     pub predicted_until_ms: usize,
     /// ms of input that never reached the twin (it was too far behind), filled with silence.
@@ -71,6 +114,7 @@ impl Default for TwinSnapshot {
             backend: None,
             backend_warning: None,
             threshold: Err("no model".into()),
+            threshold_label: String::new(),
             predicted_until_ms: 0,
             gap_ms: 0,
             last_run: None,
@@ -89,4 +133,5 @@ impl Default for TwinSnapshot {
 pub enum Control {
     Select(Option<PathBuf>),
     Why(WhyRequest),
+    Threshold(ThresholdChoice),
 }

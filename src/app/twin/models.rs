@@ -3,7 +3,7 @@
 //! session connected to its engine worker.
 
 use crate::app::live::runner::{Command, Runner};
-use super::thread::Twin;
+use super::thread::{ThresholdChoice, Twin};
 use crate::morphology::{Cable, Morphology};
 use crate::stimulus::DendriticSegments;
 use crate::surrogate::{default_model, models_for, Candidate, CellInputs, Fit};
@@ -52,22 +52,54 @@ impl TwinModels {
     }
 }
 
-/// A session's twin: its thread and the models offered.
+/// A session's twins: the twin (magenta), a second twin compared with it (its own thread, off
+/// until picked), and the models offered.
 pub struct TwinSession {
     pub twin: Twin,
+    pub second: Twin,
     pub models: TwinModels,
+    /// The threshold both twins mark predicted spikes with.
+    pub threshold: ThresholdChoice,
 }
 
 impl TwinSession {
-    /// Scan `dir`, start the twin thread, connect it to `runner` and select the default model.
+    /// Scan `dir`, start both twin threads, connect them to `runner` and select the defaults: the
+    /// best fitting model of our own as the twin and, when a published third-party twin fits too
+    /// (the ELM of Spieler et al. on the Hay cell), that one as the second twin.
     pub fn start(dir: &Path, morph: &Morphology, cable: &Cable, runner: &mut Runner) -> anyhow::Result<TwinSession> {
         let models = TwinModels::scan(dir, morph, cable);
         let segments = Arc::new(DendriticSegments::new(morph, cable)?);
-        let (mut twin, link) = Twin::spawn(segments)?;
-        runner.send(Command::SetTwin(Some(link)));
-        if let Some(best) = models.candidates.first() {
-            twin.select(Some(best.onnx_path.clone()));
+        let (mut twin, link) = Twin::spawn(segments.clone())?;
+        runner.send(Command::SetTwin { slot: 0, link: Some(link) });
+        let (mut second, link2) = Twin::spawn(segments)?;
+        runner.send(Command::SetTwin { slot: 1, link: Some(link2) });
+        let (first, other) = default_pair(&models.candidates);
+        if let Some(p) = first {
+            twin.select(Some(p));
         }
-        Ok(TwinSession { twin, models })
+        if let Some(p) = other {
+            second.select(Some(p));
+        }
+        Ok(TwinSession { twin, second, models, threshold: ThresholdChoice::default() })
     }
+
+    /// Use `choice` on both twins.
+    pub fn set_threshold(&mut self, choice: ThresholdChoice) {
+        self.threshold = choice;
+        self.twin.set_threshold(choice);
+        self.second.set_threshold(choice);
+    }
+}
+
+/// True for a published third-party twin (its metadata names a source: `network.source`).
+pub fn is_published(c: &Candidate) -> bool {
+    c.metadata.network.as_ref().is_some_and(|n| n.source.is_some())
+}
+
+/// The default twin (the best fitting model of our own, else the best fit) and second twin (the
+/// best fitting published model that is not the first), from candidates sorted best first.
+pub fn default_pair(candidates: &[Candidate]) -> (Option<PathBuf>, Option<PathBuf>) {
+    let first = candidates.iter().find(|c| !is_published(c)).or(candidates.first());
+    let second = candidates.iter().find(|c| is_published(c) && Some(&c.onnx_path) != first.map(|f| &f.onnx_path) && c.fit == Fit::Exact);
+    (first.map(|c| c.onnx_path.clone()), second.map(|c| c.onnx_path.clone()))
 }

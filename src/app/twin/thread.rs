@@ -8,7 +8,7 @@
 //! This file is the UI-side handle ([`Twin`]); the loop is in `worker`, what crosses between them
 //! in `messages`.
 
-pub use super::messages::{ChunkTiming, TwinSnapshot, TwinState, CHUNK_MS, SPIKE_FPR, WINDOW_MS};
+pub use super::messages::{ChunkTiming, ThresholdChoice, TwinSnapshot, TwinState, CHUNK_MS, SPIKE_FPR, WINDOW_MS};
 
 use super::messages::Control;
 use super::why::WhyRequest;
@@ -48,6 +48,13 @@ impl Twin {
     pub fn ask(&self, request: WhyRequest) {
         if let Some(c) = &self.control {
             let _ = c.try_send(Control::Why(request));
+        }
+    }
+
+    /// Mark predicted spikes with another of the model's thresholds (the whole run is recounted).
+    pub fn set_threshold(&self, choice: ThresholdChoice) {
+        if let Some(c) = &self.control {
+            let _ = c.try_send(Control::Threshold(choice));
         }
     }
 

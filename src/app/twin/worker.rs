@@ -3,11 +3,11 @@
 //! snapshots. Started by [`super::thread::Twin::spawn`].
 
 use super::agreement::{agreement, Agreement, Series, SpikeRuns};
-use super::messages::{ChunkTiming, Control, TwinSnapshot, TwinState, CHUNK_MS, SPIKE_FPR, WINDOW_MS};
+use super::messages::{ChunkTiming, Control, ThresholdChoice, TwinSnapshot, TwinState, CHUNK_MS, WINDOW_MS};
 use super::why::{InputHistory, WhyRequest};
 use crate::app::live::twin_feed::{MsColumn, TwinMsg};
 use crate::stimulus::DendriticSegments;
-use crate::surrogate::{select_backend, threshold_for_fpr, LoadOptions, StreamingPredictor, SurrogateModel};
+use crate::surrogate::{select_backend, LoadOptions, StreamingPredictor, SurrogateModel};
 use ndarray::Array2;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -45,6 +45,7 @@ pub(super) struct TwinWorker {
     snap: TwinSnapshot,
     segments: Arc<DendriticSegments>,
     history: InputHistory,
+    threshold_choice: ThresholdChoice,
 }
 
 impl TwinWorker {
@@ -66,6 +67,7 @@ impl TwinWorker {
             twin_spikes_ms: Vec::new(),
             whole_run_at: Instant::now(),
             snap: TwinSnapshot::default(),
+            threshold_choice: ThresholdChoice::default(),
         }
     }
 
@@ -75,6 +77,7 @@ impl TwinWorker {
                 match self.control.try_recv() {
                     Ok(Control::Select(m)) => self.select(m),
                     Ok(Control::Why(r)) => self.why(r),
+                    Ok(Control::Threshold(c)) => self.set_threshold(c),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return,
                 }
@@ -199,8 +202,7 @@ impl TwinWorker {
         });
         match loaded {
             Ok(model) => {
-                self.snap.threshold = threshold_for_fpr(model.metadata(), SPIKE_FPR).map_err(|e| e.to_string());
-                self.spikes = self.snap.threshold.as_ref().ok().map(|&t| SpikeRuns::new(t));
+                self.apply_threshold(model.metadata());
                 self.snap.state = TwinState::Running(model.metadata().name.clone());
                 self.snap.native = model.native().cloned().map(Arc::new);
                 let predictor = StreamingPredictor::new(model);
@@ -210,6 +212,44 @@ impl TwinWorker {
             }
             Err(e) => self.snap.state = TwinState::Failed(format!("loading {}: {e}", path.display())),
         }
+        self.publish();
+    }
+
+    /// The threshold of `self.threshold_choice` for `meta`, into the snapshot and the spike runs.
+    fn apply_threshold(&mut self, meta: &crate::surrogate::ModelMetadata) {
+        match self.threshold_choice.resolve(meta) {
+            Ok((p, label)) => {
+                self.snap.threshold = Ok(p);
+                self.snap.threshold_label = label;
+            }
+            Err(e) => {
+                self.snap.threshold = Err(e);
+                self.snap.threshold_label = String::new();
+            }
+        }
+        self.spikes = self.snap.threshold.as_ref().ok().map(|&t| SpikeRuns::new(t));
+    }
+
+    /// Use another threshold: the predicted spikes of the whole run so far are recounted with it.
+    fn set_threshold(&mut self, choice: ThresholdChoice) {
+        self.threshold_choice = choice;
+        let Some(meta) = self.predictor.as_ref().map(|p| p.model().metadata().clone()) else {
+            self.publish();
+            return;
+        };
+        self.apply_threshold(&meta);
+        self.twin_spikes_ms.clear();
+        if let Some(s) = self.spikes.as_mut() {
+            for (k, &p) in self.run.probability.iter().enumerate() {
+                if let Some(b) = s.push(self.run.first_bin + k, p) {
+                    self.twin_spikes_ms.push(b as f64 + 1.0);
+                }
+            }
+        }
+        let until = self.run.first_bin + self.run.len();
+        self.trim_window(until);
+        self.snap.whole_run = agreement(&self.run, &self.cell_spikes_ms, &self.twin_spikes_ms);
+        self.whole_run_at = Instant::now();
         self.publish();
     }
 

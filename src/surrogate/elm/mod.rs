@@ -199,44 +199,96 @@ pub fn neuronio_routing(num_input: usize, num_branch: usize, per_branch: usize) 
         .collect()
 }
 
-/// One linear layer, `W` row-major `[out × in]`.
+/// One linear layer, stored transposed: `wt` is `[in × out]` row-major, so each input adds its
+/// column to all outputs at once (a contiguous multiply-add over the outputs, which vectorises
+/// cleanly; a dot product per output needs a horizontal sum per output instead).
 #[derive(Debug, Clone)]
 struct Linear {
-    n_in: usize,
-    w: Vec<f32>,
+    n_out: usize,
+    wt: Vec<f32>,
     b: Vec<f32>,
 }
 
 impl Linear {
-    fn apply(&self, x: &[f32], out: &mut [f32]) {
-        for (o, (row, &b)) in out.iter_mut().zip(self.w.chunks_exact(self.n_in).zip(&self.b)) {
-            *o = dot(row, x) + b;
+    /// From PyTorch's `[out × in]` weight.
+    fn new(n_in: usize, w: &[f32], b: Vec<f32>) -> Linear {
+        let n_out = b.len();
+        let mut wt = vec![0.0; n_in * n_out];
+        for o in 0..n_out {
+            for i in 0..n_in {
+                wt[i * n_out + o] = w[o * n_in + i];
+            }
+        }
+        Linear { n_out, wt, b }
+    }
+}
+
+/// Multiply-add: plain (`a·b + c`, two roundings) or fused (one rounding; the FMA instruction
+/// where the CPU has it, see [`ElmNetwork::step`]).
+trait MulAdd {
+    fn madd(a: f32, b: f32, c: f32) -> f32;
+}
+
+struct Plain;
+impl MulAdd for Plain {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+struct Fused;
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn madd(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+impl Linear {
+    #[inline(always)]
+    fn apply<A: MulAdd>(&self, x: &[f32], out: &mut [f32]) {
+        out.copy_from_slice(&self.b);
+        for (&xi, col) in x.iter().zip(self.wt.chunks_exact(self.n_out)) {
+            for (o, &w) in out.iter_mut().zip(col) {
+                *o = A::madd(w, xi, *o);
+            }
         }
     }
 }
 
-/// Dot product with eight partial sums (vectorised by the compiler).
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, ra) = a.split_at(a.len() - a.len() % 8);
-    let (cb, rb) = b.split_at(ca.len());
-    for (x, y) in ca.chunks_exact(8).zip(cb.chunks_exact(8)) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
+/// e^x in f32 without a library call (so loops of it vectorise): x = n·ln 2 + r with |r| ≤ ln 2 / 2,
+/// e^r by its degree-6 Taylor polynomial (relative error < 3e-7 on that range), times 2^n built
+/// in the exponent bits. Inputs are clamped to [−87, 88] (no infinities, no denormals).
+#[inline(always)]
+fn exp_f32<A: MulAdd>(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E).round();
+    // ln 2 in two parts, so r keeps its precision
+    let r = A::madd(n, -0.693_145_75, x);
+    let r = A::madd(n, -1.428_606_8e-6, r);
+    let mut p = 1.0 / 720.0;
+    p = A::madd(p, r, 1.0 / 120.0);
+    p = A::madd(p, r, 1.0 / 24.0);
+    p = A::madd(p, r, 1.0 / 6.0);
+    p = A::madd(p, r, 0.5);
+    p = A::madd(p, r, 1.0);
+    p = A::madd(p, r, 1.0);
+    let scale = f32::from_bits((((n as i32) + 127) as u32) << 23);
+    p * scale
 }
 
-fn activate(act: Activation, v: &mut [f32]) {
+/// tanh through e^(2x): 1 − 2 / (e^(2x) + 1) (absolute error ~1e-7).
+#[inline(always)]
+fn tanh_f32<A: MulAdd>(x: f32) -> f32 {
+    1.0 - 2.0 / (exp_f32::<A>(2.0 * x) + 1.0)
+}
+
+#[inline(always)]
+fn activate<A: MulAdd>(act: Activation, v: &mut [f32]) {
     match act {
         Activation::Relu => v.iter_mut().for_each(|x| *x = x.max(0.0)),
-        Activation::Silu => v.iter_mut().for_each(|x| *x /= 1.0 + (-*x).exp()),
+        Activation::Silu => v.iter_mut().for_each(|x| *x /= 1.0 + exp_f32::<A>(-*x)),
     }
 }
 
@@ -254,6 +306,8 @@ enum Traces {
 pub struct ElmNetwork {
     config: ElmConfig,
     convention: InputConvention,
+    /// Run the AVX2+FMA code (the CPU has both).
+    fma: bool,
     traces: Traces,
     /// κ_m per memory unit.
     kappa_m: Vec<f32>,
@@ -397,11 +451,7 @@ impl ElmNetwork {
         } else {
             Traces::PerSynapse { fanout, kappa: kappa_s }
         };
-        let lin = |l: usize, n_in: usize| Linear {
-            n_in,
-            w: tensors[&format!("mlp.network.{}.weight", 2 * l)].clone(),
-            b: tensors[&format!("mlp.network.{}.bias", 2 * l)].clone(),
-        };
+        let lin = |l: usize, n_in: usize| Linear::new(n_in, &tensors[&format!("mlp.network.{}.weight", 2 * l)], tensors[&format!("mlp.network.{}.bias", 2 * l)].clone());
         let mut mlp = Vec::new();
         let mut fan_in = config.num_branch + config.num_memory;
         for l in 0..config.mlp_num_layers {
@@ -409,8 +459,8 @@ impl ElmNetwork {
             fan_in = config.mlp_hidden_size;
         }
         mlp.push(lin(config.mlp_num_layers, fan_in));
-        let out = Linear { n_in: config.num_memory, w: tensors["w_y.weight"].clone(), b: tensors["w_y.bias"].clone() };
-        Ok(ElmNetwork { config, convention, traces, kappa_m, gain_m, tau_m_ms, mlp, out })
+        let out = Linear::new(config.num_memory, &tensors["w_y.weight"], tensors["w_y.bias"].clone());
+        Ok(ElmNetwork { config, convention, fma: cpu_has_avx2_fma(), traces, kappa_m, gain_m, tau_m_ms, mlp, out })
     }
 
     pub fn config(&self) -> &ElmConfig {
@@ -428,6 +478,15 @@ impl ElmNetwork {
     /// The memory time constants (ms).
     pub fn memory_tau_ms(&self) -> &[f32] {
         &self.tau_m_ms
+    }
+
+    /// Which compiled path runs the steps, in words.
+    pub fn code_path(&self) -> &'static str {
+        if self.fma {
+            "AVX2+FMA"
+        } else {
+            "portable"
+        }
     }
 
     /// True when each branch keeps one trace (all its synapses share τ_s).
@@ -452,7 +511,26 @@ impl ElmNetwork {
     }
 
     /// Advance one ms with the rows that spiked in it; returns the raw outputs (logit, soma target).
+    /// Runs the code compiled for AVX2 and FMA where the CPU has them (fused multiply-adds), else
+    /// the portable code; each process always takes the same path, so streaming and full runs
+    /// give the same numbers bit for bit.
     pub fn step(&self, st: &mut ElmState, active: &[u32]) -> Result<[f32; 2], String> {
+        #[cfg(target_arch = "x86_64")]
+        if self.fma {
+            // SAFETY: `fma` is set only when the CPU reports AVX2 and FMA (`cpu_has_avx2_fma`).
+            return unsafe { self.step_fma(st, active) };
+        }
+        self.step_impl::<Plain>(st, active)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn step_fma(&self, st: &mut ElmState, active: &[u32]) -> Result<[f32; 2], String> {
+        self.step_impl::<Fused>(st, active)
+    }
+
+    #[inline(always)]
+    fn step_impl<A: MulAdd>(&self, st: &mut ElmState, active: &[u32]) -> Result<[f32; 2], String> {
         let nb = self.config.num_branch;
         match &self.traces {
             Traces::PerBranch { fanout, kappa } => {
@@ -491,14 +569,14 @@ impl ElmNetwork {
         let [h0, h1] = &mut st.h;
         for (l, layer) in self.mlp[..n_hidden].iter().enumerate() {
             if l == 0 {
-                layer.apply(&st.z, h0);
-                activate(act, h0);
+                layer.apply::<A>(&st.z, h0);
+                activate::<A>(act, h0);
             } else if l % 2 == 1 {
-                layer.apply(h0, h1);
-                activate(act, h1);
+                layer.apply::<A>(h0, h1);
+                activate::<A>(act, h1);
             } else {
-                layer.apply(h1, h0);
-                activate(act, h0);
+                layer.apply::<A>(h1, h0);
+                activate::<A>(act, h0);
             }
         }
         let last_in: &[f32] = match n_hidden {
@@ -506,12 +584,12 @@ impl ElmNetwork {
             n if n % 2 == 1 => h0,
             _ => h1,
         };
-        self.mlp[n_hidden].apply(last_in, &mut st.d);
+        self.mlp[n_hidden].apply::<A>(last_in, &mut st.d);
         for (((m, &d), &k), &g) in st.memory.iter_mut().zip(&st.d).zip(&self.kappa_m).zip(&self.gain_m) {
-            *m = k * *m + g * (TANH_GAIN * (TANH_SLOPE * d).tanh());
+            *m = A::madd(k, *m, g * (TANH_GAIN * tanh_f32::<A>(TANH_SLOPE * d)));
         }
         let mut y = [0.0f32; 2];
-        self.out.apply(&st.memory, &mut y);
+        self.out.apply::<A>(&st.memory, &mut y);
         st.t_ms += 1;
         if !(y[0].is_finite() && y[1].is_finite()) {
             return Err(format!("the model's output became non-finite at ms {}", st.t_ms - 1));
@@ -608,6 +686,17 @@ impl ElmNetwork {
             .map(|&(r, n)| run_from(Some(r as u32)).map(|l| (r, n, l)))
             .collect::<Result<Vec<_>, String>>()?;
         Ok((from, logit, per_row))
+    }
+}
+
+fn cpu_has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 

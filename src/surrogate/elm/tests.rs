@@ -236,3 +236,20 @@ fn state_dict_errors_name_the_tensor() {
     let e = ElmNetwork::from_state_dict(c, routed, InputConvention::NeuronIoSigned).expect_err("routing");
     assert!(e.0.contains("input_to_synapse_indices[0]"), "{e}");
 }
+
+#[test]
+fn fast_exp_and_tanh_are_accurate_on_both_paths() {
+    let mut worst_exp: f64 = 0.0;
+    let mut worst_tanh: f64 = 0.0;
+    for i in -20000..=20000 {
+        let x = i as f32 * 0.004; // −80 … 80
+        for (e, t) in [(super::exp_f32::<super::Plain>(x), super::tanh_f32::<super::Plain>(x / 8.0)), (super::exp_f32::<super::Fused>(x), super::tanh_f32::<super::Fused>(x / 8.0))] {
+            let want = f64::from(x).exp();
+            worst_exp = worst_exp.max(((f64::from(e) - want) / want).abs());
+            worst_tanh = worst_tanh.max((f64::from(t) - (f64::from(x) / 8.0).tanh()).abs());
+        }
+    }
+    assert!(worst_exp < 1e-6, "exp relative error {worst_exp}");
+    assert!(worst_tanh < 1e-6, "tanh absolute error {worst_tanh}");
+    assert!(super::exp_f32::<super::Plain>(-200.0) >= 0.0 && super::exp_f32::<super::Plain>(200.0).is_finite());
+}

@@ -105,7 +105,7 @@ impl Worker {
                         }
                         self.history.queued(t, s.id, twin_row);
                         self.raster.push_back(RasterSpike { t_ms: t, row: s.row, kind: s.kind, node: s.node as u32 });
-                        if let Some(twin) = self.twin.as_mut() {
+                        for twin in self.twins.iter_mut().flatten() {
                             twin.add_synapse_input(t, s.node, s.kind);
                         }
                     }
@@ -133,7 +133,7 @@ impl Worker {
                 self.history.queued(t, syn, Some(row as u32));
                 let node = self.setup.background_segments.as_ref().and_then(|g| g.segments.get(row % n_seg)).map_or(0, |g| g.node as u32);
                 self.raster.push_back(RasterSpike { t_ms: t, row: row as u32, kind, node });
-                if let Some(twin) = self.twin.as_mut() {
+                for twin in self.twins.iter_mut().flatten() {
                     twin.add_row(t, row as u32);
                 }
             }
