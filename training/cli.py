@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {train,evaluate,export,synth,bench} …`` (run from the repo root)."""
+"""Command line: ``python -m training {train,evaluate,export,campaign,synth,bench,baselines,merge} …`` (run from the repo root)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,21 @@ def cmd_train(a) -> int:
         kernels = a.kernels
     width = a.width if a.width is not None else width
     ds = Dataset(a.data)
-    if a.arch == "elm":
+    branch = a.arch == "branch-elm"
+    # per-architecture defaults (TCN: the paper's; Branch-ELM: the authors' NeuronIO training)
+    for name, tcn, elm in (("batch_size", 8, 32), ("window_ms", 400, 500), ("steps_per_epoch", 288, 500),
+                           ("burn_in_ms", 0, 150)):
+        if getattr(a, name) is None:
+            setattr(a, name, elm if branch else tcn)
+    if branch:
+        from .branch_elm import PUBLISHED_CONFIG, BranchELMConfig
+        elm_cfg = dict(PUBLISHED_CONFIG)
+        if a.elm_config:
+            with open(a.elm_config) as f:
+                elm_cfg = json.load(f)
+        elm_cfg["num_input"] = ds.n_rows
+        mcfg = BranchELMConfig(elm_cfg)
+    elif a.arch == "elm":
         from .elm import ELMConfig
         mcfg = ELMConfig(n_rows=ds.n_rows, branches=a.branches, memory=a.memory, hidden=a.hidden)
     else:
@@ -45,7 +59,11 @@ def cmd_train(a) -> int:
                       batch_size=a.batch_size, window_ms=a.window_ms, ignore_ms=a.ignore_ms, seed=a.seed, device=a.device,
                       first_layer=a.first_layer, threads=a.threads, valid_fraction=a.valid_fraction, test_fraction=a.test_fraction,
                       valid_data=os.path.abspath(a.valid_data) if a.valid_data else "", grow=a.grow, max_train_sims=a.max_train_sims,
-                      init_onnx=os.path.abspath(a.init_onnx) if a.init_onnx else "")
+                      init_onnx=os.path.abspath(a.init_onnx) if a.init_onnx else "", burn_in_ms=a.burn_in_ms)
+    if branch:  # the authors' recipe: Adam 5e-4, cosine over the run, 0.5 BCE + 0.5 MSE, soma scale 10 mV
+        cfg.optimizer, cfg.schedule, cfg.lr_min = "adam", "cosine", a.lr_min
+        cfg.stages = [[0.0, 5e-4, 0.5, 0.5]]
+        cfg.soma_transform = {"clip_mV": -55.0, "offset_mV": -67.7, "scale_mV": 10.0}
     if a.resume and a.epochs is None:  # keep the run's own length (and so its schedule)
         cfg.epochs = read_config(a.out).epochs
     if a.lr is not None:  # rescale the whole schedule so that it starts at --lr
@@ -88,6 +106,21 @@ def cmd_export(a) -> int:
     from .export import export
 
     export(a.run, a.out, which=a.which, data=a.data, parity_ms=a.parity_ms)
+    return 0
+
+
+def cmd_campaign(a) -> int:
+    from . import campaign as c
+
+    paths = {"checkpoint": a.checkpoint or c.CHECKPOINT, "ledger_path": a.ledger or c.LEDGER}
+    if a.campaign_cmd == "start-piece":
+        c.start_piece(a.data, a.valid_data, a.until, valid_sims=a.valid_sims, lr_max=a.lr_max, lr_min=a.lr_min,
+                      valid_every_min=a.valid_every_min, save_every_min=a.save_every_min, new_sims_only=a.new_sims_only,
+                      notes=a.notes, **paths)
+    elif a.campaign_cmd == "finish-piece":
+        c.finish_piece(a.test_data, a.valid_data, a.out, notes=a.notes, which=a.which, **paths)
+    else:
+        c.status(**paths)
     return 0
 
 
@@ -156,12 +189,16 @@ def main(argv=None) -> int:
                    help="first-layer implementation for training (auto: sparse on CPU, dense on CUDA; same maths)")
     p.add_argument("--epochs", type=int, help="epochs in the whole run (default 50; with --resume: the run's own)")
     p.add_argument("--lr", type=float, help="initial learning rate (default 1e-4; the 5-stage schedule is scaled with it)")
-    p.add_argument("--steps-per-epoch", type=int, default=288)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--window-ms", type=int, default=400)
+    p.add_argument("--steps-per-epoch", type=int, help="default 288 (tcn, elm), 500 (branch-elm)")
+    p.add_argument("--batch-size", type=int, help="default 8 (tcn, elm), 32 (branch-elm)")
+    p.add_argument("--window-ms", type=int, help="default 400 (tcn, elm), 500 (branch-elm)")
+    p.add_argument("--burn-in-ms", type=int, help="the losses ignore this many first ms of every window (default 0; branch-elm 150)")
     p.add_argument("--ignore-ms", type=int, default=500, help="training windows end at/after this; evaluation skips these ms")
-    p.add_argument("--arch", choices=["tcn", "elm"], default="tcn",
-                   help="tcn: the paper's causal TCN (--preset/--depth/--width/--kernels/--first-rank); elm: the recurrent leaky-memory twin")
+    p.add_argument("--arch", choices=["tcn", "elm", "branch-elm"], default="tcn",
+                   help="tcn: the paper's causal TCN (--preset/--depth/--width/--kernels/--first-rank); elm: the recurrent leaky-memory twin; "
+                        "branch-elm: the published Branch-ELM (Spieler et al. 2024), Adam 5e-4 with a cosine decay")
+    p.add_argument("--elm-config", help="branch-elm: a model_config.json (default: the published NeuronIO Branch-ELM's)")
+    p.add_argument("--lr-min", type=float, default=1e-5, help="branch-elm: the cosine schedule's final lr")
     p.add_argument("--branches", type=int, default=32, help="elm: channels the synapses are projected onto")
     p.add_argument("--memory", type=int, default=64, help="elm: memory units (learned time constants)")
     p.add_argument("--hidden", type=int, default=128, help="elm: units per MLP layer")
@@ -192,6 +229,34 @@ def main(argv=None) -> int:
     p.add_argument("--which", choices=["best", "last"], default="best")
     p.add_argument("--parity-ms", type=int, default=256, help="length of the parity test vector (ms)")
     p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("campaign", help="the resumable Branch-ELM training campaign (training/campaign.json, training/checkpoints/)")
+    csub = p.add_subparsers(dest="campaign_cmd", required=True)
+    q = csub.add_parser("start-piece", help="train (resuming the checkpoint) until --until HH:MM UTC or SIGTERM; always saves")
+    q.add_argument("--data", nargs="+", required=True, help="training dataset folders (base seeds not in the ledger)")
+    q.add_argument("--valid-data", required=True, help="the fixed validation dataset (seed 4002)")
+    q.add_argument("--until", required=True, help="deadline HH:MM (UTC, today)")
+    q.add_argument("--valid-sims", type=int, default=96, help="validate on the first N validation simulations (default 96)")
+    q.add_argument("--lr-max", type=float, default=5e-4)
+    q.add_argument("--lr-min", type=float, default=1e-5)
+    q.add_argument("--valid-every-min", type=float, default=10.0)
+    q.add_argument("--save-every-min", type=float, default=5.0)
+    q.add_argument("--new-sims-only", action="store_true", help="a dataset whose seed is in the ledger: take only the simulations no piece used")
+    q.add_argument("--notes", default="")
+    q.add_argument("--checkpoint", default=None, help="default training/checkpoints/hay-branch-elm.pt")
+    q.add_argument("--ledger", default=None, help="default training/campaign.json")
+    q = csub.add_parser("finish-piece", help="export models/l5pc-hay-branch-elm, evaluate on the test set, append the ledger entry")
+    q.add_argument("--test-data", required=True, help="the fixed test dataset (seed 4003)")
+    q.add_argument("--valid-data", help="default: the piece's")
+    q.add_argument("--out", help="default models/l5pc-hay-branch-elm")
+    q.add_argument("--which", choices=["best", "last"], default="best", help="best validation AUC (default) or the last weights")
+    q.add_argument("--notes", default="")
+    q.add_argument("--checkpoint", default=None)
+    q.add_argument("--ledger", default=None)
+    q = csub.add_parser("status", help="the ledger and the checkpoint's piece")
+    q.add_argument("--checkpoint", default=None)
+    q.add_argument("--ledger", default=None)
+    p.set_defaults(fn=cmd_campaign)
 
     p = sub.add_parser("synth", help="write a tiny synthetic dataset (for smoke tests)")
     p.add_argument("--out", required=True)

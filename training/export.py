@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import OrderedDict
 
 import numpy as np
 import onnx
@@ -31,7 +32,7 @@ from .data import SPIKE_BINNING, Dataset, WindowSource
 from .evaluate import paper_metrics, predict_sims
 from .metrics import jsonable
 from .model import TCN, LowRankCausalConv1d
-from .train import hardware_description, load_model
+from .train import hardware_description, load_model, read_config
 
 OPSET = 17
 FORMAT = "neurotwin-dnn"
@@ -194,6 +195,8 @@ def export(run_dir: str, out: str, which: str = "best", data: str | None = None,
     """Write NAME.onnx, NAME.json and the parity vector for ``out`` = DIR/NAME; returns the
     metadata. Held-out metrics come from RUN/evaluation.json if present, else are computed now
     on the run's test simulations (dataset from ``data`` or the run's config)."""
+    if read_config(run_dir).model.get("kind") == "branch-elm":
+        return export_branch_elm_run(run_dir, out, which, log=log)
     model, cfg, ck = load_model(run_dir, which)
     ds = Dataset(data or cfg.data)
     if ds.fingerprint != cfg.split.get("morphology_fingerprint", ds.fingerprint):
@@ -246,3 +249,178 @@ def export(run_dir: str, out: str, which: str = "best", data: str | None = None,
     if not parity["passed"]:
         raise RuntimeError(f"ONNX parity failed: max |diff| {diff.max():.3e}")
     return meta
+
+
+# ---------------------------------------------------------------------------------------------
+# Branch-ELM (--arch branch-elm): no ONNX; a PyTorch state dict + the model config + metadata
+
+
+def parity_input(n_rows: int, length: int = 300, density: float = 0.01, seed: int = 20240601) -> np.ndarray:
+    """The deterministic parity input: float32 (1, n_rows, length), 0/1, ~``density`` dense."""
+    return (np.random.default_rng(seed).random((1, n_rows, length)) < density).astype(np.float32)
+
+
+def count_matched_threshold(y: np.ndarray, logits: np.ndarray) -> dict:
+    """The logit threshold whose predicted spike bins (logit ≥ threshold) are as many as the true
+    spike bins, with the TPR and FPR it achieves."""
+    y = y.ravel().astype(bool)
+    p = logits.ravel().astype(np.float64)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return {}
+    thr = float(np.partition(p, p.size - n_pos)[p.size - n_pos])  # the n_pos-th largest
+    pred = p >= thr
+    fpr = float((pred & ~y).sum() / n_neg)
+    return {"fpr_target": fpr, "probability": _sigmoid(thr), "logit": thr, "tpr": float((pred & y).sum() / n_pos),
+            "fpr_achieved": fpr, "kind": "count_matched", "predicted_spike_bins": int(pred.sum()), "true_spike_bins": n_pos}
+
+
+def export_branch_elm(model, run_cfg, out: str, valid_ds: Dataset, valid_ids: list[int], training: dict,
+                      test_metrics: dict | None = None, test_on: str | None = None, parity_ms: int = 300, log=print) -> dict:
+    """Write, for ``out`` = DIR/NAME:
+
+    * ``NAME.pt``: ``torch.save(model.state_dict())`` (CPU tensors; the keys and shapes of the
+      authors' published ``neuronio_best_model_state.pt``),
+    * ``NAME.model_config.json``: the authors' model_config.json keys plus the explicit
+      constructor values (lambda_value, mlp_num_layers, mlp_hidden_size, tau_s_value, delta_t,
+      w_s_value) and ``input_sign``,
+    * ``NAME.json``: the neurotwin metadata (models/README.md), spike thresholds chosen on the
+      validation simulations ``valid_ids`` of ``valid_ds`` (whole traces, bins ≥ ignore_ms),
+    * ``NAME.parity.input.npy`` float32 (1, n_rows, 300), a deterministic ~1 %-dense 0/1 input, and
+      ``NAME.parity.output.npy`` float32 (1, 2, 300), the raw outputs (spike logit, soma target)
+      of `BranchELM.forward_stepwise`; checked here against the fast path and the NumPy
+      reference `training/elm_reference.py`.
+    """
+    from . import elm_reference
+
+    model.eval()
+    name = os.path.basename(out.rstrip("/"))
+    folder = os.path.dirname(out) or "."
+    os.makedirs(folder, exist_ok=True)
+    transform = run_cfg.transform()
+
+    # thresholds: the paper's protocol on the validation simulations
+    src = WindowSource(valid_ds.load_sims(valid_ids), valid_ds.n_rows, transform)
+    logits, soma = predict_sims(model, src, valid_ids, sims_per_pass=32)
+    evaluation = paper_metrics(src.sims, valid_ids, logits, soma, transform, run_cfg.ignore_ms, n_segments=valid_ds.n_segments)
+    evaluation["on"] = (f"the validation dataset {os.path.basename(os.path.normpath(valid_ds.root))} ({len(valid_ids)} simulations, "
+                        "its own seeds), whole traces; spike thresholds are chosen here")
+    thresholds = {}
+    headline = evaluation["all"].get("spikes")
+    if headline:
+        for f in ("0.0025", "0.01", "0.002"):
+            logit = headline["at_fpr"][f]["threshold"]
+            if logit is None or not np.isfinite(logit):
+                continue  # no finite threshold reaches this FPR on the validation set
+            thresholds[f] = {"fpr_target": float(f), "probability": _sigmoid(logit), "logit": logit, "kind": "fpr",
+                             "tpr": headline["at_fpr"][f]["tpr"], "fpr_achieved": headline["at_fpr"][f]["fpr"]}
+        t0 = min(run_cfg.ignore_ms, logits.shape[1] - 1)
+        y = np.stack([src.sims[k].spike_target() for k in valid_ids])[:, t0:]
+        cm = count_matched_threshold(y, logits[:, t0:])
+        if cm:
+            thresholds["count"] = cm
+
+    # the weights and the config
+    state = OrderedDict((k, v.detach().cpu().clone().contiguous()) for k, v in model.state_dict().items())
+    pt_path = os.path.join(folder, f"{name}.pt")
+    torch.save(state, pt_path)
+    cfg_path = os.path.join(folder, f"{name}.model_config.json")
+    mc = model.model_config()
+    with open(cfg_path, "w") as f:
+        json.dump(mc, f, indent=4, sort_keys=True)
+        f.write("\n")
+
+    # parity vector: stepwise output, checked against the fast path and the NumPy reference
+    x = parity_input(model.num_input, parity_ms)
+    with torch.no_grad():
+        expected = model.forward_stepwise(torch.from_numpy(x)).numpy().astype(np.float32)
+        s, v = model(torch.from_numpy(x))
+    fast = torch.stack([s, v], 1).numpy()
+    ref = elm_reference.forward(elm_reference.load_state(pt_path), mc, x)
+    d_fast = np.abs(fast - expected).max(axis=(0, 2))
+    d_ref = np.abs(ref - expected).max(axis=(0, 2))
+    np.save(os.path.join(folder, f"{name}.parity.input.npy"), x)
+    np.save(os.path.join(folder, f"{name}.parity.output.npy"), expected)
+    parity = {"input_file": f"{name}.parity.input.npy", "output_file": f"{name}.parity.output.npy",
+              "source": f"deterministic random 0/1 input, density 0.01, numpy default_rng(20240601), {parity_ms} ms from zero state",
+              "output": "raw outputs: channel 0 spike logit, channel 1 soma target (no sigmoid)",
+              "max_abs_diff_fast_path_vs_stepwise": {"spike_logit": float(d_fast[0]), "soma": float(d_fast[1])},
+              "max_abs_diff_numpy_reference_vs_stepwise": {"spike_logit": float(d_ref[0]), "soma": float(d_ref[1])},
+              "tolerance": 1e-4, "passed": bool(max(d_fast.max(), d_ref.max()) < 1e-4)}
+
+    ds = valid_ds
+    c = model.cfg.elm
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "model_file": f"{name}.pt",
+        "network": {"kind": "elm", "config_file": f"{name}.model_config.json",
+                    "input_convention": "neuronio_signed" if c["input_sign"] == "neuronio" else "binary",
+                    "state_dict": "torch.save(model.state_dict()), CPU tensors, keys as the authors' neuronio_best_model_state.pt"},
+        "morphology_fingerprint": ds.fingerprint,
+        "dataset_protocol": ds.definition["protocol"],
+        "input": {"name": "input", "shape": ["batch", model.num_input, "time"], "dtype": "float32", "time_step_ms": 1.0,
+                  "encoding": "1.0 where the row's synapses receive a spike in that 1-ms bin (spike delivered at t = bin ms), else 0.0",
+                  "sign": ("the model multiplies row r by +1 if r < n_rows/2 (excitatory) and by -1 otherwise (inhibitory) before the "
+                           "routing (model_config input_sign 'neuronio'; the authors' NeuronIO pipeline applies it to the data)"
+                           if c["input_sign"] == "neuronio" else "none")},
+        "input_rows": ds.row_description(),
+        "output": {
+            "name": "output", "shape": ["batch", 2, "time"], "dtype": "float32",
+            "channels": [
+                {"index": 0, "quantity": "output spike logit in the 1-ms bin", "kind": "logit",
+                 "note": "probability = sigmoid(logit); spike targets used bin int(t - 0.5) of each spike time t"},
+                {"index": 1, "quantity": "somatic voltage (clipped at clip_max_mV), target units", "kind": "soma_target",
+                 "to_mV": "v_mV = y * scale_mV + offset_mV"},
+            ],
+            "causal": True,
+        },
+        "window_ms": 500,
+        "window_note": "recurrent with unbounded memory (memory time constants up to memory_tau_max ms); trained on 500-ms windows "
+                       "from zero state with the first 150 ms excluded from the loss; 500 ms is the context to feed for windowed re-runs",
+        "architecture": {"name": model.cfg.name, "kind": "Branch-ELM (Spieler et al. 2024)", "parameters": model.n_parameters(),
+                         "model_config": mc,
+                         "equations": [
+                             "u_t = sign * x_t (sign +1 for rows < n_rows/2, -1 otherwise)",
+                             "s_t = kappa_s * s_{t-1} + relu(_proto_w_s) * u_t[input_to_synapse_indices] * valid_indices_mask, kappa_s = exp(-delta_t / tau_s)",
+                             "b_t = s_t summed per branch (num_synapse_per_branch consecutive synapses)",
+                             "tau_m = memory_tau_min + (memory_tau_max - memory_tau_min) * sigmoid(_proto_tau_m), kappa_m = exp(-delta_t / tau_m)",
+                             "h_t = mlp.network(concat(b_t, kappa_m * m_{t-1})) (Linear, SiLU, Linear)",
+                             "m_t = kappa_m * m_{t-1} + lambda_value * (1 - kappa_m) * 1.7159 * tanh(2/3 * h_t)",
+                             "y_t = w_y(m_t); zero initial state"]},
+        "target_transforms": {"soma": transform.to_json(), "spike_binning": SPIKE_BINNING},
+        "training": training,
+        "metrics_valid": evaluation,
+        "metrics_held_out": test_metrics if test_metrics is not None else evaluation,
+        "metrics_held_out_on": test_on or evaluation["on"],
+        "spike_thresholds": thresholds,
+        "parity": parity,
+        "exported_at_unix": int(time.time()),
+    }
+    meta = jsonable(meta)
+    with open(os.path.join(folder, f"{name}.json"), "w") as f:
+        json.dump(meta, f, indent=2, allow_nan=False)
+    log(f"wrote {pt_path} ({os.path.getsize(pt_path) / 1e3:.0f} kB), {name}.model_config.json, {name}.json, parity vector; "
+        f"fast path / NumPy reference vs stepwise max |diff| {d_fast.max():.1e} / {d_ref.max():.1e} "
+        f"({'ok' if parity['passed'] else 'FAILED'})")
+    if not parity["passed"]:
+        raise RuntimeError(f"Branch-ELM parity failed: {parity}")
+    return meta
+
+
+def export_branch_elm_run(run_dir: str, out: str, which: str = "best", log=print) -> dict:
+    """`export` for a `train --arch branch-elm` run: thresholds on its validation simulations
+    (``--valid-data`` dataset, else the run's validation split)."""
+    model, cfg, ck = load_model(run_dir, which)
+    valid_data = cfg.split.get("valid_data")
+    vds = Dataset(valid_data or cfg.data)
+    hist = ck.get("history", [])
+    training = {"train_sims": len(cfg.split["train"]), "epochs": len(hist), "steps": len(hist) * cfg.steps_per_epoch,
+                "batch_size": cfg.batch_size, "window_ms": cfg.window_ms, "burn_in_ms": cfg.burn_in_ms,
+                "windows_seen": ck.get("train_windows"), "wall_time_s": ck.get("wall_s"),
+                "step_time_s_last_epoch": hist[-1]["step_s"] if hist else None,
+                "optimizer": f"{cfg.optimizer}, {cfg.schedule} schedule from {cfg.stages[0][1]:g} to {cfg.lr_min:g}",
+                "loss": f"{cfg.stages[0][2]:g} BCE + {cfg.stages[0][3]:g} MSE", "checkpoint_epoch": ck.get("epoch"),
+                "hardware": ck.get("hardware") or hardware_description(cfg.device)}
+    return export_branch_elm(model, cfg, out, vds, cfg.split["valid"], training, log=log)

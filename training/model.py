@@ -263,6 +263,9 @@ def model_from_json(d: dict) -> nn.Module:
     if d.get("kind") == "elm":
         from .elm import ELM, ELMConfig
         return ELM(ELMConfig.from_json(d))
+    if d.get("kind") == "branch-elm":
+        from .branch_elm import BranchELM, BranchELMConfig
+        return BranchELM(BranchELMConfig.from_json(d))
     return TCN(ModelConfig.from_json(d))
 
 
@@ -270,6 +273,9 @@ def config_from_json(d: dict):
     if d.get("kind") == "elm":
         from .elm import ELMConfig
         return ELMConfig.from_json(d)
+    if d.get("kind") == "branch-elm":
+        from .branch_elm import BranchELMConfig
+        return BranchELMConfig.from_json(d)
     return ModelConfig.from_json(d)
 
 

@@ -77,6 +77,16 @@ class TrainConfig:
     init_onnx: str = ""
     soma_transform: dict = field(default_factory=lambda: asdict(SomaTransform()))
     split: dict = field(default_factory=dict)
+    # The losses ignore the first burn_in_ms of every window (the recurrent model starts each
+    # window from zero state; --arch branch-elm: 150 ms, as the authors' evaluation).
+    burn_in_ms: int = 0
+    # "nadam" (the paper's, with the kernels' L2) or "adam" (Branch-ELM, no weight decay)
+    optimizer: str = "nadam"
+    # "paper": the stage table, stepped per epoch; "cosine": lr = stages[0] lr · cosine from 1 to
+    # lr_min / lr over all epochs · steps_per_epoch optimizer steps, stepped per step (loss
+    # weights from stages[0])
+    schedule: str = "paper"
+    lr_min: float = 0.0
 
     def transform(self) -> SomaTransform:
         return SomaTransform(**self.soma_transform)
@@ -97,6 +107,13 @@ class TrainConfig:
         """Weight of the dendritic-PCA MSE (0 when a stage gives none)."""
         cur = self._stage_row(epoch)
         return cur[4] if len(cur) > 4 else 0.0
+
+    def lr_factor(self, step: int) -> float:
+        """The "cosine" schedule's factor of the initial lr after ``step`` optimizer steps."""
+        import math
+        total = max(1, self.epochs * self.steps_per_epoch)
+        floor = self.lr_min / self.stages[0][1]
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
     def use_sparse(self) -> bool:
         return self.first_layer == "sparse" or (self.first_layer == "auto" and not self.device.startswith("cuda"))
@@ -139,13 +156,18 @@ def losses(model: TCN, batch, cfg: TrainConfig, device: torch.device):
     logit, soma, dend = model.forward_all(model_input(batch.x, cfg, device))
     spike_t = torch.from_numpy(batch.spike).to(device)
     soma_t = torch.from_numpy(batch.soma).to(device)
+    if cfg.burn_in_ms:
+        burn = cfg.burn_in_ms
+        logit, soma, spike_t, soma_t = logit[:, burn:], soma[:, burn:], spike_t[:, burn:], soma_t[:, burn:]
     bce = F.binary_cross_entropy_with_logits(logit, spike_t)
     mse = F.mse_loss(soma, soma_t)
     dmse = F.mse_loss(dend, torch.from_numpy(batch.dend).to(device)) if dend is not None else torch.zeros((), device=device)
     return bce, mse, dmse, logit
 
 
-def make_optimizer(model: TCN, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(model: TCN, lr: float, kind: str = "nadam") -> torch.optim.Optimizer:
+    if kind == "adam":
+        return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr, foreach=True)
     kernels = {id(p) for p in model.kernel_parameters()}
     return torch.optim.NAdam([
         {"params": [p for p in model.parameters() if id(p) in kernels], "weight_decay": 2e-8},
@@ -164,11 +186,12 @@ def validate(model: TCN, batches, cfg: TrainConfig, device: torch.device, w_spik
     ys, ps = [], []
     for b in batches:
         bce, mse, dmse, logit = losses(model, b, cfg, device)
-        bce_sum += float(bce) * b.spike.size
-        mse_sum += float(mse) * b.soma.size
-        dmse_sum += float(dmse) * b.soma.size
-        n += b.spike.size
-        ys.append(b.spike.ravel())
+        spike = b.spike[:, cfg.burn_in_ms:]
+        bce_sum += float(bce) * spike.size
+        mse_sum += float(mse) * spike.size
+        dmse_sum += float(dmse) * spike.size
+        n += spike.size
+        ys.append(spike.ravel())
         ps.append(logit.float().cpu().numpy().ravel())
     model.train()
     y, p = np.concatenate(ys), np.concatenate(ps)
@@ -304,8 +327,12 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         load_onnx_weights(model, cfg.init_onnx)
         log(f"weights from {cfg.init_onnx}")
     base_lr = cfg.stages[0][1]
-    opt = make_optimizer(model, base_lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cfg.stage(e)[0] / base_lr)
+    opt = make_optimizer(model, base_lr, cfg.optimizer)
+    per_step = cfg.schedule == "cosine"
+    if per_step:
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: cfg.lr_factor(step))
+    else:
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cfg.stage(e)[0] / base_lr)
     rng = np.random.default_rng(cfg.seed)
     start_epoch, history, best, wall, windows = 0, [], float("inf"), 0.0, 0
     if resume:
@@ -317,6 +344,9 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         torch.set_rng_state(ck["torch_rng"])
         if device.type == "cuda" and ck.get("cuda_rng") is not None:
             torch.cuda.set_rng_state_all(ck["cuda_rng"])
+        if per_step:  # --epochs may have changed the cosine's length: the lr of the next step
+            for g in opt.param_groups:
+                g["lr"] = base_lr * cfg.lr_factor(sched.last_epoch)
         start_epoch, history, best = ck["epoch"] + 1, ck["history"], ck["best_valid_loss"]
         wall, windows = ck["wall_s"], ck["train_windows"]
         log(f"resuming after epoch {ck['epoch']} ({windows} windows, {wall:.0f} s so far)")
@@ -335,6 +365,8 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
         if cfg.grow and epoch > start_epoch:
             _grow(ds, cfg, train_src, run_dir, log)
         lr, w_spike, w_soma = cfg.stage(epoch)
+        if per_step:
+            lr = opt.param_groups[0]["lr"]
         w_dend = cfg.dend_weight(epoch)
         bce_acc = mse_acc = 0.0
         for _ in range(cfg.steps_per_epoch):
@@ -344,9 +376,12 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if per_step:
+                sched.step()
             bce_acc += float(bce.detach())
             mse_acc += float(mse.detach())
-        sched.step()
+        if not per_step:
+            sched.step()
         windows += cfg.steps_per_epoch * cfg.batch_size
         train_s = time.time() - t0
         entry = {"epoch": epoch, "lr": lr, "train_sims": len(train_src.ids), "loss_weights": [w_spike, w_soma] + ([w_dend] if mcfg.n_dend else []),

@@ -1,0 +1,488 @@
+"""A resumable training campaign of the Branch-ELM twin of the Hay cell, in pieces.
+
+A *piece* is one stretch of training (typically one session) on simulations never used before:
+
+    python -m training campaign start-piece --data DATA [DATA …] --valid-data data/hay-val --until 03:40
+    python -m training campaign finish-piece --test-data data/hay-test [--notes "…"]
+    python -m training campaign status
+
+State:
+* ``training/checkpoints/hay-branch-elm.pt`` — model, best-validation model, Adam state, RNG
+  states, counters and the piece in progress (< 1 MB). ``start-piece`` resumes from it (a piece
+  interrupted before ``finish-piece`` is continued, a finished one is followed by a new piece);
+  without it the model starts from the authors' initialisation.
+* ``training/campaign.json`` — the ledger: one entry per finished piece (see `ledger_entry`).
+
+Rules: the validation set (seed 4002) and the test set (seed 4003) are never trained on; a
+training dataset whose base seed is already in the ledger is refused (``--new-sims-only`` takes
+only its simulations that no earlier piece used); training stops at ``--until HH:MM`` (UTC) or on
+SIGTERM/SIGINT, and the checkpoint is always saved.
+
+Per piece the learning rate follows a cosine from ``--lr-max`` to ``--lr-min`` in the piece's
+wall-clock progress (elapsed / (elapsed + time left to the deadline)), so it reaches ``lr-min``
+at the deadline however many steps fit (a warm restart per piece). Loss: the authors' 0.5 · BCE
++ 0.5 · MSE (soma target (min(v, −55) + 67.7) / 10 mV), batch 32 × 500 ms windows, the first
+150 ms of each window excluded (burn-in from zero state). Validation: whole 6-s traces of the
+validation simulations, bins ≥ 500 ms (the paper's protocol), every ``--valid-every-min``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+CHECKPOINT = os.path.join(REPO, "training", "checkpoints", "hay-branch-elm.pt")
+LEDGER = os.path.join(REPO, "training", "campaign.json")
+MODEL_NAME = "l5pc-hay-branch-elm"
+VALID_SEED, TEST_SEED = 4002, 4003
+FORMAT = "neurotwin-campaign"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _deadline(text: str) -> dt.datetime:
+    """HH:MM (UTC) today (an error if it has passed), or +SECONDS from now."""
+    if text.startswith("+"):
+        return _utc_now() + dt.timedelta(seconds=float(text[1:]))
+    h, m = (int(v) for v in text.split(":"))
+    now = _utc_now()
+    t = now.replace(hour=h, minute=m, second=0, microsecond=0)
+    if t <= now:
+        raise SystemExit(f"--until {text} UTC has already passed (now {now:%H:%M} UTC)")
+    return t
+
+
+def git_commit() -> str:
+    try:
+        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+        return rev + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def load_ledger(path: str = LEDGER) -> dict:
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {"format": "neurotwin-campaign-ledger", "format_version": 1, "model": MODEL_NAME,
+            "fixed_sets": {"valid": {"base_seed": VALID_SEED, "sims": 96}, "test": {"base_seed": TEST_SEED, "sims": 96}},
+            "pieces": []}
+
+
+def save_ledger(ledger: dict, path: str = LEDGER) -> None:
+    from .metrics import jsonable
+
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(jsonable(ledger), f, indent=2, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def used_seeds(ledger: dict) -> dict[int, set[int]]:
+    """base seed → simulation indices trained on, over all finished pieces."""
+    out: dict[int, set[int]] = {}
+    for p in ledger["pieces"]:
+        for d in p["seeds"]:
+            if d["purpose"] == "train":
+                out.setdefault(int(d["base_seed"]), set()).update(_expand(d["sim_ranges"]))
+    return out
+
+
+def _ranges(ids) -> list[list[int]]:
+    """Sorted ints as inclusive [first, last] runs."""
+    out: list[list[int]] = []
+    for k in sorted(ids):
+        if out and k == out[-1][1] + 1:
+            out[-1][1] = k
+        else:
+            out.append([k, k])
+    return out
+
+
+def _expand(ranges) -> list[int]:
+    return [k for a, b in ranges for k in range(a, b + 1)]
+
+
+def _base_seed(ds) -> int:
+    return int(ds.definition["base_seed"])
+
+
+def campaign_train_config(data: list[str], valid_data: str, n_rows: int):
+    """The TrainConfig that describes the campaign's training (for the shared loss, validation and
+    export code)."""
+    from .branch_elm import PUBLISHED_CONFIG, BranchELMConfig
+    from .train import TrainConfig
+
+    elm = dict(PUBLISHED_CONFIG, num_input=n_rows)
+    cfg = TrainConfig(data=",".join(data), model=BranchELMConfig(elm).to_json(), epochs=1, steps_per_epoch=1, batch_size=32,
+                      window_ms=500, ignore_ms=500, seed=0, threads=1, valid_data=valid_data, grow=True, burn_in_ms=150,
+                      optimizer="adam", schedule="cosine", lr_min=1e-5, stages=[[0.0, 5e-4, 0.5, 0.5]],
+                      soma_transform={"clip_mV": -55.0, "offset_mV": -67.7, "scale_mV": 10.0})
+    return cfg
+
+
+def _save(state: dict, path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def validate_whole(model, src, ids, transform, ignore_ms: int = 500, sims_per_pass: int = 32) -> dict:
+    """The paper's protocol on whole traces: spike AUC and TPRs, soma RMSE / EV (bins ≥ 500 ms)."""
+    from .evaluate import paper_metrics, predict_sims
+
+    logits, soma = predict_sims(model, src, ids, sims_per_pass=sims_per_pass)
+    return paper_metrics(src.sims, ids, logits, soma, transform, ignore_ms)
+
+
+def _short(m: dict) -> dict:
+    """AUC, TPR at 0.25 % / 1 % FPR, soma RMSE and EV of a `paper_metrics` result's ``all``."""
+    a = m["all"]
+    sp = a.get("spikes") or {}
+    at = sp.get("at_fpr", {})
+    return {"auc": sp.get("auc"), "tpr_at_0.25%_fpr": (at.get("0.0025") or {}).get("tpr"),
+            "tpr_at_1%_fpr": (at.get("0.01") or {}).get("tpr"), "soma_rmse_mV": a["soma"]["rmse_mV"],
+            "soma_rmse_rescaled_mV": a["soma"]["rmse_rescaled_mV"], "explained_variance": a["soma"]["explained_variance"],
+            "n_sims": a["n_sims"], "n_output_spikes": a["n_output_spikes"]}
+
+
+def _f(v, digits: int = 4) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+class _Stop:
+    def __init__(self):
+        self.signal = None
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, self._handler)
+
+    def _handler(self, signum, _frame):
+        self.signal = signal.Signals(signum).name
+
+
+def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 96, lr_max: float = 5e-4,
+                lr_min: float = 1e-5, valid_every_min: float = 10.0, save_every_min: float = 5.0, grow_every_min: float = 2.0,
+                new_sims_only: bool = False, notes: str = "", checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER,
+                seed: int = 0, reserve_s: float = 30.0, log=print) -> dict:
+    from .branch_elm import BranchELM
+    from .data import Dataset, WindowSource
+    from .train import hardware_description, losses
+
+    torch.set_num_threads(1)
+    deadline = _deadline(until) if isinstance(until, str) else until
+    stop = _Stop()
+    t_wall0, t_cpu0 = time.time(), time.process_time()
+    ledger = load_ledger(ledger_path)
+    data = [os.path.abspath(d) for d in data]
+    valid_data = os.path.abspath(valid_data)
+
+    vds = Dataset(valid_data)
+    if _base_seed(vds) != VALID_SEED:
+        log(f"note: the validation dataset's base seed is {_base_seed(vds)}, not the campaign's fixed {VALID_SEED}")
+    dss = [Dataset(d) for d in data]
+    for d, ds in zip(data, dss):
+        if ds.fingerprint != vds.fingerprint or ds.n_rows != vds.n_rows:
+            raise SystemExit(f"{d}: another morphology than the validation data")
+        if _base_seed(ds) in (VALID_SEED, TEST_SEED, _base_seed(vds)):
+            raise SystemExit(f"{d}: base seed {_base_seed(ds)} is a fixed validation/test seed; never train on it")
+
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=False) if os.path.exists(checkpoint) else None
+    resuming_piece = ck is not None and ck["piece"]["status"] == "running"
+    used = used_seeds(ledger)
+    skip: dict[str, set[int]] = {}
+    for d, ds in zip(data, dss):
+        s = _base_seed(ds)
+        if s in used:
+            if not new_sims_only:
+                raise SystemExit(f"{d}: base seed {s} is already in the ledger (pieces trained on {len(used[s])} of its "
+                                 "simulations); use new seeds, or --new-sims-only to take only the simulations no piece used")
+            skip[d] = used[s]
+    if resuming_piece:
+        piece = ck["piece"]
+        if sorted(piece["data"]) != sorted(data):
+            raise SystemExit(f"the checkpoint holds an unfinished piece {piece['number']} on {piece['data']}; "
+                             "finish it (campaign finish-piece) or resume it with the same --data")
+        log(f"resuming piece {piece['number']} ({piece['steps']} steps so far)")
+    else:
+        number = len(ledger["pieces"]) + 1
+        if ck is not None and ck["piece"]["number"] != number - 1:
+            raise SystemExit(f"checkpoint's last piece is {ck['piece']['number']}, the ledger has {len(ledger['pieces'])}")
+        piece = {"number": number, "status": "running", "started_utc": _iso(_utc_now()), "data": data,
+                 "valid_data": valid_data, "steps": 0, "windows": 0, "wall_s": 0.0, "cpu_s": 0.0, "lr_max": lr_max,
+                 "lr_min": lr_min, "valid_history": [], "sims_trained": {}, "notes": notes, "commit_at_start": git_commit(),
+                 "skip_sims": {d: _ranges(v) for d, v in skip.items()}}
+
+    cfg = campaign_train_config(data, valid_data, vds.n_rows)
+    transform = cfg.transform()
+    model = BranchELM(cfg.model)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr_max, foreach=True)
+    rng = np.random.default_rng(seed + 1000 * piece["number"])
+    totals = {"steps": 0, "windows": 0, "wall_s": 0.0, "cpu_s": 0.0}
+    best = {"auc": None, "model": None, "step": None, "piece": None}
+    history: list = []
+    if ck is not None:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        totals, best, history = ck["totals"], ck["best"], ck["history"]
+        if resuming_piece:
+            rng.bit_generator.state = ck["numpy_rng"]
+            torch.set_rng_state(ck["torch_rng"])
+        log(f"from {checkpoint}: {totals['steps']} steps so far in the campaign")
+    else:
+        torch.manual_seed(seed)
+        model = BranchELM(cfg.model)  # the authors' initialisation, seeded
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr_max, foreach=True)
+        log(f"new campaign: {model.n_parameters():,} parameters")
+    model.train()
+    skip_sets = {d: set(_expand(r)) for d, r in piece.get("skip_sims", {}).items()}
+
+    # data: every finished simulation of the training folders (not skipped), re-read as they grow
+    src = WindowSource({}, vds.n_rows, transform)
+
+    def grow() -> int:
+        added = 0
+        for d in data:
+            ds = Dataset(d)
+            have = {k for (dd, k) in src.ids if dd == d}
+            new = [k for k in ds.sim_indices if k not in have and k not in skip_sets.get(d, set())]
+            if new:
+                src.add({(d, k): s for k, s in ds.load_sims(new).items()})
+                added += len(new)
+        return added
+
+    grow()
+    if not src.ids:
+        raise SystemExit(f"no finished training simulations in {data} yet")
+    valid_ids = vds.sim_indices[:valid_sims]
+    vsrc = WindowSource(vds.load_sims(valid_ids), vds.n_rows, transform)
+    piece["valid_sims"] = len(valid_ids)
+    log(f"piece {piece['number']}: {len(src.ids)} training simulations, {len(valid_ids)} validation simulations; "
+        f"until {_iso(deadline)}")
+
+    def lr_at(elapsed: float) -> float:
+        left = max(0.0, (deadline - _utc_now()).total_seconds())
+        frac = elapsed / max(1e-9, elapsed + left)
+        return lr_min + (lr_max - lr_min) * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))
+
+    def validate(tag: str) -> dict:
+        t0 = time.time()
+        m = validate_whole(model, vsrc, valid_ids, transform)
+        model.train()
+        e = {"piece": piece["number"], "step": totals["steps"], "piece_step": piece["steps"], "utc": _iso(_utc_now()),
+             "train_sims": len(src.ids), "lr": opt.param_groups[0]["lr"], "tag": tag, "valid_s": round(time.time() - t0, 1)}
+        e.update(_short(m))
+        piece["valid_history"].append(e)
+        history.append(e)
+        if e["auc"] is not None and (best["auc"] is None or e["auc"] > best["auc"]):
+            best.update(auc=e["auc"], model={k: v.clone() for k, v in model.state_dict().items()}, step=totals["steps"],
+                        piece=piece["number"])
+        log(f"[{e['utc']}] valid ({len(valid_ids)} sims, whole traces): AUC {_f(e['auc'])}, TPR {_f(e['tpr_at_0.25%_fpr'], 3)} / "
+            f"{_f(e['tpr_at_1%_fpr'], 3)} at 0.25 / 1 % FPR, soma RMSE {_f(e['soma_rmse_mV'], 3)} mV; step {totals['steps']}, "
+            f"{len(src.ids)} train sims, lr {e['lr']:.2e} ({e['valid_s']} s)")
+        return e
+
+    seg_wall0, seg_cpu0 = time.time(), time.process_time()
+    base_wall, base_cpu = piece["wall_s"], piece["cpu_s"]
+    tot_wall, tot_cpu = totals["wall_s"], totals["cpu_s"]
+
+    def save(reason: str) -> None:
+        dw, dc = time.time() - seg_wall0, time.process_time() - seg_cpu0
+        piece["wall_s"], piece["cpu_s"] = base_wall + dw, base_cpu + dc
+        totals["wall_s"], totals["cpu_s"] = tot_wall + dw, tot_cpu + dc
+        piece["sims_trained"] = {d: _ranges(k for (dd, k) in src.ids if dd == d) for d in data}
+        piece["last_saved_utc"], piece["last_save_reason"] = _iso(_utc_now()), reason
+        _save({"format": FORMAT, "format_version": 1, "train_config": asdict(cfg), "model": model.state_dict(),
+               "optimizer": opt.state_dict(), "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+               "totals": totals, "best": best, "history": history, "piece": piece,
+               "hardware": hardware_description("cpu")}, checkpoint)
+
+    valid_every, save_every, grow_every = valid_every_min * 60, save_every_min * 60, grow_every_min * 60
+    last_valid = last_save = last_grow = time.time()
+    reserve = reserve_s  # seconds kept before the deadline for the final validation and save
+    step_times: list[float] = []
+    bce_acc = mse_acc = 0.0
+    n_acc = 0
+    stop_reason = "deadline"
+    while True:
+        if stop.signal:
+            stop_reason = f"signal {stop.signal}"
+            break
+        if (deadline - _utc_now()).total_seconds() < reserve:
+            break
+        now = time.time()
+        if now - last_grow >= grow_every:
+            try:
+                added = grow()
+            except (OSError, ValueError) as e:  # a folder being written: try again next time
+                log(f"  (could not re-read the training data: {e})")
+                added = 0
+            last_grow = now
+            if added:
+                log(f"  + {added} training simulations ({len(src.ids)} in all)")
+        if now - last_valid >= valid_every:
+            if n_acc:
+                log(f"  train BCE {bce_acc / n_acc:.4f}, MSE {mse_acc / n_acc:.4f} over the last {n_acc} steps; "
+                    f"{np.mean(step_times[-n_acc:]):.3f} s/step")
+                bce_acc = mse_acc = 0.0
+                n_acc = 0
+            validate("periodic")
+            last_valid = time.time()
+        if now - last_save >= save_every:
+            save("periodic")
+            last_save = time.time()
+        t0 = time.time()
+        lr = lr_at(base_wall + (t0 - seg_wall0))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        batch = src.random_batch(rng, cfg.batch_size, cfg.window_ms, cfg.ignore_ms)
+        bce, mse, _, _ = losses(model, batch, cfg, torch.device("cpu"))
+        loss = 0.5 * bce + 0.5 * mse
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        bce_acc += float(bce.detach())
+        mse_acc += float(mse.detach())
+        n_acc += 1
+        piece["steps"] += 1
+        piece["windows"] += cfg.batch_size
+        totals["steps"] += 1
+        totals["windows"] += cfg.batch_size
+        step_times.append(time.time() - t0)
+    piece["stop_reason"] = stop_reason
+    piece["step_s_mean"] = float(np.mean(step_times)) if step_times else None
+    log(f"stopping ({stop_reason}) after {piece['steps']} steps in this piece")
+    validate("end")
+    save(stop_reason)
+    log(f"saved {checkpoint} ({os.path.getsize(checkpoint) / 1e6:.2f} MB); piece wall {piece['wall_s']:.0f} s, "
+        f"CPU {piece['cpu_s']:.0f} s; best validation AUC {_f(best['auc'])} (step {best['step']})")
+    return piece
+
+
+def finish_piece(test_data: str, valid_data: str | None = None, out: str | None = None, notes: str = "",
+                 which: str = "best", checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER, log=print) -> dict:
+    """Export the piece's model as the candidate models/l5pc-hay-branch-elm, evaluate it on the
+    fixed test set and append the ledger entry."""
+    from .branch_elm import BranchELM
+    from .data import Dataset, WindowSource
+    from .export import export_branch_elm
+    from .train import TrainConfig, hardware_description
+
+    torch.set_num_threads(1)
+    t_wall0, t_cpu0 = time.time(), time.process_time()
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    piece = ck["piece"]
+    if piece["status"] != "running":
+        raise SystemExit(f"piece {piece['number']} is already finished; start a new one")
+    ledger = load_ledger(ledger_path)
+    cfg = TrainConfig(**ck["train_config"])
+    model = BranchELM(cfg.model)
+    chosen = ck["best"]["model"] if which == "best" and ck["best"]["model"] is not None else ck["model"]
+    model.load_state_dict(chosen)
+    model.eval()
+    tds = Dataset(os.path.abspath(test_data))
+    if _base_seed(tds) != TEST_SEED:
+        log(f"note: the test dataset's base seed is {_base_seed(tds)}, not the campaign's fixed {TEST_SEED}")
+    vds = Dataset(os.path.abspath(valid_data or piece["valid_data"]))
+    if tds.fingerprint != vds.fingerprint:
+        raise SystemExit("test and validation data differ in morphology")
+    transform = cfg.transform()
+    test_ids = tds.sim_indices
+    tsrc = WindowSource(tds.load_sims(test_ids), tds.n_rows, transform)
+    t0 = time.time()
+    from .evaluate import paper_metrics, predict_sims
+    test_m = paper_metrics(tsrc.sims, test_ids, *predict_sims(model, tsrc, test_ids, sims_per_pass=32), transform, 500,
+                           n_segments=tds.n_segments)
+    log(f"test ({len(test_ids)} sims): {_short(test_m)} ({time.time() - t0:.0f} s)")
+
+    sims_trained = piece["sims_trained"]
+    train_seeds = []
+    for d, ranges in sims_trained.items():
+        ds = Dataset(d)
+        train_seeds.append({"dataset": d, "base_seed": _base_seed(ds), "purpose": "train", "sims": len(_expand(ranges)),
+                            "sim_ranges": ranges, "new_sims_only": d in piece.get("skip_sims", {})})
+    prev_total = ledger["pieces"][-1]["total_sims_seen"] if ledger["pieces"] else 0
+    added = sum(s["sims"] for s in train_seeds)
+    training = {"piece": piece["number"], "steps": ck["totals"]["steps"], "windows": ck["totals"]["windows"],
+                "batch": "32 x 500 ms windows, loss from ms 150 on", "sims_seen": prev_total + added,
+                "wall_s": ck["totals"]["wall_s"], "cpu_s": ck["totals"]["cpu_s"], "step_s_mean_last_piece": piece.get("step_s_mean"),
+                "hardware": ck.get("hardware"), "checkpoint": which, "best_valid_step": ck["best"]["step"]}
+    out = out or os.path.join(REPO, "models", MODEL_NAME)
+    meta = export_branch_elm(model, cfg, out, vds, valid_ids=vds.sim_indices[:piece.get("valid_sims", 96)], training=training,
+                             test_metrics=test_m, test_on=f"{os.path.basename(os.path.normpath(test_data))} ({len(test_ids)} simulations, seed {_base_seed(tds)})",
+                             log=log)
+    vh = piece["valid_history"]
+    last_valid = vh[-1] if vh else {}
+    entry = {
+        "piece": piece["number"],
+        "date_utc": piece["started_utc"][:10],
+        "started_utc": piece["started_utc"],
+        "finished_utc": _iso(_utc_now()),
+        "git_commit": git_commit(),
+        "git_commit_at_start": piece.get("commit_at_start"),
+        "host_cpu": (ck.get("hardware") or hardware_description("cpu"))["cpu"],
+        "cores_used": 1,
+        "seeds": train_seeds + [
+            {"dataset": piece["valid_data"], "base_seed": _base_seed(vds), "purpose": "valid", "sims": piece.get("valid_sims", 96)},
+            {"dataset": os.path.abspath(test_data), "base_seed": _base_seed(tds), "purpose": "test", "sims": len(test_ids)}],
+        "sims_added": added,
+        "total_sims_seen": prev_total + added,
+        "steps_piece": piece["steps"],
+        "steps_total": ck["totals"]["steps"],
+        "windows_piece": piece["windows"],
+        "wall_s_piece": round(piece["wall_s"], 1),
+        "cpu_s_piece": round(piece["cpu_s"], 1),
+        "finish_wall_s": round(time.time() - t_wall0, 1),
+        "finish_cpu_s": round(time.process_time() - t_cpu0, 1),
+        "step_s_mean": piece.get("step_s_mean"),
+        "lr": {"schedule": "cosine in the piece's wall-clock progress", "max": piece["lr_max"], "min": piece["lr_min"]},
+        "stop_reason": piece.get("stop_reason"),
+        "valid_auc_end": last_valid.get("auc"),
+        "valid_end": last_valid,
+        "valid_best": {"auc": ck["best"]["auc"], "step": ck["best"]["step"], "piece": ck["best"]["piece"]},
+        "valid_protocol": f"whole 6-s traces of the first {piece.get('valid_sims', 96)} validation simulations, bins >= 500 ms",
+        "exported_checkpoint": which,
+        "exported_to": os.path.relpath(out, REPO) if out.startswith(REPO) else out,
+        "test": _short(test_m),
+        "test_spikes_0_24": ((test_m.get("spikes_0_24") or {}).get("spikes") or {}).get("auc"),
+        "spike_thresholds": meta.get("spike_thresholds"),
+        "notes": " ".join(x for x in (piece.get("notes", ""), notes) if x),
+    }
+    ledger["pieces"].append(entry)
+    save_ledger(ledger, ledger_path)
+    piece["status"] = "finished"
+    ck["piece"] = piece
+    _save(ck, checkpoint)
+    log(f"ledger: piece {piece['number']} appended to {ledger_path}")
+    return entry
+
+
+def status(checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER, log=print) -> int:
+    ledger = load_ledger(ledger_path)
+    for p in ledger["pieces"]:
+        log(f"piece {p['piece']} ({p['date_utc']}): +{p['sims_added']} sims ({p['total_sims_seen']} in all), "
+            f"{p['steps_piece']} steps, valid AUC {p['valid_auc_end']}, test AUC {p['test']['auc']}")
+    if os.path.exists(checkpoint):
+        ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        p = ck["piece"]
+        last = p["valid_history"][-1] if p["valid_history"] else {}
+        log(f"checkpoint: piece {p['number']} {p['status']}, {p['steps']} steps in it ({ck['totals']['steps']} in all), "
+            f"last validation AUC {last.get('auc')} at {last.get('utc')}, best {ck['best']['auc']}")
+    return 0
