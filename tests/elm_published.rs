@@ -236,3 +236,88 @@ fn matches_the_independent_numpy_forward_on_neurons_input() {
     let (lo, hi) = got.row(0).iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
     assert!(hi - lo > 3.0, "logit range {lo}..{hi}");
 }
+
+#[test]
+fn why_did_it_spike_works_with_the_recurrent_twin() {
+    let (dir, path) = installed();
+    let out = dir.path().join("attr.json");
+    // NEURON's first spike of seed 1001 is at 554.899 ms
+    let run = Command::new(env!("CARGO_BIN_EXE_neurotwin"))
+        .args(["--morphology", "../shared/morphologies/cell1.asc", "attribute", "--case", "../shared/reference/paper_input_nmda_seed1001.json", "--t-ms", "554.9", "--top", "5", "--model"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
+    let ranking = v["ranking"].as_array().expect("ranking");
+    assert!(ranking.len() > 100, "rows with spikes in the 150-ms window: {}", ranking.len());
+    // the twin predicts this spike, and its best-supported inputs are excitatory, its most opposing inhibitory
+    assert!(v["probability"].as_f64().expect("p") > 0.05, "{}", v["probability"]);
+    assert_eq!(ranking[0]["kind"], "exc", "{}", ranking[0]);
+    assert!(ranking[0]["score"].as_f64().expect("score") > 0.0);
+    let last = &ranking[ranking.len() - 1];
+    assert_eq!(last["kind"], "inh", "{last}");
+    assert!(last["score"].as_f64().expect("score") < 0.0);
+}
+
+/// Our own export path: an ELM of another shape (two ReLU layers, a τ_s per synapse) saved by
+/// this machine's torch, read by neurotwin and compared with the NumPy reference.
+#[cfg(feature = "python-suites")]
+#[test]
+fn an_elm_saved_by_torch_here_loads_and_matches_the_reference() {
+    use neurotwin::dataset::npy::{read_npy, write_npy, NpyData};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = r#"
+import json, sys, torch
+sys.path.insert(0, '.')
+from training.branch_elm import BranchELM
+cfg = {"num_input": 40, "num_branch": 6, "num_synapse_per_branch": 8, "num_memory": 12, "num_output": 2,
+       "mlp_activation": "relu", "mlp_num_layers": 2, "mlp_hidden_size": 20, "memory_tau_min": 1.0,
+       "memory_tau_max": 150.0, "learn_memory_tau": False, "input_to_synapse_routing": "neuronio_routing"}
+torch.manual_seed(3)
+m = BranchELM(cfg)
+with torch.no_grad():
+    m.tau_s.copy_(torch.linspace(2.0, 9.0, m.tau_s.numel()))
+    for p in m.parameters():
+        if p.requires_grad:
+            p.add_(0.3 * torch.randn_like(p))
+d = sys.argv[1]
+torch.save(m.state_dict(), d + '/own.pt')
+json.dump(cfg, open(d + '/own.model_config.json', 'w'))
+"#;
+    let run = Command::new("python3").arg("-c").arg(script).arg(dir.path()).output().expect("python3 runs");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let meta = r#"{"format": "neurotwin-dnn", "format_version": 1, "name": "own", "model_file": "own.pt",
+        "network": {"kind": "elm", "config_file": "own.model_config.json", "input_convention": "neuronio_signed"},
+        "morphology_fingerprint": "sha256:00", "input_rows": {"n_rows": 40, "n_segments": 20}, "window_ms": 150,
+        "output": {"channels": [{"index": 0, "kind": "logit"}, {"index": 1, "kind": "soma_target"}]},
+        "target_transforms": {"soma": {"clip_max_mV": -55.0, "offset_mV": -67.7, "scale_mV": 10.0}}}"#;
+    std::fs::write(dir.path().join("own.json"), meta).expect("metadata");
+    let mut m = SurrogateModel::load(&dir.path().join("own.pt"), LoadOptions::default()).expect("loads our own export");
+    let elm = m.native().and_then(|n| n.as_elm()).expect("an ELM");
+    assert!(!elm.per_branch_traces(), "τ_s differs within branches: per-synapse traces");
+    let x = neurotwin::surrogate::model::pseudo_random_input(40, 400).mapv(|v| v) + &ndarray::Array2::from_shape_fn((40, 400), |(r, t)| if (r * 7 + t * 3) % 53 == 0 { 1.0 } else { 0.0 });
+    let x = x.mapv(|v: f32| v.min(1.0));
+    write_npy(&dir.path().join("in.npy"), &[1, 40, 400], x.as_slice().expect("contiguous")).expect("write");
+    let run = Command::new("python3")
+        .arg("training/elm_reference.py")
+        .arg("--state")
+        .arg(dir.path().join("own.pt"))
+        .arg("--config")
+        .arg(dir.path().join("own.model_config.json"))
+        .arg("--input")
+        .arg(dir.path().join("in.npy"))
+        .arg("--out")
+        .arg(dir.path().join("out.npy"))
+        .output()
+        .expect("python3 runs");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let NpyData::F32(want) = read_npy(&dir.path().join("out.npy")).expect("reference").data else { panic!("float32 expected") };
+    let got = m.run_raw(x.view()).expect("runs");
+    let worst = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0f32, f32::max);
+    println!("our own 2-layer ReLU ELM, torch-saved here: max |Rust − NumPy| {worst:.2e}");
+    assert!(worst < 1e-4, "differs by {worst}");
+}
