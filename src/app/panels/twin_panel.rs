@@ -43,17 +43,18 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
     }
     let first = session.twin.snapshot();
     let second = session.second.snapshot();
-    for (t, colour) in [(&first, DNN_MAGENTA), (&second, SECOND_TWIN_AMBER)] {
-        if t.state != TwinState::Off {
-            ui.add_space(2.0);
-            status_ui(ui, t, snap, colour);
-        }
-    }
+    // the agreement first (what a viewer compares), then each twin's status and backend
     let running: Vec<(&TwinSnapshot, Color32)> =
         [(&*first, DNN_MAGENTA), (&*second, SECOND_TWIN_AMBER)].into_iter().filter(|(t, _)| matches!(t.state, TwinState::Running(_))).collect();
     if !running.is_empty() {
         ui.add_space(4.0);
         agreement_ui(ui, &running, window_ms);
+    }
+    for (t, colour) in [(&first, DNN_MAGENTA), (&second, SECOND_TWIN_AMBER)] {
+        if t.state != TwinState::Off {
+            ui.add_space(2.0);
+            status_ui(ui, t, snap, colour);
+        }
     }
 }
 

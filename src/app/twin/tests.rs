@@ -118,3 +118,68 @@ fn the_app_fingerprints_the_built_in_cell_as_the_dataset_does() {
     let fp = |m: &crate::Morphology| crate::dataset::morphology_fingerprint(m, &Cable::new(m, &Discretisation::default()).expect("cable"));
     assert_eq!(fp(&builtin), fp(&file));
 }
+
+#[test]
+fn a_second_twin_runs_beside_the_first_on_the_same_input_and_the_threshold_switch_recounts() {
+    use super::thread::ThresholdChoice;
+    let mut s = tiny10_session();
+    let fixture = PathBuf::from(FIXTURE_DIR).join("fixture.onnx");
+    {
+        let t = s.twin.as_mut().expect("twin");
+        assert!(t.second.selected.is_none(), "no published model in the fixture folder: the second twin starts off");
+        t.second.select(Some(fixture.clone()));
+    }
+    let second = |s: &Session| s.twin.as_ref().expect("twin").second.snapshot();
+    wait_twin(&s, |t| matches!(t.state, TwinState::Running(_)));
+    s.runner.send(Command::SetBackground(Some(BackgroundSettings::default())));
+    s.runner.send(Command::StepMs(600.0));
+    let first = wait_twin(&s, |t| t.predicted_until_ms >= 600);
+    let start = Instant::now();
+    while second(&s).predicted_until_ms < 600 {
+        assert!(start.elapsed() < Duration::from_secs(60), "the second twin never caught up: {:?}", second(&s).state);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // the same model on the same input from the same ms: the same outputs
+    let b = second(&s);
+    assert_eq!(b.window.first_bin, first.window.first_bin);
+    assert_eq!(&b.window.probability[..600], &first.window.probability[..600]);
+    // the fixture states no count-matched threshold: the default falls back to FPR 0.25 % and says so
+    assert!(first.threshold_label.contains("no count-matched"), "{}", first.threshold_label);
+    let p_025 = *first.threshold.as_ref().expect("threshold");
+    s.twin.as_mut().expect("twin").set_threshold(ThresholdChoice::Fpr(0.01));
+    let t = wait_twin(&s, |t| t.threshold_label == "FPR 1 %");
+    let p_1 = *t.threshold.as_ref().expect("threshold");
+    assert!(p_1 < p_025, "the 1 % threshold is the lower one: {p_1} vs {p_025}");
+    // recounted over the whole run with the lower threshold: at least as many predicted spikes
+    assert!(t.whole_run.twin_spikes >= first.whole_run.twin_spikes);
+    let start = Instant::now();
+    while second(&s).threshold_label != "FPR 1 %" {
+        assert!(start.elapsed() < Duration::from_secs(30), "the second twin kept {}", second(&s).threshold_label);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_default_pair_is_our_twin_first_and_a_published_one_second() {
+    use super::models::default_pair;
+    use crate::surrogate::{Candidate, Fit, ModelMetadata};
+    let meta = |name: &str, published: bool| {
+        let network = if published { r#", "network": {"kind": "elm", "config_file": "x.json", "source": "someone, 2024"}"# } else { "" };
+        let text = format!(
+            r#"{{"format": "neurotwin-dnn", "format_version": 1, "name": "{name}", "morphology_fingerprint": "sha256:ab",
+               "input_rows": {{"n_rows": 20, "n_segments": 10}}, "window_ms": 10,
+               "target_transforms": {{"soma": {{"clip_max_mV": -55.0, "offset_mV": -67.7, "scale_mV": 1.0}}}}{network}}}"#
+        );
+        ModelMetadata::parse(&text, name).expect("metadata")
+    };
+    let c = |name: &str, published: bool, fit: Fit| Candidate { onnx_path: PathBuf::from(format!("{name}.x")), metadata: meta(name, published), fit };
+    // sorted best first by name: the published one would come first, ours is picked
+    let cands = vec![c("elm-published", true, Fit::Exact), c("ours", false, Fit::Exact)];
+    assert_eq!(default_pair(&cands), (Some(PathBuf::from("ours.x")), Some(PathBuf::from("elm-published.x"))));
+    // only a published model: it runs as the first twin, nothing second
+    assert_eq!(default_pair(&cands[..1]), (Some(PathBuf::from("elm-published.x")), None));
+    // a published model for another morphology (rows only) is not offered as the second twin
+    let cands = vec![c("ours", false, Fit::Exact), c("elm-published", true, Fit::RowsOnly)];
+    assert_eq!(default_pair(&cands), (Some(PathBuf::from("ours.x")), None));
+    assert_eq!(default_pair(&[]), (None, None));
+}
