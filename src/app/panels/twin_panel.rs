@@ -199,7 +199,8 @@ fn agreement_ui(ui: &mut egui::Ui, twins: &[(&TwinSnapshot, Color32)], window_ms
         ("RMSE mV", |a| a.rmse_mv.map_or("–".into(), |r| format!("{r:.2}"))),
         ("AUC", |a| a.auc.map_or("–".into(), |r| format!("{r:.3}"))),
     ];
-    for (title, whole) in [(format!("last {window_ms:.0} ms"), false), ("whole run".to_string(), true)] {
+    // the whole run first: it is what the twins are compared by; the window shows the moment
+    for (title, whole) in [("whole run".to_string(), true), (format!("last {window_ms:.0} ms"), false)] {
         ui.label(RichText::new(title).small());
         egui::Grid::new(("twin_agreement", whole)).num_columns(7).striped(true).show(ui, |ui| {
             ui.label("");
@@ -239,10 +240,10 @@ fn short_name_of_source(s: &str) -> String {
 
 /// A model name short enough for the table's first column.
 fn short_name(name: &str) -> String {
-    if name.chars().count() <= 14 {
+    if name.chars().count() <= 18 {
         name.to_string()
     } else {
-        format!("{}…", name.chars().take(13).collect::<String>())
+        format!("{}…", name.chars().take(17).collect::<String>())
     }
 }
 
