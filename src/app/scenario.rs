@@ -105,9 +105,15 @@ impl Scenario {
     /// or `/dev/zero` is refused at once), of this format.
     pub fn load(path: &Path) -> Result<Scenario> {
         let text = crate::input::read_json_text(path).with_context(|| format!("reading scenario {}", path.display()))?;
-        let s: Scenario = serde_json::from_str(&text).with_context(|| format!("scenario {} is not valid", path.display()))?;
+        Scenario::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse a scenario from its JSON text (format checked; limits by [`Scenario::check_limits`]);
+    /// `name` (the file) prefixes every error.
+    pub fn parse(text: &str, name: &str) -> Result<Scenario> {
+        let s: Scenario = serde_json::from_str(text).with_context(|| format!("scenario {name} is not valid"))?;
         if s.format != SCENARIO_FORMAT {
-            bail!("scenario {}: format {:?}, expected {SCENARIO_FORMAT:?}", path.display(), s.format);
+            bail!("scenario {name}: format {:?}, expected {SCENARIO_FORMAT:?}", s.format);
         }
         Ok(s)
     }

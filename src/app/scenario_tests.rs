@@ -136,3 +136,12 @@ fn a_fifo_or_dev_zero_as_scenario_is_refused_at_once() {
     assert!(e.contains("character device"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(1));
 }
+
+#[test]
+fn the_fuzz_seed_is_a_valid_scenario_within_the_limits() {
+    let s = Scenario::parse(include_str!("../../fuzz/seeds/scenario/small.json"), "small.json").expect("parses");
+    s.check_limits().expect("within the limits");
+    assert_eq!((s.synapses.len(), s.recording_sites.len()), (3, 1));
+    let e = format!("{:#}", Scenario::parse(r#"{"format": "other"}"#, "x.json").expect_err("format"));
+    assert!(e.contains("x.json") && e.contains("neurotwin-scenario-v1"), "{e}");
+}
