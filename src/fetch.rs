@@ -30,6 +30,10 @@ pub const DEFAULT_CONNECT_TIMEOUT_S: f64 = 20.0;
 /// seconds: a server that stops sending fails after this long.
 pub const DEFAULT_READ_TIMEOUT_S: f64 = 30.0;
 
+/// Default longest time for the whole download (connection, answer and body), seconds: a server
+/// trickling a byte a second, which never trips the per-read timeout, fails after this long.
+pub const DEFAULT_DEADLINE_S: f64 = 600.0;
+
 /// What to download and where.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -42,6 +46,8 @@ pub struct FetchOptions {
     pub connect_timeout: Duration,
     /// Longest wait for the response's headers and for each read of the body.
     pub read_timeout: Duration,
+    /// Longest time for the whole download, however the server paces it.
+    pub deadline: Duration,
     /// Largest answer accepted (bytes).
     pub max_bytes: u64,
     /// Replace a destination whose content differs from the expected file.
@@ -57,6 +63,7 @@ impl FetchOptions {
             out,
             connect_timeout: Duration::from_secs_f64(DEFAULT_CONNECT_TIMEOUT_S),
             read_timeout: Duration::from_secs_f64(DEFAULT_READ_TIMEOUT_S),
+            deadline: Duration::from_secs_f64(DEFAULT_DEADLINE_S),
             max_bytes: crate::limits::MAX_FETCH_BYTES,
             overwrite: false,
         }
@@ -184,6 +191,7 @@ fn download(opts: &FetchOptions, progress: &mut dyn FnMut(Progress)) -> Result<V
         .timeout_connect(Some(opts.connect_timeout))
         .timeout_recv_response(Some(opts.read_timeout))
         .timeout_per_read(Some(opts.read_timeout))
+        .timeout_global(Some(opts.deadline))
         .http_status_as_error(false)
         .user_agent(concat!("neurotwin/", env!("CARGO_PKG_VERSION")))
         .build();
@@ -202,7 +210,11 @@ fn download(opts: &FetchOptions, progress: &mut dyn FnMut(Progress)) -> Result<V
     let mut reader = response.body_mut().as_reader();
     let mut chunk = vec![0u8; 64 * 1024];
     progress(Progress { received_bytes: 0, total_bytes });
+    let started = std::time::Instant::now();
     loop {
+        if started.elapsed() > opts.deadline {
+            return Err(FetchError::Timeout { url: url.to_string(), phase: "in all (the download's overall deadline)", timeout_s: opts.deadline.as_secs_f64() });
+        }
         let n = match reader.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => n,
@@ -229,6 +241,9 @@ fn request_error(url: &str, opts: &FetchOptions, e: ureq::Error) -> FetchError {
         ureq::Error::StatusCode(status) => FetchError::Status { url, status },
         ureq::Error::Timeout(T::Connect | T::Resolve) => {
             FetchError::Timeout { url, phase: "connecting", timeout_s: opts.connect_timeout.as_secs_f64() }
+        }
+        ureq::Error::Timeout(T::Global) => {
+            FetchError::Timeout { url, phase: "in all (the download's overall deadline)", timeout_s: opts.deadline.as_secs_f64() }
         }
         ureq::Error::Timeout(T::RecvResponse) => {
             FetchError::Timeout { url, phase: "waiting for the answer", timeout_s: opts.read_timeout.as_secs_f64() }

@@ -5,7 +5,7 @@
 //! (compartments) → `biophysics::Cell` (mechanisms placed by a recipe) → simulation → recording.
 //!
 //! Modules, lowest layer first (each uses only those above it; ARCHITECTURE.md has the whole map):
-//! `rng` (the crate's PRNGs), `locate` (finding `models/` and `morphologies/` wherever started), `metrics`, `morphology`, `biophysics` (the engine), `golden` (the
+//! `rng` (the crate's PRNGs), `limits`, `input` (opening every input file: regular, size-capped), `atomic` (writing outputs), `locate` (finding `models/` and `morphologies/` wherever started), `metrics`, `morphology`, `biophysics` (the engine), `golden` (the
 //! engine against NEURON's reference runs), `stimulus`, `dataset`, `surrogate` (the twin),
 //! `attribution`, `app` (the GUI). The command line is the binary's `src/cli/`.
 
@@ -16,6 +16,7 @@ pub mod biophysics;
 pub mod dataset;
 pub mod fetch;
 pub mod golden;
+pub mod input;
 pub mod limits;
 pub mod locate;
 pub mod metrics;

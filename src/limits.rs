@@ -67,9 +67,54 @@ pub const ENV_MAX_DATASET_COUNT: &str = "NEUROTWIN_MAX_DATASET_COUNT";
 /// Most simulations per shard (`dataset --sims-per-shard`; a shard is held in memory): 256. Fixed.
 pub const MAX_SIMS_PER_SHARD: usize = 256;
 
+/// Largest NPY array read (dataset shard arrays, parity vectors; bytes): 16 GiB (the largest
+/// shard array, `dend_v.npy` in float32 for 256 simulations of 6 s, is 3.9 GB). Only the bytes
+/// its header announces are read. Fixed.
+pub const MAX_ARRAY_FILE_BYTES: u64 = 16 << 30;
+/// Largest model graph read (ONNX; bytes): 2 GiB, protobuf's own limit. Fixed.
+pub const MAX_MODEL_FILE_BYTES: u64 = 2 << 30;
+
 /// Largest download accepted by `neurotwin fetch` (bytes): 64 MiB (the Hay cell's file is
 /// 0.4 MB). Fixed.
 pub const MAX_FETCH_BYTES: u64 = 64 << 20;
+
+// ---- What a scenario or a control of the app may ask for (checked before anything is applied;
+// refused above the limit, never clamped). The app's controls use the same numbers as their ranges.
+
+/// Highest rate of a synapse drive (Poisson, regular train, frequency within a burst; Hz): 1 kHz,
+/// a presynaptic neuron's ceiling (~1 ms refractory period). The worker pulls at most rate × window
+/// spikes per synapse, so this bounds its work and memory per step. Fixed.
+pub const MAX_DRIVE_RATE_HZ: f64 = 1000.0;
+/// Most spikes of one burst drive: 100 (a real burst has 2–10). Fixed.
+pub const MAX_BURST_SPIKES: u32 = 100;
+/// Most spike times of one explicit spike list: 100,000. Fixed.
+pub const MAX_SPIKE_LIST_LEN: usize = 100_000;
+/// Latest time a drive may name (start, stop, spike or fire time; ms): 1e9 ms (about 11.5 days,
+/// the app's "for ever"). Fixed.
+pub const MAX_DRIVE_TIME_MS: f64 = 1.0e9;
+/// Most synapses placed in the app (clicks, scenario, demo): 1000 (each one is simulated and
+/// listed; the paper's background adds its own 1278 inside the engine). Raise with
+/// `NEUROTWIN_MAX_SYNAPSES`.
+pub const MAX_SYNAPSES: usize = 1000;
+/// Environment variable raising [`MAX_SYNAPSES`].
+pub const ENV_MAX_SYNAPSES: &str = "NEUROTWIN_MAX_SYNAPSES";
+/// Most recording sites in the app: 32 (each is a trace in the voltage plot, recorded every
+/// step; more are unreadable and slow the window). Fixed.
+pub const MAX_RECORDING_SITES: usize = 32;
+/// Largest somatic clamp or pulse amplitude in the app, either sign (nA): 5 nA, the control's
+/// range (the Hay cell fires repetitively from about 0.5 nA). Fixed.
+pub const MAX_CLAMP_AMP_NA: f64 = 5.0;
+/// Latest clamp start and longest clamp duration in the app (ms): 1e6 ms, the controls' range.
+/// Fixed.
+pub const MAX_CLAMP_TIME_MS: f64 = 1.0e6;
+/// Highest fixed background count per tree and 100 ms (the paper draws 0–800): 5000, the
+/// control's range. Fixed.
+pub const MAX_BACKGROUND_PER_100MS: f64 = 5000.0;
+/// Slowest and fastest requested speed (multiples of real time): 0.01× to 10×, the speed
+/// slider's range (faster: `max_speed`). Fixed.
+pub const MIN_REAL_TIME_FACTOR: f64 = 0.01;
+/// See [`MIN_REAL_TIME_FACTOR`].
+pub const MAX_REAL_TIME_FACTOR: f64 = 10.0;
 
 /// A limit broken, or an environment variable that should raise one and cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -126,29 +171,9 @@ pub fn max_json_file_bytes() -> Result<u64, LimitError> {
     Ok((limit_f64(ENV_MAX_JSON_MB, (MAX_JSON_FILE_BYTES >> 20) as f64)? * 1048576.0) as u64)
 }
 
-/// Errors of [`read_text_limited`].
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error(transparent)]
-    Limit(#[from] LimitError),
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    #[error("the file is not UTF-8 text")]
-    NotUtf8,
-}
-
-/// Read a text file, at most `max_bytes` of it: a longer file (or an endless one such as
-/// `/dev/zero`) is refused after reading `max_bytes + 1` bytes, naming `what` and the limit.
-pub fn read_text_limited(path: &std::path::Path, max_bytes: u64, env: &str) -> Result<String, ReadError> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(LimitError::exceeded("the file's size", format!("over {max_bytes} bytes"), format!("{max_bytes} bytes"), Some(env)).into());
-    }
-    String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
-}
+// Reading an input file (regular files only, size-capped) lives in `crate::input`; these names
+// stay here for the readers that still call them through `limits`.
+pub use crate::input::{read_text_limited, ReadError};
 
 /// Check a simulation's `tstop` and `dt` (ms): finite, 0 ≤ tstop ≤ [`MAX_TSTOP_MS`],
 /// [`MIN_DT_MS`] ≤ dt ≤ [`MAX_DT_MS`], tstop/dt ≤ [`MAX_STEPS`]. `what` prefixes the names
@@ -194,6 +219,45 @@ pub fn check_dataset(count: usize, sims_per_shard: usize) -> Result<(), LimitErr
     Ok(())
 }
 
+/// A number for a message: plain, or in exponent form when huge or tiny (1e300, not 301 digits).
+pub fn fmt_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Check `value` is finite and in `[min, max]`, naming `what` and the range otherwise.
+pub fn check_range(what: &str, value: f64, min: f64, max: f64) -> Result<(), LimitError> {
+    if value.is_finite() && (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(LimitError::OutOfRange { what: what.into(), value: fmt_number(value), range: format!("[{}, {}]", fmt_number(min), fmt_number(max)) })
+    }
+}
+
+/// Check a count against a limit, naming `what`.
+pub fn check_count(what: &str, count: usize, max: usize, env: Option<&str>) -> Result<(), LimitError> {
+    if count > max {
+        return Err(LimitError::exceeded(what, count, max, env));
+    }
+    Ok(())
+}
+
+/// Check the number of synapses placed in the app ([`MAX_SYNAPSES`] or the environment's).
+pub fn check_synapse_count(what: &str, count: usize) -> Result<(), LimitError> {
+    check_count(what, count, limit_usize(ENV_MAX_SYNAPSES, MAX_SYNAPSES)?, Some(ENV_MAX_SYNAPSES))
+}
+
+/// Check the app's somatic clamp: |amplitude| ≤ [`MAX_CLAMP_AMP_NA`], 0 ≤ start, duration ≤
+/// [`MAX_CLAMP_TIME_MS`]. `what` prefixes the field names (e.g. "clamp.").
+pub fn check_clamp(what: &str, amp_na: f64, delay_ms: f64, dur_ms: f64) -> Result<(), LimitError> {
+    check_range(&format!("{what}amp_na (nA)"), amp_na, -MAX_CLAMP_AMP_NA, MAX_CLAMP_AMP_NA)?;
+    check_range(&format!("{what}delay_ms (ms)"), delay_ms, 0.0, MAX_CLAMP_TIME_MS)?;
+    check_range(&format!("{what}dur_ms (ms)"), dur_ms, 0.0, MAX_CLAMP_TIME_MS)
+}
+
 /// Worker threads for a requested count: at most the machine's cores. Returns the count to use
 /// and, when the request was capped, a message saying so.
 pub fn cap_threads(requested: usize) -> (usize, Option<String>) {
@@ -237,17 +301,19 @@ mod tests {
     }
 
     #[test]
-    fn endless_file_is_refused_after_the_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("big.txt");
-        std::fs::write(&p, vec![b'x'; 2000]).unwrap();
-        let e = read_text_limited(&p, 1000, "X").unwrap_err().to_string();
-        assert!(e.contains("1000 bytes") && e.contains("X"), "{e}");
-        assert_eq!(read_text_limited(&p, 2000, "X").unwrap().len(), 2000);
-        if std::path::Path::new("/dev/zero").exists() {
-            let t = std::time::Instant::now();
-            assert!(read_text_limited(std::path::Path::new("/dev/zero"), 1 << 20, "X").is_err());
-            assert!(t.elapsed().as_secs_f64() < 5.0);
-        }
+    fn app_limits_name_the_field_and_the_limit() {
+        assert!(check_clamp("clamp.", 0.8, 100.0, 200.0).is_ok());
+        assert!(check_clamp("clamp.", -5.0, 0.0, 1e6).is_ok());
+        let e = check_clamp("clamp.", 1e300, 0.0, 5.0).unwrap_err().to_string();
+        assert!(e.contains("clamp.amp_na (nA) is 1e300") && e.contains("[-5, 5]"), "{e}");
+        let e = check_clamp("clamp.", 1.0, -5.0, 5.0).unwrap_err().to_string();
+        assert!(e.contains("clamp.delay_ms") && e.contains("-5"), "{e}");
+        assert!(check_clamp("", f64::NAN, 0.0, 1.0).is_err());
+        assert!(check_clamp("", 1.0, 0.0, f64::INFINITY).is_err());
+        assert!(check_synapse_count("synapses", MAX_SYNAPSES).is_ok());
+        let e = check_synapse_count("synapses", 20_000).unwrap_err().to_string();
+        assert!(e.contains("synapses is 20000, above the limit of 1000") && e.contains(ENV_MAX_SYNAPSES), "{e}");
+        let e = check_count("recording_sites", 10_000, MAX_RECORDING_SITES, None).unwrap_err().to_string();
+        assert!(e.contains("recording_sites is 10000, above the limit of 32"), "{e}");
     }
 }

@@ -68,16 +68,23 @@ fn too_many_compartments_are_refused_and_many_warned() {
 
 #[test]
 fn an_endless_file_is_not_read_past_the_limit() {
-    if !Path::new("/dev/zero").exists() {
-        return;
-    }
     let dir = tempfile::tempdir().expect("tmp");
-    let link = dir.path().join("zero.swc");
-    std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
-    let out = run_within(neurotwin().env("NEUROTWIN_MAX_MORPHOLOGY_MB", "4").args(["morph", "info"]).arg(&link), 10.0);
+    // a device (issue 27: only regular files are read, so /dev/zero is refused before reading)
+    if Path::new("/dev/zero").exists() {
+        let link = dir.path().join("zero.swc");
+        std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
+        let out = run_within(neurotwin().env("NEUROTWIN_MAX_MORPHOLOGY_MB", "4").args(["morph", "info"]).arg(&link), 1.0);
+        assert_eq!(out.status.code(), Some(1));
+        let e = stderr(&out);
+        assert!(e.contains("zero.swc") && e.contains("not a regular file (a character device)"), "{e}");
+    }
+    // a regular file over the limit: refused by its size, before reading it
+    let big = dir.path().join("big.swc");
+    std::fs::write(&big, vec![b'#'; 5 << 20]).expect("write");
+    let out = run_within(neurotwin().env("NEUROTWIN_MAX_MORPHOLOGY_MB", "4").args(["morph", "info"]).arg(&big), 1.0);
     assert_eq!(out.status.code(), Some(1));
     let e = stderr(&out);
-    assert!(e.contains("zero.swc") && e.contains("4194304 bytes") && e.contains("NEUROTWIN_MAX_MORPHOLOGY_MB"), "{e}");
+    assert!(e.contains("big.swc") && e.contains("5242880 bytes") && e.contains("4194304 bytes") && e.contains("NEUROTWIN_MAX_MORPHOLOGY_MB"), "{e}");
 }
 
 #[test]

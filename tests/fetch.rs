@@ -23,6 +23,8 @@ enum Behaviour {
     Silent { stall: Duration },
     /// A 200 without Content-Length streaming `len` bytes, then closing.
     Unsized { len: usize },
+    /// Headers announcing `len` bytes, then one byte every `every` (never a per-read timeout).
+    Trickle { len: usize, every: Duration },
 }
 
 /// Read one request's headers (up to the blank line).
@@ -61,6 +63,17 @@ fn serve(behaviour: Behaviour, connections: usize) -> String {
                 Behaviour::Silent { stall } => {
                     std::thread::sleep(*stall);
                     Ok(())
+                }
+                Behaviour::Trickle { len, every } => {
+                    let mut r = s.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n").as_bytes());
+                    for _ in 0..*len {
+                        if r.is_err() {
+                            break;
+                        }
+                        std::thread::sleep(*every);
+                        r = s.write_all(b"x").and_then(|_| s.flush());
+                    }
+                    r
                 }
                 Behaviour::Unsized { len } => s
                     .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
@@ -231,4 +244,18 @@ fn the_command_line_downloads_and_reports_a_mismatch() {
     assert_eq!(std::fs::read(&out).expect("written"), body);
     let o = run(format!("{good}/cell1.asc"));
     assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("already the Hay cell"));
+}
+
+#[test]
+fn a_trickling_server_fails_at_the_overall_deadline() {
+    // one byte every 100 ms never trips the 700-ms per-read timeout; the deadline ends it
+    let base = serve(Behaviour::Trickle { len: 1000, every: Duration::from_millis(100) }, 1);
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut o = options(format!("{base}/cell1.asc"), HAY_CELL_SHA256.into(), dir.path().join("cell1.asc"));
+    o.deadline = Duration::from_millis(1500);
+    let t = Instant::now();
+    let e = fetch(&o, &mut |_| {}).expect_err("deadline");
+    assert!(t.elapsed() < Duration::from_secs(4), "took {:?}", t.elapsed());
+    assert!(matches!(e, FetchError::Timeout { .. }) && e.to_string().contains("overall deadline") && e.to_string().contains("1.5 s"), "{e}");
+    assert_empty(dir.path());
 }

@@ -24,7 +24,7 @@ pub struct AttributeArgs {
     case: PathBuf,
     /// The time (ms, fractions allowed) whose spike probability is explained; the twin works in
     /// 1-ms bins, so the bin explained is its floor (e.g. 542.5 → bin 542).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::finite_f64, long, allow_hyphen_values = true)]
     t_ms: f64,
     /// Rows printed (all rows with spikes in the window go to --out).
     #[arg(long, default_value_t = 20)]
@@ -36,6 +36,9 @@ pub struct AttributeArgs {
     /// a checkpoint at the window start and report the somatic spikes with and without them.
     #[arg(long, value_name = "N")]
     confirm_top: Option<usize>,
+    /// Write --out even when it is one of the inputs (refused by default: it would destroy it).
+    #[arg(long)]
+    force: bool,
 }
 
 /// The Hay 2011 cell and the twin that `attribute` and `faithfulness` work on.
@@ -97,6 +100,12 @@ struct AttributeReport<'a> {
 }
 
 pub fn run(args: &AttributeArgs, morphology: Option<&Path>) -> Result<()> {
+    let meta = args.model.as_deref().map(surrogate::model::metadata_path);
+    super::refuse_overwriting_inputs(
+        args.out.as_deref(),
+        &[("--case", Some(&args.case)), ("--model", args.model.as_deref()), ("the model's metadata", meta.as_deref()), ("--morphology", morphology)],
+        args.force,
+    )?;
     let s = setup(morphology, args.model.as_deref())?;
     let tcn = s.tcn()?;
     let case = Case::load(&args.case)?;

@@ -16,7 +16,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3)]
     repeats: usize,
     /// Simulate only this much of the case (ms), e.g. for a profiler; default the whole case.
-    #[arg(long)]
+    #[arg(value_parser = super::finite_f64, long)]
     tstop_ms: Option<f64>,
     /// Independent simulations per throughput measurement (0 skips it).
     #[arg(long, default_value_t = 4)]

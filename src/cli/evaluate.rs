@@ -39,9 +39,23 @@ pub struct EvaluateArgs {
     /// Write the metrics as JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Read the shards without checking their sizes and SHA-256 against the manifest (the
+    /// report says so).
+    #[arg(long)]
+    no_verify: bool,
+    /// Write --out even when it is one of the inputs (the model, its metadata, a manifest).
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
+    if let Some(out) = &args.out {
+        let manifests = neurotwin::dataset::Manifest::find_all(&args.data).unwrap_or_default();
+        let meta = neurotwin::surrogate::model::metadata_path(&args.model);
+        let mut inputs: Vec<(&str, &std::path::Path)> = vec![("--model", &args.model), ("the model's metadata", &meta)];
+        inputs.extend(manifests.iter().map(|m| ("a dataset manifest", m.as_path())));
+        neurotwin::input::check_output_not_input(out, &inputs, args.force)?;
+    }
     print_backend(args.onnxruntime.as_deref())?;
     let (mut model, load_ms) = load_model(&args.model, args.threads)?;
     println!("model: {} ({} rows, window {} ms), loaded in {load_ms:.1} ms", model.metadata().name, model.n_rows(), model.window_ms());
@@ -52,8 +66,14 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         max_sims: args.max_sims,
         predict: PredictOptions { chunk_ms: args.chunk_ms },
         native: !args.onnx,
+        verify: !args.no_verify,
         ..EvalOptions::default()
     };
+    if args.no_verify {
+        eprintln!("warning: --no-verify given: the shards are read without checking their sizes and SHA-256 against the manifest");
+    } else {
+        println!("shards are checked against the manifest's sizes and SHA-256 before they are read");
+    }
     let ev = evaluate_dataset(&mut model, &ds, &opts)?;
     if let Some(w) = &ev.warning {
         eprintln!("warning: {w}");
@@ -178,6 +198,7 @@ mod tests {
             predict_wall_s: 0.0,
             ms_per_s: f64::NAN,
             warning: None,
+            shards_verified: true,
         };
         let text = format_evaluation(&ev);
         for bad in ["NaN", "nan", "inf"] {

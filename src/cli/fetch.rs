@@ -33,10 +33,10 @@ pub struct ElmArgs {
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Seconds allowed to open each connection.
-    #[arg(long, default_value_t = fetch::DEFAULT_CONNECT_TIMEOUT_S, value_name = "S")]
+    #[arg(value_parser = super::finite_f64, long, default_value_t = fetch::DEFAULT_CONNECT_TIMEOUT_S, value_name = "S")]
     connect_timeout_s: f64,
     /// Seconds allowed for each answer to start and for each later read.
-    #[arg(long, default_value_t = fetch::DEFAULT_READ_TIMEOUT_S, value_name = "S")]
+    #[arg(value_parser = super::finite_f64, long, default_value_t = fetch::DEFAULT_READ_TIMEOUT_S, value_name = "S")]
     read_timeout_s: f64,
     /// Replace files that exist and are not the expected ones.
     #[arg(long)]
@@ -55,11 +55,14 @@ pub struct HayArgs {
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
     /// Seconds allowed to open the connection.
-    #[arg(long, default_value_t = fetch::DEFAULT_CONNECT_TIMEOUT_S, value_name = "S")]
+    #[arg(value_parser = super::finite_f64, long, default_value_t = fetch::DEFAULT_CONNECT_TIMEOUT_S, value_name = "S")]
     connect_timeout_s: f64,
     /// Seconds allowed for the answer to start and for each later read (a stalled server fails after this).
-    #[arg(long, default_value_t = fetch::DEFAULT_READ_TIMEOUT_S, value_name = "S")]
+    #[arg(value_parser = super::finite_f64, long, default_value_t = fetch::DEFAULT_READ_TIMEOUT_S, value_name = "S")]
     read_timeout_s: f64,
+    /// Seconds allowed for the whole download (a server trickling bytes fails after this).
+    #[arg(value_parser = super::finite_f64, long, default_value_t = fetch::DEFAULT_DEADLINE_S, value_name = "S")]
+    deadline_s: f64,
     /// Replace a destination file that exists and is not the expected file.
     #[arg(long)]
     force: bool,
@@ -126,6 +129,7 @@ fn hay(args: &HayArgs) -> Result<()> {
     opts.url = args.url.clone();
     opts.connect_timeout = seconds("--connect-timeout-s", args.connect_timeout_s)?;
     opts.read_timeout = seconds("--read-timeout-s", args.read_timeout_s)?;
+    opts.deadline = seconds("--deadline-s", args.deadline_s)?;
     opts.overwrite = args.force;
     if !args.quiet {
         eprintln!("downloading {}", opts.url);

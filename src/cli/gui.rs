@@ -36,6 +36,12 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         None => None,
     };
+    // a scenario that cannot be read (a FIFO, /dev/zero, too big, not a scenario) or that breaks
+    // a limit is refused here, before the window opens; the cell's sections are checked when
+    // it is applied
+    if let Some(path) = &cli.scenario {
+        neurotwin::app::scenario::Scenario::load(path)?.check_limits().map_err(|e| e.context(format!("scenario {}", path.display())))?;
+    }
     let color_by = cli.color_by.as_deref().map(neurotwin::app::view::state_colors::ColorBy::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
     let demo = cli.demo.as_deref().map(neurotwin::app::demos::Demo::from_cli_name).transpose().map_err(anyhow::Error::msg)?;
     let morphology = match cli.morphology {

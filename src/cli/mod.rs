@@ -24,6 +24,37 @@ use neurotwin::surrogate::{self, LoadOptions, SurrogateModel};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// A command-line number that must be finite (`--fpr inf`, `NaN` are refused by clap, naming
+/// the option). Every option taking a float uses it.
+pub fn finite_f64(text: &str) -> std::result::Result<f64, String> {
+    let v: f64 = text.trim().parse().map_err(|e| format!("{text:?} is not a number: {e}"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{text:?} is not a finite number"))
+    }
+}
+
+/// [`finite_f64`] for an `f32` option.
+pub fn finite_f32(text: &str) -> std::result::Result<f32, String> {
+    let v = finite_f64(text)?;
+    let f = v as f32;
+    if f.is_finite() {
+        Ok(f)
+    } else {
+        Err(format!("{text:?} is too large"))
+    }
+}
+
+/// Refuse writing `out` when it is one of the command's inputs (same file after canonicalising,
+/// or a hard link), unless `--force`.
+pub fn refuse_overwriting_inputs(out: Option<&Path>, inputs: &[(&str, Option<&Path>)], force: bool) -> Result<()> {
+    let Some(out) = out else { return Ok(()) };
+    let inputs: Vec<(&str, &Path)> = inputs.iter().filter_map(|(w, p)| p.map(|p| (*w, p))).collect();
+    neurotwin::input::check_output_not_input(out, &inputs, force)?;
+    Ok(())
+}
+
 /// Where the twin's commands look for a morphology and models when none is given.
 const DEFAULT_MORPHOLOGY: &str = "../shared/morphologies/cell1_neuron_geometry.json";
 const DEFAULT_MODELS_DIR: &str = "models";
@@ -52,7 +83,7 @@ pub struct Cli {
     paused: bool,
     /// Take a screenshot this many seconds after the window opens (repeatable; pairs with
     /// --screenshot in order).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(value_parser = finite_f64, long, value_name = "SECONDS")]
     screenshot_after_s: Vec<f64>,
     /// PNG path of each screenshot (repeatable); a JSON sidecar names the picture's regions.
     #[arg(long, value_name = "PNG")]
@@ -94,16 +125,16 @@ pub struct Cli {
     #[arg(long, value_name = "GIF", requires = "record_seconds")]
     record: Option<PathBuf>,
     /// Length of the --record clip (s of wall-clock time).
-    #[arg(long, value_name = "SECONDS", requires = "record")]
+    #[arg(value_parser = finite_f64, long, value_name = "SECONDS", requires = "record")]
     record_seconds: Option<f64>,
     /// Start the --record clip this many seconds after the window opens (default 1).
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, requires = "record")]
+    #[arg(value_parser = finite_f64, long, value_name = "SECONDS", default_value_t = 1.0, requires = "record")]
     record_after_s: f64,
     /// Size of the --record clip relative to the window (0.1 to 1; default 0.5).
-    #[arg(long, value_name = "FACTOR", default_value_t = 0.5, requires = "record")]
+    #[arg(value_parser = finite_f32, long, value_name = "FACTOR", default_value_t = 0.5, requires = "record")]
     record_scale: f32,
     /// Frames per second of the --record clip (default 10).
-    #[arg(long, value_name = "FPS", default_value_t = 10.0, requires = "record")]
+    #[arg(value_parser = finite_f64, long, value_name = "FPS", default_value_t = 10.0, requires = "record")]
     record_fps: f64,
     /// Print the frame rate to standard output every two seconds.
     #[arg(long)]

@@ -29,7 +29,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "PATH")]
     onnxruntime: Option<PathBuf>,
     /// False-positive rate whose threshold (from the model's metadata) marks predicted spikes.
-    #[arg(long, default_value_t = 0.0025)]
+    #[arg(value_parser = super::finite_f64, long, default_value_t = 0.0025)]
     fpr: f64,
     /// New ms per network run (default: the whole case in one run if the model allows).
     #[arg(long)]
@@ -37,6 +37,9 @@ pub struct PredictArgs {
     /// Time N predictions (N ≥ 1) after one warm-up and print the median latency.
     #[arg(long, value_name = "N")]
     bench: Option<usize>,
+    /// Write --out even when it is one of the inputs (refused by default: it would destroy it).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Serialize)]
@@ -68,6 +71,12 @@ struct PredictReport<'a> {
 }
 
 pub fn predict(args: &PredictArgs, morphology: Option<&Path>) -> Result<()> {
+    let meta = args.model.as_deref().map(surrogate::model::metadata_path);
+    super::refuse_overwriting_inputs(
+        args.out.as_deref(),
+        &[("--case", Some(&args.case)), ("--model", args.model.as_deref()), ("the model's metadata", meta.as_deref()), ("--morphology", morphology)],
+        args.force,
+    )?;
     print_backend(args.onnxruntime.as_deref())?;
     let case = Case::load(&args.case)?;
     // before the model and the raster (every input row for every ms) are allocated

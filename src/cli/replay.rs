@@ -19,9 +19,13 @@ pub struct ReplayArgs {
     /// morphology than in the case (the case was made on another cell).
     #[arg(long)]
     allow_other_geometry: bool,
+    /// Write --out even when it is one of the inputs (refused by default: it would destroy it).
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(args: &ReplayArgs, morphology: Option<&Path>) -> Result<()> {
+    super::refuse_overwriting_inputs(args.out.as_deref(), &[("the case", Some(&args.case)), ("--morphology", morphology)], args.force)?;
     replay(&args.case, &super::require_morphology(morphology)?, args.out.as_deref(), args.allow_other_geometry)
 }
 

@@ -14,19 +14,19 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 pub struct SimulateArgs {
     /// Simulated time (ms), at most 100,000 (see the README's Limits).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::finite_f64, long, allow_hyphen_values = true)]
     tstop_ms: Option<f64>,
     /// Time step (ms), 0.0001 to 1; default 0.025.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::finite_f64, long, allow_hyphen_values = true)]
     dt_ms: Option<f64>,
     /// Default 34 °C (Hay protocols; the paper's dataset used 6.3).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::finite_f64, long, allow_hyphen_values = true)]
     celsius: Option<f64>,
     /// Default −80 mV (Hay protocols; the paper's dataset used −76).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::finite_f64, long, allow_hyphen_values = true)]
     v_init_mv: Option<f64>,
     /// Sampling interval of the traces (ms), a multiple of dt; default 0.1.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(value_parser = super::finite_f64, long, allow_hyphen_values = true)]
     record_dt_ms: Option<f64>,
     /// sec,x,delay_ms,dur_ms,amp_nA (repeatable).
     #[arg(long, allow_hyphen_values = true)]
@@ -168,7 +168,7 @@ pub fn parse_location(text: &str) -> Result<Location, SimulateError> {
 impl SimulateConfig {
     pub fn load(path: &Path) -> Result<SimulateConfig, SimulateError> {
         let err = |message: String| SimulateError::Config { path: path.display().to_string(), message };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = neurotwin::input::read_json_text(path).map_err(|e| err(e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| err(e.to_string()))
     }
 

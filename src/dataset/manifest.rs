@@ -176,7 +176,7 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, DatasetError> {
-        let text = std::fs::read_to_string(path).map_err(|e| DatasetError::io(path, e))?;
+        let text = crate::input::read_json_text(path).map_err(|e| DatasetError::Io { path: path.display().to_string(), message: e.to_string() })?;
         Manifest::parse(&text, &path.display().to_string())
     }
 
@@ -186,7 +186,41 @@ impl Manifest {
         if m.format != FORMAT || m.format_version != FORMAT_VERSION {
             return Err(DatasetError::Format(format!("{name}: format {} v{} (this build reads {FORMAT} v{FORMAT_VERSION})", m.format, m.format_version)));
         }
+        m.check().map_err(|e| DatasetError::Format(format!("{name}: {e}")))?;
         Ok(m)
+    }
+
+    /// Consistency of the shard list: each shard listed once (index and folder), shard `k` at
+    /// position `k`, its folder a plain name inside the dataset folder, one seed per simulation,
+    /// each file listed once.
+    pub fn check(&self) -> Result<(), String> {
+        let mut dirs = std::collections::BTreeSet::new();
+        for (pos, s) in self.shards.iter().enumerate() {
+            if s.index != pos {
+                let again = self.shards[..pos].iter().any(|o| o.index == s.index);
+                return Err(if again {
+                    format!("shards[{pos}]: shard {} is listed twice", s.index)
+                } else {
+                    format!("shards[{pos}]: index {}, expected {pos}", s.index)
+                });
+            }
+            let plain = Path::new(&s.dir).components().count() == 1
+                && matches!(Path::new(&s.dir).components().next(), Some(std::path::Component::Normal(_)));
+            if !plain {
+                return Err(format!("shards[{pos}].dir {:?} is not a folder name inside the dataset folder", s.dir));
+            }
+            if !dirs.insert(s.dir.as_str()) {
+                return Err(format!("shards[{pos}]: folder {} is listed twice", s.dir));
+            }
+            if s.seeds.len() != s.n_sims {
+                return Err(format!("shards[{pos}]: {} seeds for n_sims {}", s.seeds.len(), s.n_sims));
+            }
+            let mut names = std::collections::BTreeSet::new();
+            if let Some(f) = s.files.iter().find(|f| !names.insert(f.name.as_str())) {
+                return Err(format!("shards[{pos}]: file {} is listed twice", f.name));
+            }
+        }
+        Ok(())
     }
 
     /// Write atomically ([`crate::atomic`]: temporary file, fsync, rename).

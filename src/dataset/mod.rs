@@ -11,8 +11,10 @@
 //! DIR/manifest.json                  (or manifest.part-I-of-N.json per --shard I/N partition)
 //! DIR/shard_00000/spike_rows.npy …   (one folder per shard; arrays in manifest.arrays)
 //! DIR/shard_00001.partial/           (a shard being written; ignored and redone on resume)
+//! DIR/.manifest.json.lock            (while a run writes the folder: its PID; `lock`)
 //! ```
 
+pub mod lock;
 pub mod manifest;
 pub mod npy;
 pub mod paper_sim;
@@ -46,6 +48,8 @@ pub enum DatasetError {
     Stimulus(#[from] crate::stimulus::StimulusError),
     #[error("simulation {sim} (seed {seed}) failed: {message}")]
     Simulation { sim: usize, seed: u64, message: String },
+    #[error("dataset folder {dir} is being written by process {pid} (lock {lock}); wait for it to finish, or use another --out folder")]
+    Locked { dir: String, pid: i32, lock: String },
     #[error("simulation {sim} returned unusable output: {message}")]
     BadOutput { sim: usize, message: String },
 }

@@ -1,7 +1,7 @@
 //! Reading a dataset folder back: merges the manifests of all partitions and loads shards.
 
 use super::manifest::{DatasetDefinition, Manifest, ShardEntry, ShardStatus};
-use super::shard::{read_shard, verify_shard, ShardData};
+use super::shard::{check_shard, read_shard, verify_shard, ShardData};
 use super::DatasetError;
 use std::path::{Path, PathBuf};
 
@@ -52,6 +52,16 @@ impl Dataset {
     /// Check a finished shard's files against the sizes and hashes in the manifest.
     pub fn verify(&self, index: usize) -> bool {
         self.shards.get(index).is_some_and(|s| s.status == ShardStatus::Done && verify_shard(&self.dir.join(&s.dir), &s.files))
+    }
+
+    /// [`Dataset::verify`] with the reason: which file differs from the manifest, and how.
+    pub fn check(&self, index: usize) -> Result<(), DatasetError> {
+        let s = self
+            .shards
+            .get(index)
+            .filter(|s| s.status == ShardStatus::Done)
+            .ok_or_else(|| DatasetError::Format(format!("shard {index} is not finished or does not exist")))?;
+        check_shard(&self.dir.join(&s.dir), &s.files)
     }
 
     /// Load a finished shard.

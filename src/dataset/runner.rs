@@ -136,6 +136,8 @@ where
     };
     let dir = &opts.out_dir;
     std::fs::create_dir_all(dir).map_err(|e| DatasetError::io(dir, e))?;
+    // held until this run returns: a second writer of this partition is refused
+    let _lock = super::lock::DirLock::acquire(dir, &opts.partition.manifest_name())?;
     let mut previous: Option<Manifest> = None;
     for path in Manifest::find_all(dir)? {
         let m = Manifest::load(&path)?;

@@ -2,7 +2,7 @@
 //! `manifest::array_descriptions`). Written into `<dir>.partial`, synced, then renamed into place,
 //! so a shard folder under its final name is always complete.
 
-use super::manifest::{sha256_hex, DendDtype, FileEntry};
+use super::manifest::{DendDtype, FileEntry};
 use super::npy::{f16_to_f32, f32_to_f16, read_npy, write_npy, NpyData, F16};
 use super::DatasetError;
 use crate::stimulus::InputRaster;
@@ -83,9 +83,10 @@ pub fn describe_files(dir: &Path) -> Result<Vec<FileEntry>, DatasetError> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| DatasetError::io(dir, e))? {
         let path = entry.map_err(|e| DatasetError::io(dir, e))?.path();
-        let bytes = std::fs::read(&path).map_err(|e| DatasetError::io(&path, e))?;
+        let (bytes, sha256) = crate::input::sha256_file(&path, crate::limits::MAX_ARRAY_FILE_BYTES)
+            .map_err(|e| DatasetError::Io { path: path.display().to_string(), message: e.to_string() })?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        files.push(FileEntry { name, bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
+        files.push(FileEntry { name, bytes, sha256 });
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
@@ -93,7 +94,35 @@ pub fn describe_files(dir: &Path) -> Result<Vec<FileEntry>, DatasetError> {
 
 /// True if `dir` holds exactly `expected` (names, sizes, hashes).
 pub fn verify_shard(dir: &Path, expected: &[FileEntry]) -> bool {
-    dir.is_dir() && !expected.is_empty() && describe_files(dir).is_ok_and(|found| found == expected)
+    check_shard(dir, expected).is_ok()
+}
+
+/// Check that `dir` holds exactly `expected` (names, sizes, hashes); the error names the first
+/// file that differs and how.
+pub fn check_shard(dir: &Path, expected: &[FileEntry]) -> Result<(), DatasetError> {
+    let bad = |m: String| DatasetError::Format(format!("{}: {m}", dir.display()));
+    if !dir.is_dir() {
+        return Err(bad("the shard folder is missing".into()));
+    }
+    if expected.is_empty() {
+        return Err(bad("the manifest lists no files for this shard".into()));
+    }
+    let found = describe_files(dir)?;
+    for e in expected {
+        let Some(f) = found.iter().find(|f| f.name == e.name) else {
+            return Err(bad(format!("{} is missing", e.name)));
+        };
+        if f.bytes != e.bytes {
+            return Err(bad(format!("{} has {} bytes, the manifest says {}", e.name, f.bytes, e.bytes)));
+        }
+        if f.sha256 != e.sha256 {
+            return Err(bad(format!("{}: SHA-256 {} differs from the manifest's {} (the file was changed)", e.name, f.sha256, e.sha256)));
+        }
+    }
+    if let Some(extra) = found.iter().find(|f| !expected.iter().any(|e| e.name == f.name)) {
+        return Err(bad(format!("{} is not listed in the manifest", extra.name)));
+    }
+    Ok(())
 }
 
 fn ints(data: NpyData, what: &str) -> Result<Vec<i64>, DatasetError> {
@@ -145,10 +174,26 @@ pub fn read_shard(dir: &Path, n_segments: usize, duration_ms: u32) -> Result<Sha
     if soma.shape != [n, d] {
         return Err(DatasetError::Format(format!("soma_v.npy: shape {:?}, expected [{n}, {d}]", soma.shape)));
     }
+    if let Some(k) = soma_flat.iter().position(|v| !v.is_finite()) {
+        return Err(DatasetError::Format(format!(
+            "{}: value {} at index {k} (simulation {}, {} ms) is not a finite voltage",
+            dir.join("soma_v.npy").display(),
+            soma_flat[k],
+            k / d.max(1),
+            k % d.max(1)
+        )));
+    }
     let soma_v = soma_flat.chunks(d.max(1)).map(<[f32]>::to_vec).collect();
     let NpyData::F64(out) = load("out_spike_times.npy")?.data else {
         return Err(DatasetError::Format("out_spike_times.npy: expected float64".into()));
     };
+    if let Some(k) = out.iter().position(|t| !(t.is_finite() && (0.0..=d as f64).contains(t))) {
+        return Err(DatasetError::Format(format!(
+            "{}: spike time {} at index {k} is not a time within the simulation (0 to {d} ms)",
+            dir.join("out_spike_times.npy").display(),
+            out[k]
+        )));
+    }
     let out_off = ints(load("out_spike_offsets.npy")?.data, "out_spike_offsets.npy")?;
     let out_spike_times_ms = split(&out, &out_off, "out_spike_times")?;
     let dend_v = if dir.join("dend_v.npy").exists() {
@@ -166,4 +211,49 @@ pub fn read_shard(dir: &Path, n_segments: usize, duration_ms: u32) -> Result<Sha
         None
     };
     Ok(ShardData { seeds, rasters, soma_v, out_spike_times_ms, dend_v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(soma: Vec<f32>, spikes: Vec<f64>) -> ShardData {
+        ShardData { seeds: vec![7], rasters: vec![InputRaster::new(2, 4)], soma_v: vec![soma], out_spike_times_ms: vec![spikes], dend_v: None }
+    }
+
+    #[test]
+    fn invalid_values_are_refused_naming_the_file_and_the_index() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let d = dir.path().join("shard_00000");
+        write_shard(&d, &shard(vec![-70.0; 4], vec![1.5]), 4, None).expect("write");
+        assert_eq!(read_shard(&d, 2, 4).expect("valid").out_spike_times_ms, vec![vec![1.5]]);
+        for (soma, spikes, needle) in [
+            (vec![-70.0, -70.0, f32::NAN, -70.0], vec![1.5], "soma_v.npy: value NaN at index 2 (simulation 0, 2 ms)"),
+            (vec![-70.0; 4], vec![1.0, f64::NAN], "out_spike_times.npy: spike time NaN at index 1"),
+            (vec![-70.0; 4], vec![-3.0], "out_spike_times.npy: spike time -3 at index 0"),
+            (vec![-70.0; 4], vec![f64::INFINITY], "out_spike_times.npy: spike time inf at index 0"),
+        ] {
+            write_shard(&d, &shard(soma, spikes), 4, None).expect("write");
+            let e = read_shard(&d, 2, 4).expect_err("invalid").to_string();
+            assert!(e.contains(needle), "{needle:?} not in {e}");
+        }
+    }
+
+    #[test]
+    fn check_shard_says_which_file_differs() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let d = dir.path().join("shard_00000");
+        let files = write_shard(&d, &shard(vec![-70.0; 4], vec![]), 4, None).expect("write");
+        check_shard(&d, &files).expect("as written");
+        let p = d.join("seeds.npy");
+        let mut b = std::fs::read(&p).expect("read");
+        let last = b.len() - 1;
+        b[last] ^= 1;
+        std::fs::write(&p, &b).expect("write");
+        let e = check_shard(&d, &files).expect_err("changed").to_string();
+        assert!(e.contains("seeds.npy: SHA-256") && e.contains("the file was changed"), "{e}");
+        std::fs::write(d.join("extra.npy"), b"x").expect("write");
+        std::fs::remove_file(&p).expect("rm");
+        assert!(check_shard(&d, &files).expect_err("missing").to_string().contains("seeds.npy is missing"));
+    }
 }

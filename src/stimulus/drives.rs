@@ -24,6 +24,22 @@ pub enum DriveError {
     EmptyBurst,
     #[error("clamp location x = {0} is outside [0, 1]")]
     BadLocation(f64),
+    #[error("{what} = {value} is above the limit of {limit}")]
+    AboveLimit { what: &'static str, value: String, limit: String },
+}
+
+fn at_most_count(what: &'static str, value: usize, limit: usize) -> Result<(), DriveError> {
+    if value > limit {
+        return Err(DriveError::AboveLimit { what, value: value.to_string(), limit: limit.to_string() });
+    }
+    Ok(())
+}
+
+fn at_most(what: &'static str, value: f64, limit: f64) -> Result<f64, DriveError> {
+    if value > limit {
+        return Err(DriveError::AboveLimit { what, value: crate::limits::fmt_number(value), limit: crate::limits::fmt_number(limit) });
+    }
+    Ok(value)
 }
 
 /// How one synapse is driven. Times in ms, rates and frequencies in Hz.
@@ -85,44 +101,54 @@ impl SpikeDrive {
 
     /// Explicit times; sorted here so that windows can be answered by bisection.
     pub fn explicit(mut times_ms: Vec<f64>) -> Result<SpikeDrive, DriveError> {
-        for &t in &times_ms {
-            non_negative("spike time (ms)", t)?;
-        }
         times_ms.sort_by(f64::total_cmp);
-        Ok(SpikeDrive::Explicit { times_ms })
+        let d = SpikeDrive::Explicit { times_ms };
+        d.validate()?;
+        Ok(d)
     }
 
     pub fn fire_now(t_ms: f64) -> Result<SpikeDrive, DriveError> {
-        Ok(SpikeDrive::FireNow { t_ms: non_negative("fire time (ms)", t_ms)? })
+        let d = SpikeDrive::FireNow { t_ms };
+        d.validate()?;
+        Ok(d)
     }
 
-    /// Check the parameters (negative or NaN rates, zero frequencies, NaN times…).
+    /// Check the parameters (negative or NaN rates, zero frequencies, NaN times…) and the limits
+    /// of `crate::limits` (rates up to [`MAX_DRIVE_RATE_HZ`](crate::limits::MAX_DRIVE_RATE_HZ),
+    /// bursts of at most [`MAX_BURST_SPIKES`](crate::limits::MAX_BURST_SPIKES), lists of at most
+    /// [`MAX_SPIKE_LIST_LEN`](crate::limits::MAX_SPIKE_LIST_LEN), times up to
+    /// [`MAX_DRIVE_TIME_MS`](crate::limits::MAX_DRIVE_TIME_MS)), so that pulling a window of
+    /// spikes costs at most rate × window.
     pub fn validate(&self) -> Result<(), DriveError> {
+        use crate::limits::{MAX_BURST_SPIKES, MAX_DRIVE_RATE_HZ, MAX_DRIVE_TIME_MS, MAX_SPIKE_LIST_LEN};
+        let time = |what: &'static str, t: f64| at_most(what, non_negative(what, t)?, MAX_DRIVE_TIME_MS);
         match *self {
             SpikeDrive::Poisson { rate_hz, start_ms, stop_ms, .. } => {
-                non_negative("Poisson rate (Hz)", rate_hz)?;
-                non_negative("start (ms)", start_ms)?;
-                finite("stop (ms)", stop_ms)?;
+                at_most("Poisson rate (Hz)", non_negative("Poisson rate (Hz)", rate_hz)?, MAX_DRIVE_RATE_HZ)?;
+                time("start (ms)", start_ms)?;
+                at_most("stop (ms)", finite("stop (ms)", stop_ms)?, MAX_DRIVE_TIME_MS)?;
             }
             SpikeDrive::Regular { rate_hz, start_ms, stop_ms } => {
-                positive_hz("regular-train rate", rate_hz)?;
-                non_negative("start (ms)", start_ms)?;
-                finite("stop (ms)", stop_ms)?;
+                at_most("regular-train rate (Hz)", positive_hz("regular-train rate", rate_hz)?, MAX_DRIVE_RATE_HZ)?;
+                time("start (ms)", start_ms)?;
+                at_most("stop (ms)", finite("stop (ms)", stop_ms)?, MAX_DRIVE_TIME_MS)?;
             }
             SpikeDrive::Burst { n_spikes, freq_hz, start_ms } => {
                 if n_spikes == 0 {
                     return Err(DriveError::EmptyBurst);
                 }
-                positive_hz("burst frequency", freq_hz)?;
-                non_negative("start (ms)", start_ms)?;
+                at_most_count("burst n_spikes", n_spikes as usize, MAX_BURST_SPIKES as usize)?;
+                at_most("burst frequency (Hz)", positive_hz("burst frequency", freq_hz)?, MAX_DRIVE_RATE_HZ)?;
+                time("start (ms)", start_ms)?;
             }
             SpikeDrive::Explicit { ref times_ms } => {
+                at_most_count("number of spike times", times_ms.len(), MAX_SPIKE_LIST_LEN)?;
                 for &t in times_ms {
-                    non_negative("spike time (ms)", t)?;
+                    time("spike time (ms)", t)?;
                 }
             }
             SpikeDrive::FireNow { t_ms } => {
-                non_negative("fire time (ms)", t_ms)?;
+                time("fire time (ms)", t_ms)?;
             }
         }
         Ok(())

@@ -65,6 +65,28 @@ fn invalid_parameters_are_rejected_with_reasons() {
 }
 
 #[test]
+fn drives_above_the_limits_are_refused_naming_the_field() {
+    let e = SpikeDrive::burst(u32::MAX, 100.0, 0.0).expect_err("4294967295 spikes").to_string();
+    assert!(e.contains("burst n_spikes = 4294967295") && e.contains("limit of 100"), "{e}");
+    assert!(SpikeDrive::burst(100, 100.0, 0.0).is_ok());
+    let e = SpikeDrive::regular(1e9, 0.0, 1e9).expect_err("1 GHz").to_string();
+    assert!(e.contains("regular-train rate (Hz) = 1e9") && e.contains("limit of 1000"), "{e}");
+    let e = SpikeDrive::poisson(1e9, 0.0, 1e9, 1).expect_err("1 GHz").to_string();
+    assert!(e.contains("Poisson rate (Hz)") && e.contains("limit of 1000"), "{e}");
+    assert!(SpikeDrive::poisson(1000.0, 0.0, 1e9, 1).is_ok());
+    assert!(SpikeDrive::burst(3, 2000.0, 0.0).is_err());
+    assert!(SpikeDrive::regular(10.0, 1e12, 2e12).is_err());
+    assert!(SpikeDrive::explicit(vec![0.0; crate::limits::MAX_SPIKE_LIST_LEN + 1]).is_err());
+    assert!(SpikeDrive::explicit(vec![1e10]).is_err());
+    assert!(SpikeDrive::fire_now(1e10).is_err());
+    // the worker's pull checks again: a drive built around the constructors never walks 4.3e9 spikes
+    let hostile = SpikeDrive::Burst { n_spikes: u32::MAX, freq_hz: 1e9, start_ms: 0.0 };
+    let t = std::time::Instant::now();
+    assert!(hostile.spikes_in(0.0, 1.0).is_err());
+    assert!(t.elapsed().as_secs_f64() < 0.1);
+}
+
+#[test]
 fn clamps_validate_and_switch_on_for_their_window() {
     let c = CurrentClamp::new(ClampSite::Soma, 0.8, 100.0, 1000.0).expect("valid");
     assert_eq!(c.current_na(99.99), 0.0);

@@ -30,11 +30,23 @@ pub struct EvalOptions {
     /// Predict with the model's native evaluation when it has one (verified against the ONNX
     /// outputs at load; much faster than a dense ONNX run); `false`: always the ONNX backend.
     pub native: bool,
+    /// Check each shard's files against the sizes and SHA-256 in the manifest before reading it
+    /// (`false`: `--no-verify`; the evaluation then says so).
+    pub verify: bool,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { ignore_first_ms: 500, first_sim: 0, max_sims: None, fprs: vec![0.0025, 0.01], max_spikes_per_6s: 24, predict: PredictOptions::default(), native: true }
+        EvalOptions {
+            ignore_first_ms: 500,
+            first_sim: 0,
+            max_sims: None,
+            fprs: vec![0.0025, 0.01],
+            max_spikes_per_6s: 24,
+            predict: PredictOptions::default(),
+            native: true,
+            verify: true,
+        }
     }
 }
 
@@ -179,6 +191,9 @@ pub struct Evaluation {
     pub ms_per_s: f64,
     /// Set when the dataset's morphology differs from the model's but the rows agree.
     pub warning: Option<String>,
+    /// Whether the shards read were checked against the manifest's sizes and SHA-256 (false only
+    /// with `--no-verify`).
+    pub shards_verified: bool,
 }
 
 struct Scored {
@@ -212,6 +227,9 @@ pub fn evaluate_dataset(model: &mut SurrogateModel, ds: &Dataset, opts: &EvalOpt
     let mut scored = Vec::new();
     let (mut seen, mut predicted_ms, mut wall_s) = (0usize, 0usize, 0.0f64);
     'shards: for index in ds.done_shards() {
+        if opts.verify {
+            ds.check(index)?;
+        }
         let shard = ds.read_shard(index)?;
         for (i, raster) in shard.rasters.iter().enumerate() {
             seen += 1;
@@ -278,6 +296,7 @@ pub fn evaluate_dataset(model: &mut SurrogateModel, ds: &Dataset, opts: &EvalOpt
         predict_wall_s: wall_s,
         ms_per_s: if wall_s > 0.0 { predicted_ms as f64 / wall_s } else { f64::NAN },
         warning,
+        shards_verified: opts.verify,
     })
 }
 

@@ -71,6 +71,9 @@ pub enum Command {
     /// Re-run the engine from the latest checkpoint before the edit to `to_ms`,
     /// without and with the edit (the result comes in [`Snapshot::whatif`]).
     WhatIf { edit: super::whatif_engine::Edit, to_ms: f64 },
+    /// These commands, in order, as one: a scenario is applied whole or (when this cannot be
+    /// queued) not at all, never half-dropped by a full queue.
+    Batch(Vec<Command>),
 }
 
 /// A presynaptic spike shown in the input raster.

@@ -151,29 +151,86 @@ impl Placements {
     }
 
     /// Place a synapse with the drive for new synapses (Poisson 10 Hz unless `new_drive` is set).
-    pub fn add_synapse(&mut self, runner: &mut Runner, at: Location, kind: SynapseKind) -> SynKey {
+    /// `None` (and the reason on the status line) when [`crate::limits::MAX_SYNAPSES`] are placed.
+    pub fn add_synapse(&mut self, runner: &mut Runner, at: Location, kind: SynapseKind) -> Option<SynKey> {
         let drive = self.new_drive.clone().unwrap_or_else(|| default_poisson(10.0, self.next_key + 1));
         self.add_synapse_with(runner, at, kind, drive)
     }
 
-    pub fn add_synapse_with(&mut self, runner: &mut Runner, at: Location, kind: SynapseKind, drive: Drive) -> SynKey {
+    /// [`Placements::add_synapse`] with this drive (refused, with the reason on the status line,
+    /// when the drive breaks a limit or the synapse count is at its limit).
+    pub fn add_synapse_with(&mut self, runner: &mut Runner, at: Location, kind: SynapseKind, drive: Drive) -> Option<SynKey> {
+        let check = crate::limits::check_synapse_count("the number of synapses", self.synapses.len() + 1)
+            .map_err(|e| e.to_string())
+            .and_then(|()| drive.validate().map_err(|e| format!("synapse drive: {e}")));
+        if let Err(e) = check {
+            runner.report_error(format!("not placed: {e}"));
+            return None;
+        }
         let key = SynKey(self.next_key());
         runner.send(Command::AddSynapse { key, node: at.node, kind, drive: drive.clone() });
         self.synapses.push(PlacedSynapse { key, kind, drive, at });
         self.selected = Some(Selection::Synapse(key));
-        key
+        Some(key)
     }
 
-    pub fn add_site(&mut self, runner: &mut Runner, at: Location) -> SiteKey {
+    /// Add a recording site (refused, with the reason on the status line, at
+    /// [`crate::limits::MAX_RECORDING_SITES`]).
+    pub fn add_site(&mut self, runner: &mut Runner, at: Location) -> Option<SiteKey> {
+        use crate::limits::{check_count, MAX_RECORDING_SITES};
+        if let Err(e) = check_count("the number of recording sites", self.sites.len() + 1, MAX_RECORDING_SITES, None) {
+            runner.report_error(format!("not placed: {e}"));
+            return None;
+        }
         let key = SiteKey(self.next_key());
         let color = SITE_PALETTE[(key.0 as usize) % SITE_PALETTE.len()];
         runner.send(Command::AddSite { key, node: at.node });
         self.sites.push(RecordingSite { key, color, at });
         self.selected = Some(Selection::Site(key));
-        key
+        Some(key)
     }
 
+    /// Replace every synapse and recording site with these, and send `then` after them, all in one
+    /// command: the worker gets all of it or (when its queue is full or it has stopped) none, and
+    /// then nothing changes here either. Counts are checked against the limits first.
+    pub fn replace_all(&mut self, runner: &mut Runner, synapses: Vec<(Location, SynapseKind, Drive)>, sites: Vec<Location>, then: Vec<Command>) -> Result<(), String> {
+        use crate::limits::{check_count, check_synapse_count, MAX_RECORDING_SITES};
+        check_synapse_count("synapses", synapses.len()).map_err(|e| e.to_string())?;
+        check_count("recording_sites", sites.len(), MAX_RECORDING_SITES, None).map_err(|e| e.to_string())?;
+        let mut commands: Vec<Command> = self.synapses.iter().map(|s| Command::RemoveSynapse(s.key)).collect();
+        commands.extend(self.sites.iter().map(|s| Command::RemoveSite(s.key)));
+        let mut next = self.next_key;
+        let mut new_synapses = Vec::with_capacity(synapses.len());
+        for (at, kind, drive) in synapses {
+            next += 1;
+            let key = SynKey(next);
+            commands.push(Command::AddSynapse { key, node: at.node, kind, drive: drive.clone() });
+            new_synapses.push(PlacedSynapse { key, kind, drive, at });
+        }
+        let mut new_sites = Vec::with_capacity(sites.len());
+        for at in sites {
+            next += 1;
+            let key = SiteKey(next);
+            commands.push(Command::AddSite { key, node: at.node });
+            new_sites.push(RecordingSite { key, color: SITE_PALETTE[(next as usize) % SITE_PALETTE.len()], at });
+        }
+        commands.extend(then);
+        runner.send_all(commands)?;
+        self.synapses = new_synapses;
+        self.sites = new_sites;
+        self.next_key = next;
+        self.selected = None;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Change a synapse's drive (refused, with the reason on the status line, when it breaks a
+    /// limit).
     pub fn set_drive(&mut self, runner: &mut Runner, key: SynKey, drive: Drive) {
+        if let Err(e) = drive.validate() {
+            runner.report_error(format!("drive not changed: {e}"));
+            return;
+        }
         if let Some(s) = self.synapses.iter_mut().find(|s| s.key == key) {
             s.drive = drive.clone();
             runner.send(Command::SetDrive { key, drive });

@@ -51,12 +51,30 @@ impl Runner {
         match tx.try_send(command) {
             Ok(()) => {}
             Err(TrySendError::Full(c)) => {
-                self.send_error = Some(format!("simulation busy: dropped command {c:?}"));
+                let name = format!("{c:?}");
+                let name = name.split(|ch: char| !ch.is_alphanumeric()).next().unwrap_or_default();
+                self.send_error = Some(format!("simulation busy: dropped command {name}"));
             }
             Err(TrySendError::Disconnected(_)) => {
                 self.send_error = Some("the simulation thread has stopped; reopen the morphology".into());
             }
         }
+    }
+
+    /// Send these commands as one ([`Command::Batch`]): the worker applies all of them, in order,
+    /// or, when its queue is full or it has stopped, none (the error says which).
+    pub fn send_all(&mut self, commands: Vec<Command>) -> Result<(), String> {
+        let Some(tx) = &self.commands else { return Ok(()) };
+        match tx.try_send(Command::Batch(commands)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err("the simulation is busy (its command queue is full); nothing was applied, try again".into()),
+            Err(TrySendError::Disconnected(_)) => Err("the simulation thread has stopped; nothing was applied; reopen the morphology".into()),
+        }
+    }
+
+    /// Show `message` on the status line (as the errors of sending do).
+    pub fn report_error(&mut self, message: String) {
+        self.send_error = Some(message);
     }
 
     /// The newest snapshot (cheap: clones an `Arc`).
@@ -204,6 +222,19 @@ mod tests {
         }
         assert!(start.elapsed() < Duration::from_millis(500));
         let _ = r.snapshot();
+    }
+
+    #[test]
+    fn a_batch_is_applied_whole_even_past_the_queue_size() {
+        let mut r = runner(3);
+        let adds: Vec<Command> = (0..3 * COMMAND_CAPACITY as u64)
+            .map(|k| Command::AddSite { key: SiteKey(k), node: (k % 3) as usize })
+            .chain([Command::StepMs(1.0)])
+            .collect();
+        r.send_all(adds).expect("one command");
+        let s = wait_for(&r, |s| s.t_ms >= 1.0 - 1e-9);
+        assert_eq!(s.sites.len(), 3 * COMMAND_CAPACITY, "every site arrived");
+        assert!(r.send_error.is_none());
     }
 
     #[test]

@@ -274,6 +274,11 @@ impl Worker {
                     *feed = link.map(|l| TwinFeed::new(l, self.model.t_ms(), self.model.soma_v_mv()));
                 }
             }
+            Command::Batch(commands) => {
+                for c in commands {
+                    self.apply(c);
+                }
+            }
             Command::SetNmda(on) => {
                 self.model.set_nmda(on);
                 if on != self.nmda {

@@ -3,10 +3,11 @@
 
 use crate::app::live::drives::{BackgroundMode, BackgroundSettings};
 use crate::app::live::runner::{ClampSettings, Command, Runner, Snapshot, Speed};
+use crate::limits::{MAX_BACKGROUND_PER_100MS, MAX_CLAMP_AMP_NA, MAX_CLAMP_TIME_MS};
 use eframe::egui::{self, RichText};
 
 /// Speeds offered on the slider, as log10 of the real-time factor (0.01× slow motion, used by the
-/// short demos, to 10×).
+/// short demos, to 10×; `limits::MIN_REAL_TIME_FACTOR`, `MAX_REAL_TIME_FACTOR`).
 pub const SPEED_LOG_MIN: f64 = -2.0;
 pub const SPEED_LOG_MAX: f64 = 1.0;
 
@@ -128,8 +129,8 @@ impl ControlPanel {
                         ("apical", &mut b.apical_exc_per_100ms, &mut b.apical_inh_per_100ms),
                     ] {
                         let row = ui.label(name);
-                        changed |= ui.add(egui::DragValue::new(exc).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
-                        changed |= ui.add(egui::DragValue::new(inh).range(0.0..=5000.0).speed(5.0)).labelled_by(row.id).changed();
+                        changed |= ui.add(egui::DragValue::new(exc).range(0.0..=MAX_BACKGROUND_PER_100MS).speed(5.0)).labelled_by(row.id).changed();
+                        changed |= ui.add(egui::DragValue::new(inh).range(0.0..=MAX_BACKGROUND_PER_100MS).speed(5.0)).labelled_by(row.id).changed();
                         ui.end_row();
                     }
                 });
@@ -145,13 +146,13 @@ impl ControlPanel {
         let mut changed = false;
         egui::Grid::new("clamp").num_columns(2).show(ui, |ui| {
             ui.label("amplitude");
-            changed |= ui.add(egui::DragValue::new(&mut self.clamp.amp_na).range(-5.0..=5.0).speed(0.01).suffix(" nA")).changed();
+            changed |= ui.add(egui::DragValue::new(&mut self.clamp.amp_na).range(-MAX_CLAMP_AMP_NA..=MAX_CLAMP_AMP_NA).speed(0.01).suffix(" nA")).changed();
             ui.end_row();
             ui.label("start");
-            changed |= ui.add(egui::DragValue::new(&mut self.clamp.delay_ms).range(0.0..=1e6).speed(1.0).suffix(" ms")).changed();
+            changed |= ui.add(egui::DragValue::new(&mut self.clamp.delay_ms).range(0.0..=MAX_CLAMP_TIME_MS).speed(1.0).suffix(" ms")).changed();
             ui.end_row();
             ui.label("duration");
-            changed |= ui.add(egui::DragValue::new(&mut self.clamp.dur_ms).range(0.0..=1e6).speed(1.0).suffix(" ms")).changed();
+            changed |= ui.add(egui::DragValue::new(&mut self.clamp.dur_ms).range(0.0..=MAX_CLAMP_TIME_MS).speed(1.0).suffix(" ms")).changed();
             ui.end_row();
         });
         changed |= ui.checkbox(&mut self.clamp_on, "clamp on (absolute times)").changed();
@@ -163,7 +164,7 @@ impl ControlPanel {
                 self.clamp_on = false;
                 runner.send(Command::InjectPulse { amp_na: self.pulse_amp_na, dur_ms: self.pulse_dur_ms });
             }
-            ui.add(egui::DragValue::new(&mut self.pulse_amp_na).range(-5.0..=5.0).speed(0.01).suffix(" nA"));
+            ui.add(egui::DragValue::new(&mut self.pulse_amp_na).range(-MAX_CLAMP_AMP_NA..=MAX_CLAMP_AMP_NA).speed(0.01).suffix(" nA"));
             ui.add(egui::DragValue::new(&mut self.pulse_dur_ms).range(0.1..=1000.0).speed(0.5).suffix(" ms"));
         });
     }

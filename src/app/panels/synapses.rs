@@ -5,7 +5,8 @@ use crate::app::live::drives::{default_poisson, drive_label, silent, Drive, FORE
 use crate::app::live::model::SynapseKind;
 use crate::app::live::placements::{ClickMode, Placements, Selection, EXC_COLOR, INH_COLOR};
 use crate::app::live::runner::{Command, Runner};
-use eframe::egui::{self, RichText};
+use crate::limits::{MAX_BURST_SPIKES, MAX_DRIVE_RATE_HZ, MAX_DRIVE_TIME_MS};
+use eframe::egui::{self, RichText, SliderClamping};
 
 #[derive(Default)]
 pub struct SynapsePanel {
@@ -132,14 +133,14 @@ pub fn drive_editor_ui(ui: &mut egui::Ui, drive: &mut Drive, spike_list_text: &m
     });
     match drive {
         Drive::Poisson { rate_hz, .. } | Drive::Regular { rate_hz, .. } => {
-            changed |= ui.add(egui::Slider::new(rate_hz, 0.1..=200.0).text("Hz").logarithmic(true)).changed();
+            changed |= ui.add(egui::Slider::new(rate_hz, 0.1..=MAX_DRIVE_RATE_HZ).text("Hz").logarithmic(true).clamping(SliderClamping::Edits)).changed();
         }
         Drive::Burst { n_spikes, freq_hz, start_ms } => {
-            changed |= ui.add(egui::Slider::new(n_spikes, 1..=20).text("spikes")).changed();
-            changed |= ui.add(egui::Slider::new(freq_hz, 5.0..=500.0).text("Hz within the burst").logarithmic(true)).changed();
+            changed |= ui.add(egui::Slider::new(n_spikes, 1..=MAX_BURST_SPIKES).text("spikes").logarithmic(true).clamping(SliderClamping::Edits)).changed();
+            changed |= ui.add(egui::Slider::new(freq_hz, 5.0..=MAX_DRIVE_RATE_HZ).text("Hz within the burst").logarithmic(true).clamping(SliderClamping::Edits)).changed();
             ui.horizontal(|ui| {
                 ui.label("starts at");
-                changed |= ui.add(egui::DragValue::new(start_ms).range(0.0..=1e9).speed(1.0).suffix(" ms")).changed();
+                changed |= ui.add(egui::DragValue::new(start_ms).range(0.0..=MAX_DRIVE_TIME_MS).speed(1.0).suffix(" ms")).changed();
                 if ui.button("Burst now").on_hover_text("Start the burst at the current time").clicked() {
                     *start_ms = t_now_ms.ceil();
                     changed = true;
@@ -188,5 +189,7 @@ pub fn parse_times(text: &str) -> Result<Vec<f64>, String> {
         out.push(t);
     }
     out.sort_by(f64::total_cmp);
+    // the limits of a spike list (count, latest time)
+    Drive::Explicit { times_ms: out.clone() }.validate().map_err(|e| e.to_string())?;
     Ok(out)
 }

@@ -11,6 +11,7 @@ pub mod export;
 pub mod hay_download;
 mod lecture;
 mod shortcuts;
+mod stderr_echo;
 mod teaching;
 #[cfg(test)]
 mod start_tests;
@@ -97,6 +98,8 @@ pub struct NeuroTwinApp {
     path_text: String,
     next_geometry_id: u64,
     regions: ScreenRegions,
+    /// Every error the status line shows also goes to stderr.
+    stderr_echo: stderr_echo::ErrorEcho,
 }
 
 impl NeuroTwinApp {
@@ -123,6 +126,7 @@ impl NeuroTwinApp {
             models_dir: options.models_dir,
             models_missing: options.models_missing,
             path_text: String::new(),
+            stderr_echo: stderr_echo::ErrorEcho::default(),
             next_geometry_id: 0,
             regions: ScreenRegions::default(),
         };
@@ -390,7 +394,21 @@ impl NeuroTwinApp {
         }
     }
 
+    /// The errors the status line shows (load, engine, sending, file actions), to stderr.
+    fn echo_errors(&mut self) {
+        let mut shown: Vec<String> = self.load_error.iter().cloned().collect();
+        if let Some(s) = &self.session {
+            shown.extend(s.runner.snapshot().error.clone());
+            shown.extend(s.runner.send_error.clone());
+        }
+        if let Some(Err(e)) = &self.message {
+            shown.push(e.clone());
+        }
+        self.stderr_echo.show(shown);
+    }
+
     fn status_ui(&mut self, ui: &mut egui::Ui) {
+        self.echo_errors();
         let error_color = ui.visuals().error_fg_color;
         let warn_color = ui.visuals().warn_fg_color;
         let fps = self.automation.fps.fps();

@@ -157,7 +157,7 @@ fn batch_norm(g: &Graph<'_>, node: &NodeProto, channels: usize) -> Result<Affine
 /// Load a TCN from an ONNX file.
 pub fn load(path: &Path) -> Result<NativeTcn, GraphError> {
     let err = |message: String| GraphError { path: path.display().to_string(), message };
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let bytes = crate::input::read_bytes_limited(path, crate::limits::MAX_MODEL_FILE_BYTES, None).map_err(|e| err(e.to_string()))?;
     let model = ModelProto::decode(bytes.as_slice()).map_err(|e| err(format!("not an ONNX model: {e}")))?;
     let graph = model.graph.as_ref().ok_or_else(|| err("no graph".into()))?;
     from_graph(graph).map_err(err)
