@@ -117,7 +117,7 @@ pub fn fetch_elm(opts: &ElmFetchOptions, progress: &mut dyn FnMut(&str, Progress
     let mut out = Vec::new();
     for (suffix, bytes) in ours {
         let path = opts.dir.join(format!("{ELM_NAME}{suffix}"));
-        if std::fs::read(&path).is_ok_and(|b| b == bytes) {
+        if crate::input::read_bytes_limited(&path, 1 << 24, None).is_ok_and(|b| b == bytes) {
             out.push(Fetched::AlreadyPresent { path });
             continue;
         }
@@ -145,7 +145,7 @@ pub fn install_elm_from_dir(src: &Path, dir: &Path) -> Result<(), FetchError> {
     for f in &ELM_FILES {
         let name = f.remote_path.rsplit('/').next().unwrap_or(f.remote_path);
         let from = src.join(name);
-        let bytes = std::fs::read(&from).map_err(|e| FetchError::Write { path: from.display().to_string(), message: e.to_string() })?;
+        let bytes = crate::input::read_bytes_limited(&from, f.bytes * 4 + (1 << 20), None).map_err(|e| FetchError::Write { path: from.display().to_string(), message: e.to_string() })?;
         let actual = fetch::sha256_hex(&bytes);
         if actual != f.sha256 {
             return Err(FetchError::Checksum { url: from.display().to_string(), expected: f.sha256.to_string(), actual, bytes: bytes.len() as u64 });
@@ -158,7 +158,8 @@ pub fn install_elm_from_dir(src: &Path, dir: &Path) -> Result<(), FetchError> {
     }
     for f in &ELM_FILES {
         let name = f.remote_path.rsplit('/').next().unwrap_or(f.remote_path);
-        let bytes = std::fs::read(src.join(name)).map_err(|e| FetchError::Write { path: src.join(name).display().to_string(), message: e.to_string() })?;
+        let bytes = crate::input::read_bytes_limited(&src.join(name), f.bytes * 4 + (1 << 20), None)
+            .map_err(|e| FetchError::Write { path: src.join(name).display().to_string(), message: e.to_string() })?;
         let mut o = FetchOptions::hay_cell(dir.join(format!("{ELM_NAME}{}", f.local_suffix)));
         o.sha256 = f.sha256.to_string();
         fetch::write_verified(&o, &bytes)?;

@@ -371,7 +371,7 @@ impl ElmNetwork {
         let text = crate::limits::read_text_limited(config_path, 1 << 20, crate::limits::ENV_MAX_JSON_MB)
             .map_err(|e| ElmError(format!("{}: {e}", config_path.display())))?;
         let config = ElmConfig::parse(&text).map_err(|e| ElmError(format!("{}: {e}", config_path.display())))?;
-        let bytes = read_bounded(state_path, torch_file::MAX_FILE_BYTES).map_err(|e| ElmError(format!("{}: {e}", state_path.display())))?;
+        let bytes = crate::input::read_bytes_limited(state_path, torch_file::MAX_FILE_BYTES, None).map_err(|e| ElmError(format!("{}: {e}", state_path.display())))?;
         let sd = torch_file::read_state_dict(&bytes).map_err(|e| ElmError(format!("{}: {e}", state_path.display())))?;
         ElmNetwork::from_state_dict(config, sd, convention).map_err(|e| ElmError(format!("{}: {e}", state_path.display())))
     }
@@ -698,24 +698,6 @@ fn cpu_has_avx2_fma() -> bool {
     {
         false
     }
-}
-
-/// Read a regular file of at most `max_bytes`.
-fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > max_bytes {
-        return Err(format!("{} bytes, more than the {} MiB allowed", meta.len(), max_bytes >> 20));
-    }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    use std::io::Read;
-    std::fs::File::open(path).and_then(|f| f.take(max_bytes + 1).read_to_end(&mut buf)).map_err(|e| e.to_string())?;
-    if buf.len() as u64 > max_bytes {
-        return Err(format!("longer than the {} MiB allowed", max_bytes >> 20));
-    }
-    Ok(buf)
 }
 
 #[cfg(test)]
