@@ -24,12 +24,15 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
         ui.label(twin_error.unwrap_or("no model folder given (--models DIR)"));
         return;
     };
+    session.poll_elm_download();
     if session.models.candidates.is_empty() {
         no_model_ui(ui, &session.models);
+        elm_download_ui(ui, session);
         return;
     }
     model_combo(ui, "twin model", DNN_MAGENTA, &session.models, &mut session.twin);
     model_combo(ui, "compare with", SECOND_TWIN_AMBER, &session.models, &mut session.second);
+    elm_download_ui(ui, session);
     let mut choice = session.threshold;
     egui::ComboBox::from_label("spike threshold").selected_text(choice.label()).width(140.0).show_ui(ui, |ui| {
         for c in ThresholdChoice::ALL {
@@ -55,6 +58,36 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
             ui.add_space(2.0);
             status_ui(ui, t, snap, colour);
         }
+    }
+}
+
+/// "Get the published ELM twin" when it fits the open cell and is not installed, its progress
+/// while it downloads, and the outcome.
+fn elm_download_ui(ui: &mut egui::Ui, session: &mut TwinSession) {
+    if let Some((label, fraction)) = session.elm_download.progress() {
+        ui.add(egui::ProgressBar::new(fraction).desired_width(220.0).text(label));
+    } else if session.models.could_get_published_elm() {
+        let clicked = ui
+            .button("Get the published ELM twin")
+            .on_hover_text(format!(
+                "Download the Branch-ELM neuron of Spieler et al. (ICLR 2024; MIT licence), trained by its authors on the paper's NEURON data, from the authors' repository at commit {}; every file's SHA-256 is checked, then it runs as the second twin. Saved in {}",
+                &crate::peer::ELM_COMMIT[..8],
+                session.models.dir.display()
+            ))
+            .clicked();
+        if clicked {
+            let ctx = ui.ctx().clone();
+            session.elm_download.start(move || ctx.request_repaint());
+        }
+    }
+    match &session.elm_message {
+        Some(Ok(m)) => {
+            ui.label(RichText::new(m.as_str()).small().weak());
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e.as_str());
+        }
+        None => {}
     }
 }
 

@@ -9,6 +9,7 @@
 //! shell (its tests drive the whole app).
 
 pub mod agreement;
+pub mod elm_download;
 pub mod models;
 pub mod messages;
 pub mod thread;

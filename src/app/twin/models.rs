@@ -3,6 +3,7 @@
 //! session connected to its engine worker.
 
 use crate::app::live::runner::{Command, Runner};
+use super::elm_download::ElmDownload;
 use super::thread::{ThresholdChoice, Twin};
 use crate::morphology::{Cable, Morphology};
 use crate::stimulus::DendriticSegments;
@@ -43,6 +44,27 @@ impl TwinModels {
         out
     }
 
+    /// Read the folder again (new files, e.g. after "Get the published ELM twin").
+    pub fn refresh(&mut self) {
+        let Ok(cell) = &self.cell else { return };
+        match models_for(&self.dir, cell) {
+            Ok(c) => {
+                self.problem = if c.is_empty() { default_model(&self.dir, cell).err().map(|e| e.to_string()) } else { None };
+                self.candidates = c;
+            }
+            Err(e) => self.problem = Some(e.to_string()),
+        }
+    }
+
+    /// True when the published ELM (its metadata's morphology fingerprint) fits this cell and is
+    /// not in the folder yet: the app offers to download it.
+    pub fn could_get_published_elm(&self) -> bool {
+        let Ok(cell) = &self.cell else { return false };
+        let fits = crate::surrogate::ModelMetadata::parse(crate::peer::ELM_METADATA_JSON, crate::peer::ELM_NAME)
+            .is_ok_and(|m| m.morphology_fingerprint == cell.fingerprint && m.input_rows.n_rows == cell.n_rows);
+        fits && !self.candidates.iter().any(|c| c.metadata.name == crate::peer::ELM_NAME)
+    }
+
     /// Label of a candidate in the model list.
     pub fn label(c: &Candidate) -> String {
         match c.fit {
@@ -58,6 +80,10 @@ pub struct TwinSession {
     pub twin: Twin,
     pub second: Twin,
     pub models: TwinModels,
+    /// "Get the published ELM twin" (into `models.dir`).
+    pub elm_download: ElmDownload,
+    /// The last download's message (or error).
+    pub elm_message: Option<Result<String, String>>,
     /// The threshold both twins mark predicted spikes with.
     pub threshold: ThresholdChoice,
 }
@@ -80,7 +106,32 @@ impl TwinSession {
         if let Some(p) = other {
             second.select(Some(p));
         }
-        Ok(TwinSession { twin, second, models, threshold: ThresholdChoice::default() })
+        let elm_download = ElmDownload::new(crate::peer::ElmFetchOptions::new(models.dir.clone()));
+        Ok(TwinSession { twin, second, models, threshold: ThresholdChoice::default(), elm_download, elm_message: None })
+    }
+
+    /// After a finished "Get the published ELM twin": read the folder again and start the ELM as
+    /// the second twin when it fits and the second twin is off. Call once per frame.
+    pub fn poll_elm_download(&mut self) {
+        let Some(outcome) = self.elm_download.poll() else { return };
+        if let Err(e) = &outcome {
+            eprintln!("neurotwin: error: {e}");
+        }
+        if outcome.is_ok() {
+            self.models.refresh();
+            let (first, second) = default_pair(&self.models.candidates);
+            if self.twin.selected.is_none() {
+                // nothing ran (no model of our own fits): the ELM becomes the twin
+                if let Some(p) = first {
+                    self.twin.select(Some(p));
+                }
+            } else if self.second.selected.is_none() {
+                if let Some(p) = second {
+                    self.second.select(Some(p));
+                }
+            }
+        }
+        self.elm_message = Some(outcome);
     }
 
     /// Use `choice` on both twins.

@@ -183,3 +183,68 @@ fn the_default_pair_is_our_twin_first_and_a_published_one_second() {
     assert_eq!(default_pair(&cands), (Some(PathBuf::from("ours.x")), None));
     assert_eq!(default_pair(&[]), (None, None));
 }
+
+/// Serve the published ELM's three files (from `../shared/peer-models/elm-best`) on 127.0.0.1 for
+/// `connections` requests; returns the base URL.
+fn serve_published_elm(connections: usize) -> String {
+    use std::io::{Read, Write};
+    let peer = Path::new("../shared/peer-models/elm-best");
+    let files: Vec<(String, Vec<u8>)> = [("LICENSE", "LICENSE"), ("models/best_elm_neuron/model_config.json", "model_config.json"), ("models/best_elm_neuron/neuronio_best_model_state.pt", "neuronio_best_model_state.pt")]
+        .iter()
+        .map(|(remote, local)| (format!("/repo/{remote}"), std::fs::read(peer.join(local)).expect("../shared/peer-models/elm-best")))
+        .collect();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut s) = stream else { continue };
+            let mut req = Vec::new();
+            let mut b = [0u8; 1];
+            while !req.ends_with(b"\r\n\r\n") && req.len() < 65536 {
+                match s.read(&mut b) {
+                    Ok(1) => req.push(b[0]),
+                    _ => break,
+                }
+            }
+            let path = String::from_utf8_lossy(&req).split_whitespace().nth(1).unwrap_or("").to_string();
+            let _ = match files.iter().find(|(p, _)| *p == path) {
+                Some((_, body)) => s
+                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+                    .and_then(|_| s.write_all(body)),
+                None => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            };
+        }
+    });
+    format!("http://127.0.0.1:{port}/repo")
+}
+
+#[test]
+fn get_the_published_elm_on_the_hay_cell_downloads_it_and_runs_it() {
+    let models = tempfile::tempdir().expect("tempdir");
+    let morph = MorphologySource::File(PathBuf::from("../shared/morphologies/cell1.asc")).load().expect("the Hay cell in ../shared");
+    let factory = crate::app::live::engine_model::factory();
+    let mut s = Session::from_morphology(morph, Some(&factory), 1).expect("session");
+    s.start_twin(models.path());
+    let t = s.twin.as_mut().expect("twin");
+    assert!(t.models.candidates.is_empty(), "an empty models folder");
+    assert!(t.models.could_get_published_elm(), "the Hay cell is the ELM's cell: the button is offered");
+    t.elm_download.options.base_url = serve_published_elm(3);
+    t.elm_download.start(|| {});
+    let start = Instant::now();
+    while t.elm_message.is_none() {
+        t.poll_elm_download();
+        assert!(start.elapsed() < Duration::from_secs(60), "the download never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(matches!(&t.elm_message, Some(Ok(m)) if m.contains("verified")), "{:?}", t.elm_message);
+    assert!(!t.models.could_get_published_elm(), "installed: no button any more");
+    assert_eq!(t.models.candidates.len(), 1);
+    // no model of our own fits this folder: the ELM runs as the twin
+    assert!(t.twin.selected.as_ref().is_some_and(|p| p.ends_with("elm-neuronio-best.pt")), "{:?}", t.twin.selected);
+    wait_twin(&s, |t| matches!(&t.state, TwinState::Running(n) if n == "elm-neuronio-best"));
+    // the built-in cell is not the ELM's: no button there
+    let builtin = MorphologySource::EmbeddedSynthetic.load().expect("built-in");
+    let mut b = Session::from_morphology(builtin, Some(&factory), 1).expect("session");
+    b.start_twin(models.path());
+    assert!(!b.twin.as_ref().expect("twin").models.could_get_published_elm());
+}
