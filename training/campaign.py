@@ -416,7 +416,7 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
     train_seeds = []
     for d, ranges in sims_trained.items():
         ds = Dataset(d)
-        train_seeds.append({"dataset": d, "base_seed": _base_seed(ds), "purpose": "train", "sims": len(_expand(ranges)),
+        train_seeds.append({"dataset": os.path.basename(os.path.normpath(d)), "base_seed": _base_seed(ds), "purpose": "train", "sims": len(_expand(ranges)),
                             "sim_ranges": ranges, "new_sims_only": d in piece.get("skip_sims", {})})
     prev_total = ledger["pieces"][-1]["total_sims_seen"] if ledger["pieces"] else 0
     added = sum(s["sims"] for s in train_seeds)
@@ -440,8 +440,8 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         "host_cpu": (ck.get("hardware") or hardware_description("cpu"))["cpu"],
         "cores_used": 1,
         "seeds": train_seeds + [
-            {"dataset": piece["valid_data"], "base_seed": _base_seed(vds), "purpose": "valid", "sims": piece.get("valid_sims", 96)},
-            {"dataset": os.path.abspath(test_data), "base_seed": _base_seed(tds), "purpose": "test", "sims": len(test_ids)}],
+            {"dataset": os.path.basename(os.path.normpath(piece["valid_data"])), "base_seed": _base_seed(vds), "purpose": "valid", "sims": piece.get("valid_sims", 96)},
+            {"dataset": os.path.basename(os.path.normpath(test_data)), "base_seed": _base_seed(tds), "purpose": "test", "sims": len(test_ids)}],
         "sims_added": added,
         "total_sims_seen": prev_total + added,
         "steps_piece": piece["steps"],
@@ -459,7 +459,7 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         "valid_best": {"auc": ck["best"]["auc"], "step": ck["best"]["step"], "piece": ck["best"]["piece"]},
         "valid_protocol": f"whole 6-s traces of the first {piece.get('valid_sims', 96)} validation simulations, bins >= 500 ms",
         "exported_checkpoint": which,
-        "exported_to": os.path.relpath(out, REPO) if out.startswith(REPO) else out,
+        "exported_to": os.path.relpath(out, REPO) if out.startswith(REPO) else os.path.basename(out),
         "test": _short(test_m),
         "test_spikes_0_24": ((test_m.get("spikes_0_24") or {}).get("spikes") or {}).get("auc"),
         "spike_thresholds": meta.get("spike_thresholds"),

@@ -376,9 +376,10 @@ def export_branch_elm(model, run_cfg, out: str, valid_ds: Dataset, valid_ids: li
             ],
             "causal": True,
         },
-        "window_ms": 500,
+        "window_ms": 150,
         "window_note": "recurrent with unbounded memory (memory time constants up to memory_tau_max ms); trained on 500-ms windows "
-                       "from zero state with the first 150 ms excluded from the loss; 500 ms is the context to feed for windowed re-runs",
+                       "from zero state with the first 150 ms excluded from the loss; 150 ms is the span occlusion attribution "
+                       "removes inputs from (neurotwin re-runs it after 600 ms of warm-up), as for the published ELM",
         "architecture": {"name": model.cfg.name, "kind": "Branch-ELM (Spieler et al. 2024)", "parameters": model.n_parameters(),
                          "model_config": mc,
                          "equations": [
