@@ -125,7 +125,7 @@ def test_train_export_round_trip(dataset_dir, tmp_path):
     assert sorted(os.listdir(folder)) == ["tiny-elm.json", "tiny-elm.model_config.json", "tiny-elm.parity.input.npy",
                                           "tiny-elm.parity.output.npy", "tiny-elm.pt"]
     meta = json.load(open(folder / "tiny-elm.json"))
-    assert meta["model_file"] == "tiny-elm.pt" and meta["window_ms"] == 500
+    assert meta["model_file"] == "tiny-elm.pt" and meta["window_ms"] == 150
     assert meta["network"]["kind"] == "elm" and meta["network"]["config_file"] == "tiny-elm.model_config.json"
     assert meta["network"]["input_convention"] == "neuronio_signed"
     assert [c["kind"] for c in meta["output"]["channels"]] == ["logit", "soma_target"]
