@@ -80,6 +80,25 @@ impl StreamingPredictor {
         self.push_columns(cols.view())
     }
 
+    /// Feed the next ms as the rows active in each (`active[i]`: rows with a spike in ms i), on
+    /// the native evaluation (no dense columns built); falls back to dense columns otherwise.
+    pub fn push_active(&mut self, active: &[Vec<u32>]) -> Result<Prediction, SurrogateError> {
+        let rows = self.model.n_rows();
+        if let Some(r) = active.iter().flatten().find(|&&r| r as usize >= rows) {
+            return Err(SurrogateError::Shape(format!("input row {r} out of range (model {} has {rows} rows)", self.model.metadata().name)));
+        }
+        if self.native.is_some() {
+            return self.push_native(&active.to_vec());
+        }
+        let mut x = ndarray::Array2::<f32>::zeros((rows, active.len()));
+        for (t, a) in active.iter().enumerate() {
+            for &r in a {
+                x[[r as usize, t]] = 1.0;
+            }
+        }
+        self.push_columns(x.view())
+    }
+
     fn push_native(&mut self, active: &ActiveRows) -> Result<Prediction, SurrogateError> {
         let (Some(net), Some(state)) = (self.model.native(), self.native.as_mut()) else {
             return Err(SurrogateError::Backend("native evaluation is not available".into()));

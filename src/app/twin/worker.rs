@@ -8,7 +8,6 @@ use super::why::{InputHistory, WhyRequest};
 use crate::app::live::twin_feed::{MsColumn, TwinMsg};
 use crate::stimulus::DendriticSegments;
 use crate::surrogate::{select_backend, LoadOptions, StreamingPredictor, SurrogateModel};
-use ndarray::Array2;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
@@ -282,12 +281,16 @@ impl TwinWorker {
         if cols.is_empty() {
             return;
         }
-        let mut x = Array2::<f32>::zeros((self.n_rows, cols.len()));
-        for (j, c) in cols.iter().enumerate() {
-            for &r in c.rows.iter().filter(|&&r| (r as usize) < self.n_rows) {
-                x[[r as usize, j]] = 1.0;
-            }
-        }
+        // the rows active in each ms (sorted, no repeats: a row spiking twice in one ms is one input)
+        let active: Vec<Vec<u32>> = cols
+            .iter()
+            .map(|c| {
+                let mut a: Vec<u32> = c.rows.iter().copied().filter(|&r| (r as usize) < self.n_rows).collect();
+                a.sort_unstable();
+                a.dedup();
+                a
+            })
+            .collect();
         if self.run.is_empty() {
             self.run.first_bin = cols[0].bin;
         }
@@ -295,7 +298,7 @@ impl TwinWorker {
             self.snap.window.first_bin = cols[0].bin;
         }
         let started = Instant::now();
-        let pred = match predictor.push_columns(x.view()) {
+        let pred = match predictor.push_active(&active) {
             Ok(p) => p,
             Err(e) => {
                 self.snap.state = TwinState::Failed(format!("prediction stopped: {e}"));

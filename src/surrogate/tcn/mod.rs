@@ -158,7 +158,16 @@ pub fn active_rows(rows: &[Vec<u32>], from_ms: usize, to_ms: usize) -> ActiveRow
 /// The active rows of dense `[rows × ms]` columns (any value ≠ 0 counts as a spike; the
 /// network's inputs are 0/1).
 pub fn active_rows_of_dense(x: ArrayView2<'_, f32>) -> ActiveRows {
-    x.axis_iter(Axis(1)).map(|col| col.iter().enumerate().filter(|(_, &v)| v != 0.0).map(|(r, _)| r as u32).collect()).collect()
+    // row by row (the array is row-major: contiguous reads), rows ascending within each ms
+    let mut out = vec![Vec::new(); x.ncols()];
+    for (r, row) in x.axis_iter(Axis(0)).enumerate() {
+        for (t, &v) in row.iter().enumerate() {
+            if v != 0.0 {
+                out[t].push(r as u32);
+            }
+        }
+    }
+    out
 }
 
 impl NativeTcn {
