@@ -260,19 +260,43 @@ def parity_input(n_rows: int, length: int = 300, density: float = 0.01, seed: in
     return (np.random.default_rng(seed).random((1, n_rows, length)) < density).astype(np.float32)
 
 
+def _runs(above: np.ndarray) -> int:
+    """Runs of consecutive True along the last axis, summed over the rows (one per simulation)."""
+    a = above.astype(np.int8)
+    starts = np.diff(a, axis=-1, prepend=0) == 1
+    return int(starts.sum())
+
+
 def count_matched_threshold(y: np.ndarray, logits: np.ndarray) -> dict:
-    """The logit threshold whose predicted spike bins (logit ≥ threshold) are as many as the true
-    spike bins, with the TPR and FPR it achieves."""
-    y = y.ravel().astype(bool)
-    p = logits.ravel().astype(np.float64)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    """The highest logit threshold at which the twin predicts at least as many spikes as the cell
+    fired, counting each run of consecutive bins ≥ the threshold in a simulation as one predicted
+    spike (as neurotwin's app and `predict` do, and `neurotwin evaluate`'s count-matched
+    threshold); `y`, `logits`: [sims × bins]. With the TPR and FPR per bin it achieves."""
+    y2 = np.atleast_2d(y).astype(bool)
+    p2 = np.atleast_2d(logits).astype(np.float64)
+    n_pos, n_neg = int(y2.sum()), int((~y2).sum())
     if n_pos == 0 or n_neg == 0:
         return {}
-    thr = float(np.partition(p, p.size - n_pos)[p.size - n_pos])  # the n_pos-th largest
-    pred = p >= thr
-    fpr = float((pred & ~y).sum() / n_neg)
-    return {"fpr_target": fpr, "probability": _sigmoid(thr), "logit": thr, "tpr": float((pred & y).sum() / n_pos),
-            "fpr_achieved": fpr, "kind": "count_matched", "predicted_spike_bins": int(pred.sum()), "true_spike_bins": n_pos}
+    # walk down from the top on a coarse grid to the first threshold with enough runs, then bisect
+    hi, lo, z = 30.0, None, 30.0
+    while z >= -30.0:
+        if _runs(p2 >= z) >= n_pos:
+            lo = z
+            break
+        hi, z = z, z - 0.25
+    if lo is None:
+        return {}
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        if _runs(p2 >= mid) >= n_pos:
+            lo = mid
+        else:
+            hi = mid
+    thr = lo
+    pred = p2 >= thr
+    fpr = float((pred & ~y2).sum() / n_neg)
+    return {"fpr_target": fpr, "probability": _sigmoid(thr), "logit": thr, "tpr": float((pred & y2).sum() / n_pos),
+            "fpr_achieved": fpr, "kind": "count_matched", "predicted_spikes": _runs(pred), "true_spikes": n_pos}
 
 
 def export_branch_elm(model, run_cfg, out: str, valid_ds: Dataset, valid_ids: list[int], training: dict,

@@ -133,7 +133,7 @@ def test_train_export_round_trip(dataset_dir, tmp_path):
     assert (soma["clip_max_mV"], soma["offset_mV"], soma["scale_mV"]) == (-55.0, -67.7, 10.0)
     assert {"0.0025", "0.01", "count"} <= set(meta["spike_thresholds"])
     cm = meta["spike_thresholds"]["count"]
-    assert cm["kind"] == "count_matched" and cm["predicted_spike_bins"] >= cm["true_spike_bins"] and cm["fpr_target"] == cm["fpr_achieved"]
+    assert cm["kind"] == "count_matched" and cm["predicted_spikes"] >= cm["true_spikes"] and cm["fpr_target"] == cm["fpr_achieved"]
     assert meta["input_rows"]["n_rows"] == 16 and meta["parity"]["passed"]
 
     model_cfg = json.load(open(folder / "tiny-elm.model_config.json"))
