@@ -142,24 +142,25 @@ pub fn fetch_elm(opts: &ElmFetchOptions, progress: &mut dyn FnMut(&str, Progress
 /// names (`neuronio_best_model_state.pt`, `model_config.json`, `LICENSE`), e.g. a copy made by
 /// hand; the same checks and files as [`fetch_elm`].
 pub fn install_elm_from_dir(src: &Path, dir: &Path) -> Result<(), FetchError> {
+    // every file read and verified before anything is written
+    let mut verified = Vec::new();
     for f in &ELM_FILES {
         let name = f.remote_path.rsplit('/').next().unwrap_or(f.remote_path);
         let from = src.join(name);
-        let bytes = crate::input::read_bytes_limited(&from, f.bytes * 4 + (1 << 20), None).map_err(|e| FetchError::Write { path: from.display().to_string(), message: e.to_string() })?;
+        let bytes = crate::input::read_bytes_limited(&from, f.bytes * 4 + (1 << 20), None)
+            .map_err(|e| FetchError::Write { path: from.display().to_string(), message: e.to_string() })?;
         let actual = fetch::sha256_hex(&bytes);
         if actual != f.sha256 {
             return Err(FetchError::Checksum { url: from.display().to_string(), expected: f.sha256.to_string(), actual, bytes: bytes.len() as u64 });
         }
+        verified.push((f, bytes));
     }
     for (suffix, bytes) in [(".json", ELM_METADATA_JSON.as_bytes()), (ELM_PARITY_OUTPUT_SUFFIX, ELM_PARITY_OUTPUT_NPY)] {
         let mut o = FetchOptions::hay_cell(dir.join(format!("{ELM_NAME}{suffix}")));
         o.sha256 = fetch::sha256_hex(bytes);
         fetch::write_verified(&o, bytes)?;
     }
-    for f in &ELM_FILES {
-        let name = f.remote_path.rsplit('/').next().unwrap_or(f.remote_path);
-        let bytes = crate::input::read_bytes_limited(&src.join(name), f.bytes * 4 + (1 << 20), None)
-            .map_err(|e| FetchError::Write { path: src.join(name).display().to_string(), message: e.to_string() })?;
+    for (f, bytes) in verified {
         let mut o = FetchOptions::hay_cell(dir.join(format!("{ELM_NAME}{}", f.local_suffix)));
         o.sha256 = f.sha256.to_string();
         fetch::write_verified(&o, &bytes)?;

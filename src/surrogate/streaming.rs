@@ -10,7 +10,7 @@
 
 use super::model::SurrogateModel;
 use super::native::NativeState;
-use super::tcn::{active_rows, active_rows_of_dense, ActiveRows};
+use super::tcn::{active_rows, active_rows_of_dense};
 use super::predict::{dense_columns, Prediction};
 use super::SurrogateError;
 use crate::stimulus::InputRaster;
@@ -88,7 +88,7 @@ impl StreamingPredictor {
             return Err(SurrogateError::Shape(format!("input row {r} out of range (model {} has {rows} rows)", self.model.metadata().name)));
         }
         if self.native.is_some() {
-            return self.push_native(&active.to_vec());
+            return self.push_native(active);
         }
         let mut x = ndarray::Array2::<f32>::zeros((rows, active.len()));
         for (t, a) in active.iter().enumerate() {
@@ -99,7 +99,7 @@ impl StreamingPredictor {
         self.push_columns(x.view())
     }
 
-    fn push_native(&mut self, active: &ActiveRows) -> Result<Prediction, SurrogateError> {
+    fn push_native(&mut self, active: &[Vec<u32>]) -> Result<Prediction, SurrogateError> {
         let (Some(net), Some(state)) = (self.model.native(), self.native.as_mut()) else {
             return Err(SurrogateError::Backend("native evaluation is not available".into()));
         };

@@ -292,13 +292,14 @@ fn activate<A: MulAdd>(act: Activation, v: &mut [f32]) {
     }
 }
 
-/// Synapse traces: one per branch when all of a branch's synapses share τ_s, else one per synapse.
+/// Synapse traces: one per branch when all of a branch's synapses share τ_s (`per_branch`), else
+/// one per synapse (synapse k belongs to branch k / P). `fanout[row]`: (trace, signed w_s) of
+/// every real synapse reading the row; `kappa[trace]`: its decay per step.
 #[derive(Debug, Clone)]
-enum Traces {
-    /// `fanout[row]`: (branch, w_s) of every real synapse reading the row; `kappa[branch]`.
-    PerBranch { fanout: Vec<Vec<(u32, f32)>>, kappa: Vec<f32> },
-    /// `fanout[row]`: (synapse, w_s); `kappa[synapse]`; synapse k belongs to branch k / P.
-    PerSynapse { fanout: Vec<Vec<(u32, f32)>>, kappa: Vec<f32> },
+struct Traces {
+    per_branch: bool,
+    fanout: Vec<Vec<(u32, f32)>>,
+    kappa: Vec<f32>,
 }
 
 /// A loaded ELM, ready to run.
@@ -446,11 +447,8 @@ impl ElmNetwork {
                 fanout[row].push((target as u32, w_s[k] * convention.sign(row, config.num_input)));
             }
         }
-        let traces = if shared_tau {
-            Traces::PerBranch { fanout, kappa: kappa_s.chunks_exact(p).map(|c| c[0]).collect() }
-        } else {
-            Traces::PerSynapse { fanout, kappa: kappa_s }
-        };
+        let kappa = if shared_tau { kappa_s.chunks_exact(p).map(|c| c[0]).collect() } else { kappa_s };
+        let traces = Traces { per_branch: shared_tau, fanout, kappa };
         let lin = |l: usize, n_in: usize| Linear::new(n_in, &tensors[&format!("mlp.network.{}.weight", 2 * l)], tensors[&format!("mlp.network.{}.bias", 2 * l)].clone());
         let mut mlp = Vec::new();
         let mut fan_in = config.num_branch + config.num_memory;
@@ -491,14 +489,12 @@ impl ElmNetwork {
 
     /// True when each branch keeps one trace (all its synapses share τ_s).
     pub fn per_branch_traces(&self) -> bool {
-        matches!(self.traces, Traces::PerBranch { .. })
+        self.traces.per_branch
     }
 
     /// A zero state at t = 0.
     pub fn new_state(&self) -> ElmState {
-        let n_traces = match &self.traces {
-            Traces::PerBranch { kappa, .. } | Traces::PerSynapse { kappa, .. } => kappa.len(),
-        };
+        let n_traces = self.traces.kappa.len();
         let hidden = self.config.mlp_hidden_size;
         ElmState {
             t_ms: 0,
@@ -532,33 +528,22 @@ impl ElmNetwork {
     #[inline(always)]
     fn step_impl<A: MulAdd>(&self, st: &mut ElmState, active: &[u32]) -> Result<[f32; 2], String> {
         let nb = self.config.num_branch;
-        match &self.traces {
-            Traces::PerBranch { fanout, kappa } => {
-                for (s, k) in st.traces.iter_mut().zip(kappa) {
-                    *s *= k;
-                }
-                for &r in active {
-                    let fo = fanout.get(r as usize).ok_or_else(|| format!("input row {r} out of range (the model has {} rows)", fanout.len()))?;
-                    for &(b, w) in fo {
-                        st.traces[b as usize] += w;
-                    }
-                }
-                st.z[..nb].copy_from_slice(&st.traces);
+        let Traces { per_branch, fanout, kappa } = &self.traces;
+        for (s, k) in st.traces.iter_mut().zip(kappa) {
+            *s *= k;
+        }
+        for &r in active {
+            let fo = fanout.get(r as usize).ok_or_else(|| format!("input row {r} out of range (the model has {} rows)", fanout.len()))?;
+            for &(j, w) in fo {
+                st.traces[j as usize] += w;
             }
-            Traces::PerSynapse { fanout, kappa } => {
-                for (s, k) in st.traces.iter_mut().zip(kappa) {
-                    *s *= k;
-                }
-                for &r in active {
-                    let fo = fanout.get(r as usize).ok_or_else(|| format!("input row {r} out of range (the model has {} rows)", fanout.len()))?;
-                    for &(j, w) in fo {
-                        st.traces[j as usize] += w;
-                    }
-                }
-                let p = self.config.num_synapse_per_branch;
-                for (b, z) in st.z[..nb].iter_mut().enumerate() {
-                    *z = st.traces[b * p..(b + 1) * p].iter().sum();
-                }
+        }
+        if *per_branch {
+            st.z[..nb].copy_from_slice(&st.traces);
+        } else {
+            let p = self.config.num_synapse_per_branch;
+            for (b, z) in st.z[..nb].iter_mut().enumerate() {
+                *z = st.traces[b * p..(b + 1) * p].iter().sum();
             }
         }
         for ((z, m), k) in st.z[nb..].iter_mut().zip(&st.memory).zip(&self.kappa_m) {
