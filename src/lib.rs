@@ -7,8 +7,9 @@
 //! Modules, lowest layer first (each uses only those above it; ARCHITECTURE.md has the whole map):
 //! `rng` (the crate's PRNGs), `limits`, `input` (opening every input file: regular, size-capped), `atomic` (writing outputs), `locate` (finding `models/` and `morphologies/` wherever started), `metrics`, `morphology`, `biophysics` (the engine), `golden` (the
 //! engine against NEURON's reference runs), `stimulus`, `dataset`, `surrogate` (the twin),
-//! `attribution`, `app` (the GUI). The command line is the binary's `src/cli/`.
+//! `attribution`, `app` (the GUI; feature `gui`, on by default). The command line is the binary's `src/cli/`.
 
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod atomic;
 pub mod attribution;

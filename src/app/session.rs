@@ -8,15 +8,15 @@ use crate::app::view::view3d::ViewedCell;
 use crate::app::live::model::ModelFactory;
 use crate::app::live::placements::Placements;
 use crate::app::live::runner::{Runner, RunnerSetup};
-use crate::morphology::{parse_swc, replace_axon_hay2011, Cable, Discretisation, Morphology};
+use crate::morphology::{Cable, Discretisation, Morphology};
 use crate::stimulus::DendriticSegments;
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The shipped procedural L5 pyramidal cell (`morphologies/l5pc-synthetic.swc`), built in.
-pub const EMBEDDED_SYNTHETIC_SWC: &str = include_str!("../../morphologies/l5pc-synthetic.swc");
-pub const EMBEDDED_SYNTHETIC_NAME: &str = "l5pc-synthetic.swc (built in)";
+pub const EMBEDDED_SYNTHETIC_SWC: &str = crate::morphology::builtin::SYNTHETIC_SWC;
+pub const EMBEDDED_SYNTHETIC_NAME: &str = crate::morphology::builtin::SYNTHETIC_NAME;
 
 /// Where a morphology comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,12 +60,7 @@ impl MorphologySource {
             MorphologySource::File(path) => {
                 crate::morphology::load_hay2011(path).with_context(|| format!("opening {}", path.display()))
             }
-            MorphologySource::EmbeddedSynthetic => {
-                let mut morph = parse_swc(EMBEDDED_SYNTHETIC_SWC, EMBEDDED_SYNTHETIC_NAME).context("reading the built-in cell")?;
-                replace_axon_hay2011(&mut morph);
-                morph.validate().context("the built-in cell")?;
-                Ok(morph)
-            }
+            MorphologySource::EmbeddedSynthetic => crate::morphology::builtin::synthetic_hay2011().context("reading the built-in cell"),
         }
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! Depends on `biophysics` and `morphology` only.
 
+pub mod adhoc;
 pub mod bench;
 pub mod case;
 pub mod replay;

@@ -3,6 +3,7 @@
 //! compartments (`Cable`). Depends on nothing else in the crate.
 
 pub mod asc;
+pub mod builtin;
 pub mod cable;
 pub mod hay_axon;
 pub mod info;
