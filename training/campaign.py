@@ -181,7 +181,12 @@ class _Stop:
 def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 96, lr_max: float = 5e-4,
                 lr_min: float = 1e-5, valid_every_min: float = 10.0, save_every_min: float = 5.0, grow_every_min: float = 2.0,
                 new_sims_only: bool = False, notes: str = "", checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER,
-                seed: int = 0, reserve_s: float = 30.0, log=print) -> dict:
+                seed: int = 0, reserve_s: float = 30.0, replay: list[str] | None = None, start_from: str = "last",
+                online: dict | None = None, log=print) -> dict:
+    """One piece of the campaign (see the module's docstring). ``online``: simulate the new
+    training simulations live with the Python bindings instead of reading ``data`` folders —
+    {"morphology": path or "builtin", "base_seed": S, "threads": 1, "steps_per_sim": 20,
+    "buffer_sims": 2048, "ahead": 8} (see `training.online`)."""
     from .branch_elm import BranchELM
     from .data import Dataset, WindowSource
     from .train import hardware_description, losses
@@ -192,12 +197,21 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
     t_wall0, t_cpu0 = time.time(), time.process_time()
     ledger = load_ledger(ledger_path)
     data = [os.path.abspath(d) for d in data]
+    replay = [os.path.abspath(d) for d in (replay or [])]
+    if set(replay) & set(data):
+        raise SystemExit("a folder cannot be both --data and --replay")
     valid_data = os.path.abspath(valid_data)
 
     vds = Dataset(valid_data)
     if _base_seed(vds) != VALID_SEED:
         log(f"note: the validation dataset's base seed is {_base_seed(vds)}, not the campaign's fixed {VALID_SEED}")
     dss = [Dataset(d) for d in data]
+    for d in replay:
+        rds = Dataset(d)
+        if rds.fingerprint != vds.fingerprint or rds.n_rows != vds.n_rows:
+            raise SystemExit(f"{d}: another morphology than the validation data")
+        if _base_seed(rds) in (VALID_SEED, TEST_SEED, _base_seed(vds)):
+            raise SystemExit(f"{d}: base seed {_base_seed(rds)} is a fixed validation/test seed; never train on it")
     for d, ds in zip(data, dss):
         if ds.fingerprint != vds.fingerprint or ds.n_rows != vds.n_rows:
             raise SystemExit(f"{d}: another morphology than the validation data")
@@ -208,6 +222,12 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
     resuming_piece = ck is not None and ck["piece"]["status"] == "running"
     used = used_seeds(ledger)
     skip: dict[str, set[int]] = {}
+    if online is not None:
+        if int(online["base_seed"]) in (VALID_SEED, TEST_SEED, _base_seed(vds)):
+            raise SystemExit(f"--online {online['base_seed']} is a fixed validation/test seed; never train on it")
+        if int(online["base_seed"]) in used and not new_sims_only:
+            raise SystemExit(f"--online: base seed {online['base_seed']} is already in the ledger; use a new seed, or "
+                             "--new-sims-only to take only the simulations no piece used")
     for d, ds in zip(data, dss):
         s = _base_seed(ds)
         if s in used:
@@ -217,7 +237,8 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
             skip[d] = used[s]
     if resuming_piece:
         piece = ck["piece"]
-        if sorted(piece["data"]) != sorted(data):
+        if (sorted(piece["data"]) != sorted(data) or sorted(piece.get("replay", [])) != sorted(replay)
+                or (piece.get("online") or {}).get("base_seed") != (online or {}).get("base_seed")):
             raise SystemExit(f"the checkpoint holds an unfinished piece {piece['number']} on {piece['data']}; "
                              "finish it (campaign finish-piece) or resume it with the same --data")
         log(f"resuming piece {piece['number']} ({piece['steps']} steps so far)")
@@ -228,7 +249,8 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         piece = {"number": number, "status": "running", "started_utc": _iso(_utc_now()), "data": data,
                  "valid_data": valid_data, "steps": 0, "windows": 0, "wall_s": 0.0, "cpu_s": 0.0, "lr_max": lr_max,
                  "lr_min": lr_min, "valid_history": [], "sims_trained": {}, "notes": notes, "commit_at_start": git_commit(),
-                 "skip_sims": {d: _ranges(v) for d, v in skip.items()}}
+                 "skip_sims": {d: _ranges(v) for d, v in skip.items()}, "replay": replay, "start_from": start_from,
+                 "online": None if online is None else {**online, "sims": []}}
 
     cfg = campaign_train_config(data, valid_data, vds.n_rows)
     transform = cfg.transform()
@@ -239,7 +261,11 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
     best = {"auc": None, "model": None, "step": None, "piece": None}
     history: list = []
     if ck is not None:
-        model.load_state_dict(ck["model"])
+        if not resuming_piece and start_from == "best" and ck["best"]["model"] is not None:
+            model.load_state_dict(ck["best"]["model"])
+            log(f"starting the piece from the best-validation model (AUC {_f(ck['best']['auc'])}, step {ck['best']['step']})")
+        else:
+            model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         totals, best, history = ck["totals"], ck["best"], ck["history"]
         if resuming_piece:
@@ -259,7 +285,7 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
 
     def grow() -> int:
         added = 0
-        for d in data:
+        for d in data + replay:
             ds = Dataset(d)
             have = {k for (dd, k) in src.ids if dd == d}
             new = [k for k in ds.sim_indices if k not in have and k not in skip_sets.get(d, set())]
@@ -269,6 +295,24 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         return added
 
     grow()
+    feed = None
+    if online is not None:
+        from .online import OnlineFeed, OnlineSimulations
+        done_before = set(_expand(piece["online"].get("sims", [])))
+        skip_online = used.get(int(online["base_seed"]), set()) | done_before
+        sims_live = OnlineSimulations(online["morphology"], int(online["base_seed"]), duration_ms=vds.duration_ms,
+                                      threads=int(online.get("threads", 1)), ahead=int(online.get("ahead", 8)), skip=skip_online)
+        if sims_live.n_rows != vds.n_rows or sims_live.fingerprint != vds.fingerprint:
+            sims_live.stop()
+            raise SystemExit(f"--online-morphology {online['morphology']}: another cell than the validation data's")
+        feed = OnlineFeed(sims_live, src, steps_per_sim=float(online.get("steps_per_sim", 20)),
+                          buffer_sims=int(online.get("buffer_sims", 2048)))
+        feed.received.extend(sorted(done_before))
+        log(f"online: simulating seed base {online['base_seed']} live with the Python bindings "
+            f"({online.get('threads', 1)} thread(s); {len(done_before)} simulations of it done before)")
+        if not src.ids:
+            feed.before_step()
+            feed.steps = 0
     if not src.ids:
         raise SystemExit(f"no finished training simulations in {data} yet")
     valid_ids = vds.sim_indices[:valid_sims]
@@ -308,6 +352,10 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         piece["wall_s"], piece["cpu_s"] = base_wall + dw, base_cpu + dc
         totals["wall_s"], totals["cpu_s"] = tot_wall + dw, tot_cpu + dc
         piece["sims_trained"] = {d: _ranges(k for (dd, k) in src.ids if dd == d) for d in data}
+        piece["sims_replayed"] = {d: _ranges(k for (dd, k) in src.ids if dd == d) for d in replay}
+        if feed is not None:
+            piece["online"]["sims"] = _ranges(feed.received)
+            piece["online"]["throughput"] = feed.summary()
         piece["last_saved_utc"], piece["last_save_reason"] = _iso(_utc_now()), reason
         _save({"format": FORMAT, "format_version": 1, "train_config": asdict(cfg), "model": model.state_dict(),
                "optimizer": opt.state_dict(), "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
@@ -344,6 +392,10 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
                 bce_acc = mse_acc = 0.0
                 n_acc = 0
             validate("periodic")
+            if feed is not None:
+                sm = feed.summary()
+                log(f"  online: {sm['sims_received']} simulations received, {sm['sims_per_worker_cpu_min']} per worker "
+                    f"CPU-minute; the optimiser waited {100 * sm['optimizer_wait_fraction']:.1f} % of its time")
             last_valid = time.time()
         if now - last_save >= save_every:
             save("periodic")
@@ -352,6 +404,8 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         lr = lr_at(base_wall + (t0 - seg_wall0))
         for g in opt.param_groups:
             g["lr"] = lr
+        if feed is not None:
+            feed.before_step()
         batch = src.random_batch(rng, cfg.batch_size, cfg.window_ms, cfg.ignore_ms)
         bce, mse, _, _ = losses(model, batch, cfg, torch.device("cpu"))
         loss = 0.5 * bce + 0.5 * mse
@@ -369,6 +423,11 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
     piece["stop_reason"] = stop_reason
     piece["step_s_mean"] = float(np.mean(step_times)) if step_times else None
     log(f"stopping ({stop_reason}) after {piece['steps']} steps in this piece")
+    if feed is not None:
+        feed.sims.stop()
+        sm = feed.summary()
+        log(f"  online: {sm['sims_received']} simulations received, {sm['sims_per_worker_cpu_min']} per worker CPU-minute; "
+            f"the optimiser waited {100 * sm['optimizer_wait_fraction']:.1f} % of its time")
     validate("end")
     save(stop_reason)
     log(f"saved {checkpoint} ({os.path.getsize(checkpoint) / 1e6:.2f} MB); piece wall {piece['wall_s']:.0f} s, "
@@ -418,8 +477,18 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         ds = Dataset(d)
         train_seeds.append({"dataset": os.path.basename(os.path.normpath(d)), "base_seed": _base_seed(ds), "purpose": "train", "sims": len(_expand(ranges)),
                             "sim_ranges": ranges, "new_sims_only": d in piece.get("skip_sims", {})})
+    if piece.get("online"):
+        o = piece["online"]
+        train_seeds.append({"dataset": "online (Python bindings, no dataset written)", "base_seed": int(o["base_seed"]),
+                            "purpose": "train", "sims": len(_expand(o.get("sims", []))), "sim_ranges": o.get("sims", []),
+                            "new_sims_only": False, "throughput": o.get("throughput")})
+    for d, ranges in piece.get("sims_replayed", {}).items():
+        ds = Dataset(d)
+        train_seeds.append({"dataset": os.path.basename(os.path.normpath(d)), "base_seed": _base_seed(ds), "purpose": "replay",
+                            "sims": len(_expand(ranges)), "sim_ranges": ranges,
+                            "note": "simulations an earlier piece trained on, regenerated from their seed and mixed in"})
     prev_total = ledger["pieces"][-1]["total_sims_seen"] if ledger["pieces"] else 0
-    added = sum(s["sims"] for s in train_seeds)
+    added = sum(s["sims"] for s in train_seeds if s["purpose"] == "train")
     training = {"piece": piece["number"], "steps": ck["totals"]["steps"], "windows": ck["totals"]["windows"],
                 "batch": "32 x 500 ms windows, loss from ms 150 on", "sims_seen": prev_total + added,
                 "wall_s": ck["totals"]["wall_s"], "cpu_s": ck["totals"]["cpu_s"], "step_s_mean_last_piece": piece.get("step_s_mean"),
@@ -453,6 +522,7 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         "finish_cpu_s": round(time.process_time() - t_cpu0, 1),
         "step_s_mean": piece.get("step_s_mean"),
         "lr": {"schedule": "cosine in the piece's wall-clock progress", "max": piece["lr_max"], "min": piece["lr_min"]},
+        "started_from": piece.get("start_from", "last"),
         "stop_reason": piece.get("stop_reason"),
         "valid_auc_end": last_valid.get("auc"),
         "valid_end": last_valid,

@@ -24,6 +24,13 @@ def _kernels(text: str) -> list[int]:
 
 
 def cmd_train(a) -> int:
+    if a.online is not None:
+        if a.data or a.out:
+            raise SystemExit("train --online takes no --data/--out: the simulations are made live; --replay takes old datasets")
+        a.data_online = []
+        return cmd_train_online(a)
+    if not a.data or not a.out:
+        raise SystemExit("train needs --data and --out (or --online BASE_SEED)")
     from .data import Dataset
     from .model import ModelConfig
     from .train import TrainConfig, read_config, train
@@ -109,6 +116,38 @@ def cmd_export(a) -> int:
     return 0
 
 
+def _online_args(p) -> None:
+    p.add_argument("--online", type=int, metavar="BASE_SEED",
+                   help="simulate the training data live with neurotwin's Python bindings (pip install ./python) on this new "
+                        "base seed: simulation k = `neurotwin dataset --seed BASE_SEED` simulation k; no dataset is written")
+    p.add_argument("--online-morphology", default="morphologies/cell1.asc", help="the cell simulated online ('builtin': the built-in cell)")
+    p.add_argument("--online-threads", type=int, default=1, help="simulation threads beside the optimiser (default 1)")
+    p.add_argument("--steps-per-sim", type=float, default=20.0,
+                   help="online: the optimiser waits when it has taken this many steps per simulation received (default 20)")
+    p.add_argument("--buffer-sims", type=int, default=2048, help="online: simulations kept in memory, oldest out first (default 2048)")
+
+
+def _online_spec(a) -> dict | None:
+    if getattr(a, "online", None) is None:
+        return None
+    return {"morphology": a.online_morphology, "base_seed": a.online, "threads": a.online_threads,
+            "steps_per_sim": a.steps_per_sim, "buffer_sims": a.buffer_sims, "ahead": 8}
+
+
+def cmd_train_online(a) -> int:
+    """``train --online``: a piece of the Branch-ELM campaign fed live (see `training.campaign`)."""
+    from . import campaign as c
+
+    missing = [n for n in ("valid_data", "until") if not getattr(a, n, None)]
+    if missing:
+        raise SystemExit("train --online needs " + " and ".join("--" + n.replace("_", "-") for n in missing))
+    paths = {k: v for k, v in (("checkpoint", a.checkpoint), ("ledger_path", a.ledger)) if v}
+    c.start_piece(a.data_online, a.valid_data, a.until, valid_sims=a.valid_sims, lr_max=a.lr_max_online, lr_min=a.lr_min,
+                  valid_every_min=a.valid_every_min, notes=a.notes, replay=a.replay, start_from=a.start_from,
+                  online=_online_spec(a), **paths)
+    return 0
+
+
 def cmd_campaign(a) -> int:
     from . import campaign as c
 
@@ -116,7 +155,7 @@ def cmd_campaign(a) -> int:
     if a.campaign_cmd == "start-piece":
         c.start_piece(a.data, a.valid_data, a.until, valid_sims=a.valid_sims, lr_max=a.lr_max, lr_min=a.lr_min,
                       valid_every_min=a.valid_every_min, save_every_min=a.save_every_min, new_sims_only=a.new_sims_only,
-                      notes=a.notes, **paths)
+                      notes=a.notes, replay=a.replay, start_from=a.start_from, online=_online_spec(a), **paths)
     elif a.campaign_cmd == "finish-piece":
         c.finish_piece(a.test_data, a.valid_data, a.out, notes=a.notes, which=a.which, **paths)
     else:
@@ -176,9 +215,21 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training", description="Train, evaluate and export the DNN twin of the L5PC (Beniaguev et al. 2021).")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    p = sub.add_parser("train", help="train a model on a neurotwin dataset folder (resumable)")
-    p.add_argument("--data", required=True, help="dataset folder (manifest.json + shard_*/)")
-    p.add_argument("--out", required=True, help="run folder (config, checkpoints, history)")
+    p = sub.add_parser("train", help="train a model on a neurotwin dataset folder (resumable), or --online: the campaign's "
+                                     "Branch-ELM on simulations made live by the Python bindings")
+    p.add_argument("--data", help="dataset folder (manifest.json + shard_*/); not with --online")
+    p.add_argument("--out", help="run folder (config, checkpoints, history); not with --online")
+    g = p.add_argument_group("online (a campaign piece fed live; training/online.py)")
+    _online_args(g)
+    g.add_argument("--until", help="online: deadline HH:MM (UTC) or +SECONDS")
+    g.add_argument("--valid-sims", type=int, default=96)
+    g.add_argument("--valid-every-min", type=float, default=10.0)
+    g.add_argument("--lr-max", dest="lr_max_online", type=float, default=3e-4)
+    g.add_argument("--replay", nargs="+", default=[], help="online: dataset folders earlier pieces trained on, mixed in")
+    g.add_argument("--start-from", choices=["last", "best"], default="last")
+    g.add_argument("--notes", default="")
+    g.add_argument("--checkpoint", default=None, help="online: default training/checkpoints/hay-branch-elm.pt")
+    g.add_argument("--ledger", default=None, help="online: default training/campaign.json")
     _arch_args(p)
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--dend-pcs", type=int, default=0,
@@ -233,7 +284,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("campaign", help="the resumable Branch-ELM training campaign (training/campaign.json, training/checkpoints/)")
     csub = p.add_subparsers(dest="campaign_cmd", required=True)
     q = csub.add_parser("start-piece", help="train (resuming the checkpoint) until --until HH:MM UTC or SIGTERM; always saves")
-    q.add_argument("--data", nargs="+", required=True, help="training dataset folders (base seeds not in the ledger)")
+    q.add_argument("--data", nargs="*", default=[], help="training dataset folders (base seeds not in the ledger); "
+                   "none with --online")
     q.add_argument("--valid-data", required=True, help="the fixed validation dataset (seed 4002)")
     q.add_argument("--until", required=True, help="deadline HH:MM (UTC, today)")
     q.add_argument("--valid-sims", type=int, default=96, help="validate on the first N validation simulations (default 96)")
@@ -242,6 +294,11 @@ def main(argv=None) -> int:
     q.add_argument("--valid-every-min", type=float, default=10.0)
     q.add_argument("--save-every-min", type=float, default=5.0)
     q.add_argument("--new-sims-only", action="store_true", help="a dataset whose seed is in the ledger: take only the simulations no piece used")
+    q.add_argument("--replay", nargs="+", default=[], help="datasets earlier pieces trained on (regenerated from their seeds), "
+                   "mixed into the batches with the new ones; recorded as replay, not as new simulations")
+    q.add_argument("--start-from", choices=["last", "best"], default="last",
+                   help="a new piece starts from the last model (default) or from the best-validation one")
+    _online_args(q)
     q.add_argument("--notes", default="")
     q.add_argument("--checkpoint", default=None, help="default training/checkpoints/hay-branch-elm.pt")
     q.add_argument("--ledger", default=None, help="default training/campaign.json")

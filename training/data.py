@@ -348,6 +348,13 @@ class WindowSource:
             self._by_time[k] = (s.ms[order].astype(np.int32), s.rows[order].astype(np.int32))
         self.ids = sorted(self.sims)
 
+    def remove(self, ids) -> None:
+        """Drop simulations (a rolling buffer of live ones)."""
+        for k in ids:
+            for d in (self.sims, self._spike, self._soma, self._by_time):
+                d.pop(k, None)
+        self.ids = sorted(self.sims)
+
     def batch(self, sims: list[int], starts: list[int], length: int) -> Batch:
         """The windows [starts[i], starts[i] + length) of simulations sims[i]."""
         rows_all, bags_all = [], []

@@ -24,6 +24,7 @@ from ._neurotwin import (  # noqa: F401
     Raster,
     SimResult,
     Twin,
+    derive_seed,
     metrics,
     replay,
     simulate,
@@ -31,5 +32,5 @@ from ._neurotwin import (  # noqa: F401
 )
 
 __version__ = version()
-__all__ = ["Cell", "Morphology", "NeurotwinError", "Prediction", "Raster", "SimResult", "Twin", "metrics", "replay",
+__all__ = ["Cell", "Morphology", "NeurotwinError", "Prediction", "Raster", "SimResult", "Twin", "derive_seed", "metrics", "replay",
            "simulate", "version"]

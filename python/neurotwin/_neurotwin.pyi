@@ -71,6 +71,9 @@ class Cell:
     def n_rows(self) -> int: ...
     @property
     def n_compartments(self) -> int: ...
+    @property
+    def fingerprint(self) -> str:
+        """The morphology fingerprint of dataset manifests and twin metadata."""
     def segments(self) -> dict[str, Any]:
         """The segment table (row order) as in a dataset manifest."""
     def paper_input(self, seed: Optional[int] = None, *, base_seed: Optional[int] = None, index: Optional[int] = None,
@@ -135,3 +138,5 @@ def metrics(spike_times_ms: npt.NDArray[np.float64], soma_v_mv: npt.NDArray[np.f
     """AUC, TPR at FPR, soma RMSE and explained variance of one prediction (bins from ignore_ms on)."""
 
 def version() -> str: ...
+def derive_seed(base_seed: int, index: int) -> int:
+    """The input seed of simulation `index` of `neurotwin dataset --seed base_seed`."""

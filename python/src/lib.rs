@@ -348,6 +348,13 @@ impl Cell {
         self.cell.cable.nodes.len()
     }
 
+    /// The morphology fingerprint a dataset manifest and a twin's metadata carry (SHA-256 of the
+    /// sections, parents, nseg and 3-D points).
+    #[getter]
+    fn fingerprint(&self) -> String {
+        nt::dataset::manifest::morphology_fingerprint(&self.cell.morphology, &self.cell.cable)
+    }
+
     /// Per dendritic segment (the raster's segment order): a dict of sec, x, tree ("basal" or
     /// "apical"), length_um and distance_um from the soma.
     fn segments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -769,7 +776,13 @@ fn metrics<'py>(
     Ok(d)
 }
 
-/// The crate's version and the cell model's name.
+/// The input seed of simulation `index` in a dataset made with `--seed base_seed`.
+#[pyfunction]
+fn derive_seed(base_seed: u64, index: u64) -> u64 {
+    nt::rng::derive_seed(base_seed, index)
+}
+
+/// The crate's version.
 #[pyfunction]
 fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
@@ -788,5 +801,6 @@ fn _neurotwin(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(replay, m)?)?;
     m.add_function(wrap_pyfunction!(metrics, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(derive_seed, m)?)?;
     Ok(())
 }

@@ -82,6 +82,8 @@ def test_same_raster_and_bits_as_the_cli(synth_dataset):
         theirs = sorted(zip(sh["spike_rows"][a:b].tolist(), sh["spike_ms"][a:b].tolist()))
         assert ours == theirs, f"simulation {k}: the raster differs from the dataset's"
     runs = cell.simulate_many(rasters, threads=2)
+    assert cell.fingerprint == json.loads((synth_dataset / "manifest.json").read_text())["definition"]["morphology_fingerprint"]
+    assert [nt.derive_seed(77, k) for k in range(3)] == sh["seeds"].tolist()
     for k, run in enumerate(runs):
         v = run.soma_v_1ms_f32()
         assert v.dtype == np.float32 and v.shape == (400,)
