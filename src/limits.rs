@@ -171,9 +171,6 @@ pub fn max_json_file_bytes() -> Result<u64, LimitError> {
     Ok((limit_f64(ENV_MAX_JSON_MB, (MAX_JSON_FILE_BYTES >> 20) as f64)? * 1048576.0) as u64)
 }
 
-// Reading an input file (regular files only, size-capped) lives in `crate::input`; these names
-// stay here for the readers that still call them through `limits`.
-pub use crate::input::{read_text_limited, ReadError};
 
 /// Check a simulation's `tstop` and `dt` (ms): finite, 0 ≤ tstop ≤ [`MAX_TSTOP_MS`],
 /// [`MIN_DT_MS`] ≤ dt ≤ [`MAX_DT_MS`], tstop/dt ≤ [`MAX_STEPS`]. `what` prefixes the names

@@ -162,7 +162,7 @@ impl Case {
     pub fn load(path: &std::path::Path) -> Result<Case, CaseError> {
         let name = path.display().to_string();
         let max_bytes = crate::limits::max_json_file_bytes().map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
-        let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
+        let text = crate::input::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
             .map_err(|e| CaseError::Io { path: name.clone(), message: e.to_string() })?;
         Case::parse(&text, &name)
     }

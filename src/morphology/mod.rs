@@ -37,8 +37,8 @@ pub fn load_with_warnings(path: &Path) -> Result<(Morphology, Vec<String>), Morp
     let name = path.display().to_string();
     let max_bytes = crate::limits::max_morphology_file_bytes()
         .map_err(|error| MorphologyError::Limit { source_name: name.clone(), error })?;
-    let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_MORPHOLOGY_MB).map_err(|e| match e {
-        crate::limits::ReadError::Limit(error) => MorphologyError::Limit { source_name: name.clone(), error },
+    let text = crate::input::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_MORPHOLOGY_MB).map_err(|e| match e {
+        crate::input::ReadError::Limit(error) => MorphologyError::Limit { source_name: name.clone(), error },
         other => MorphologyError::Io { path: name.clone(), message: other.to_string() },
     })?;
     let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());

@@ -147,9 +147,12 @@ impl SpikeThreshold {
     }
 }
 
+/// Largest |native − ONNX| accepted on the load-time check (the parity tolerance of the issue).
+pub const NATIVE_TOLERANCE: f32 = 1e-4;
+
 /// Parity vector: an input crop and the expected output, `.npy` files next to the metadata. The
 /// input is either a file or `input_generated_ms`: the deterministic ~1 %-dense input of that many
-/// ms that `model::pseudo_random_input` makes (xorshift64 from 0x9E3779B97F4A7C15, a spike where
+/// ms that `parity::pseudo_random_input` makes (xorshift64 from 0x9E3779B97F4A7C15, a spike where
 /// the state is a multiple of 100, row-major over rows × ms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Parity {
@@ -172,7 +175,7 @@ impl ModelMetadata {
     pub fn load(path: &Path) -> Result<ModelMetadata, SurrogateError> {
         let max_bytes = crate::limits::max_json_file_bytes()
             .map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
-        let text = crate::limits::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
+        let text = crate::input::read_text_limited(path, max_bytes, crate::limits::ENV_MAX_JSON_MB)
             .map_err(|e| SurrogateError::Metadata { path: path.display().to_string(), message: e.to_string() })?;
         ModelMetadata::parse(&text, &path.display().to_string())
     }
@@ -280,9 +283,9 @@ impl ModelMetadata {
         Ok(())
     }
 
-    /// The parity check's tolerance: `parity.tolerance`, else [`super::model::NATIVE_TOLERANCE`].
+    /// The parity check's tolerance: `parity.tolerance`, else [`NATIVE_TOLERANCE`].
     pub fn parity_tolerance(&self) -> f64 {
-        self.parity.as_ref().and_then(|p| p.tolerance).unwrap_or(f64::from(super::model::NATIVE_TOLERANCE))
+        self.parity.as_ref().and_then(|p| p.tolerance).unwrap_or(f64::from(NATIVE_TOLERANCE))
     }
 
     /// True when output channel 0 is a logit (the sigmoid is applied by neurotwin).

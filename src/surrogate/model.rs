@@ -62,23 +62,9 @@ impl std::fmt::Debug for SurrogateModel {
     }
 }
 
-/// Largest |native − ONNX| accepted on the load-time check (the parity tolerance of the issue).
-pub const NATIVE_TOLERANCE: f32 = 1e-4;
+pub use super::metadata::NATIVE_TOLERANCE;
+pub use super::parity::pseudo_random_input;
 
-/// A deterministic ~1 %-dense 0/1 input `[rows × ms]`.
-pub fn pseudo_random_input(rows: usize, ms: usize) -> Array2<f32> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    Array2::from_shape_fn((rows, ms), |_| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        if x.is_multiple_of(100) {
-            1.0
-        } else {
-            0.0
-        }
-    })
-}
 
 /// `NAME.json` next to `NAME.onnx`.
 pub fn metadata_path(onnx_path: &Path) -> PathBuf {
@@ -359,4 +345,37 @@ fn check_io(session: &Session, meta: &ModelMetadata) -> Result<(String, Option<u
     }
     let fixed = dims(input).and_then(|d| (d[2] > 0).then_some(d[2] as usize));
     Ok((input.name().to_string(), fixed))
+}
+
+/// The parity vector shipped with the model (`parity.rs` reads it).
+impl SurrogateModel {
+    /// The parity input `[rows × T]` and expected raw output `[2 × T]`; `None` when the metadata
+    /// names none.
+    pub fn parity_arrays(&self) -> Result<Option<super::parity::ParityArrays>, SurrogateError> {
+        let Some(parity) = self.metadata().parity.clone() else {
+            return Ok(None);
+        };
+        let dir = self.onnx_path().parent().unwrap_or(Path::new(".")).to_path_buf();
+        super::parity::parity_arrays(&parity, &dir, self.n_rows()).map(Some)
+    }
+
+    /// Run the parity vector through the native evaluation (see [`SurrogateModel::native`]).
+    pub fn check_native_parity(&self) -> Result<Option<ParityCheck>, SurrogateError> {
+        let (Some(native), Some((x, expected))) = (self.native(), self.parity_arrays()?) else {
+            return Ok(None);
+        };
+        let got = native.run(&super::tcn::active_rows_of_dense(x.view())).map_err(SurrogateError::BadInput)?;
+        let max_abs_diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        Ok(Some(ParityCheck { max_abs_diff, n_ms: x.ncols() }))
+    }
+
+    /// Run the model's parity vector; `None` when the metadata names none.
+    pub fn check_parity(&mut self) -> Result<Option<ParityCheck>, SurrogateError> {
+        let Some((x, expected)) = self.parity_arrays()? else {
+            return Ok(None);
+        };
+        let got = self.run_raw(x.view())?;
+        let max_abs_diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        Ok(Some(ParityCheck { max_abs_diff, n_ms: x.ncols() }))
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod controls;
 pub mod files;
+pub mod palette;
 pub mod space_plot;
 pub mod synapses;
 pub mod traces;

@@ -7,12 +7,11 @@ use crate::app::live::model::SynapseKind;
 use crate::app::live::placements::{Placements, EXC_COLOR, INH_COLOR};
 use crate::app::live::runner::Snapshot;
 use crate::app::twin::thread::{TwinSnapshot, TwinState};
-use super::twin_panel::{DNN_MAGENTA, SECOND_TWIN_AMBER};
+use super::palette::{DNN_MAGENTA, SECOND_TWIN_AMBER};
+pub use super::palette::{BIOPHYSICAL_CYAN, CELL_CYAN};
 use eframe::egui::{self, Color32, Id};
 use egui_plot::{Line, MarkerShape, Plot, PlotImage, PlotPoint, Points};
 
-/// The biophysical model's colour, everywhere (the DNN twin is magenta).
-pub const BIOPHYSICAL_CYAN: Color32 = Color32::from_rgb(0, 220, 255);
 
 /// Height (mV) of the somatic spike markers: above the spike peaks.
 const SPIKE_MARK_MV: f64 = 45.0;
@@ -20,8 +19,6 @@ const SPIKE_MARK_MV: f64 = 45.0;
 const TWIN_SPIKE_MARK_MV: f64 = 36.0;
 const SECOND_TWIN_SPIKE_MARK_MV: f64 = 27.0;
 
-/// The cell's colour under the name the twin panel uses.
-pub const CELL_CYAN: Color32 = BIOPHYSICAL_CYAN;
 
 /// A running twin's name for legends.
 fn twin_name(t: &TwinSnapshot) -> &str {

@@ -8,14 +8,11 @@ use crate::app::twin::thread::{ThresholdChoice, Twin, TwinSnapshot, TwinState};
 use crate::app::twin::models::{is_published, TwinModels, TwinSession};
 use eframe::egui::{self, Color32, RichText};
 
-/// The twin's colour, everywhere (the biophysical cell is cyan).
-pub const DNN_MAGENTA: Color32 = Color32::from_rgb(255, 60, 220);
+pub use super::palette::{DNN_MAGENTA, SECOND_TWIN_AMBER};
 
 /// Text of the "off" entry in the model list.
 pub const OFF_LABEL: &str = "off";
 
-/// The second twin's colour (compared with the first): amber, apart from cyan and magenta.
-pub const SECOND_TWIN_AMBER: Color32 = Color32::from_rgb(255, 176, 0);
 
 /// The panel; `window_ms` is the visible trace window.
 pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Option<&str>, snap: &Snapshot, window_ms: f64) {
@@ -242,7 +239,7 @@ fn agreement_ui(ui: &mut egui::Ui, twins: &[(&TwinSnapshot, Color32)], window_ms
             }
             ui.end_row();
             if let Some((_, _, w, r)) = per_twin.first() {
-                ui.label(RichText::new("cell").color(super::traces::CELL_CYAN));
+                ui.label(RichText::new("cell").color(super::palette::CELL_CYAN));
                 let a = if whole { *r } else { w };
                 ui.label(RichText::new(a.cell_spikes.to_string()).monospace());
                 ui.end_row();

@@ -1,6 +1,6 @@
 //! The twin thread's loop ([`TwinWorker`]): take the engine's 1-ms input columns, run the
 //! predictor on chunks, keep the window and whole-run series, answer "why" requests and publish
-//! snapshots. Started by [`super::thread::Twin::spawn`].
+//! snapshots. Started by the handle in `thread.rs` (`Twin::spawn`), which this file does not use.
 
 use super::agreement::{agreement, Agreement, Series, SpikeRuns};
 use super::messages::{ChunkTiming, Control, ThresholdChoice, TwinSnapshot, TwinState, CHUNK_MS, WINDOW_MS};

@@ -1,6 +1,7 @@
 //! 2-D overlays drawn by egui over the 3-D picture: the voltage colour bar, the section-kind
 //! legend, a µm scale bar, the hover read-out and error banners.
 
+use super::state_colors::nice_step;
 use super::colormap::VoltageColors;
 use super::geometry::kind_rgb;
 use crate::app::live::placements::Location;
@@ -138,14 +139,6 @@ pub fn path_line(painter: &Painter, rect: Rect, clip_from_world: three_d::Mat4, 
     }
 }
 
-/// 1, 2, 2.5, 3 or 5 times a power of ten, at least `raw`.
-pub fn nice_step(raw: f32) -> f32 {
-    if !(raw > 0.0) || !raw.is_finite() {
-        return 0.0;
-    }
-    let p = 10f32.powf(raw.log10().floor());
-    [1.0, 2.0, 2.5, 3.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw * 0.999).unwrap_or(10.0 * p)
-}
 
 /// Section-kind swatches (shown when not colouring by voltage).
 pub fn kind_legend(painter: &Painter, rect: Rect) {
@@ -214,7 +207,7 @@ pub fn error_banner(painter: &Painter, rect: Rect, message: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::nice_step;
+    use super::super::state_colors::nice_step;
 
     #[test]
     fn nice_steps() {

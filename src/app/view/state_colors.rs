@@ -106,7 +106,7 @@ impl StateScale {
             let (a, b) = (self.min.log10().ceil() as i32, self.max.log10().floor() as i32);
             (a..=b).map(|e| 10f32.powi(e)).collect()
         } else {
-            let step = super::overlays::nice_step((self.max - self.min).abs() / 4.0);
+            let step = nice_step((self.max - self.min).abs() / 4.0);
             if step <= 0.0 {
                 return vec![];
             }
@@ -139,6 +139,16 @@ pub fn gate_choices() -> Vec<NodeQuantity> {
 
 /// The gate the menu proposes first: Ca_HVA's m (the calcium spike of the hot zone).
 pub const DEFAULT_GATE: NodeQuantity = NodeQuantity::Gate { channel: Channel::CaHva, h: false };
+
+
+/// 1, 2, 2.5, 3 or 5 times a power of ten, at least `raw`.
+pub fn nice_step(raw: f32) -> f32 {
+    if !(raw > 0.0) || !raw.is_finite() {
+        return 0.0;
+    }
+    let p = 10f32.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 3.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= raw * 0.999).unwrap_or(10.0 * p)
+}
 
 #[cfg(test)]
 mod tests {

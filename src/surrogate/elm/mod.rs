@@ -369,7 +369,7 @@ fn expected_tensors(c: &ElmConfig) -> Vec<(String, Vec<usize>)> {
 impl ElmNetwork {
     /// Load `state_path` (a `torch.save` state dict) with its `model_config.json`.
     pub fn load(state_path: &Path, config_path: &Path, convention: InputConvention) -> Result<ElmNetwork, ElmError> {
-        let text = crate::limits::read_text_limited(config_path, 1 << 20, crate::limits::ENV_MAX_JSON_MB)
+        let text = crate::input::read_text_limited(config_path, 1 << 20, crate::limits::ENV_MAX_JSON_MB)
             .map_err(|e| ElmError(format!("{}: {e}", config_path.display())))?;
         let config = ElmConfig::parse(&text).map_err(|e| ElmError(format!("{}: {e}", config_path.display())))?;
         let bytes = crate::input::read_bytes_limited(state_path, torch_file::MAX_FILE_BYTES, None).map_err(|e| ElmError(format!("{}: {e}", state_path.display())))?;
