@@ -21,15 +21,112 @@ pub struct BenchArgs {
     /// Independent simulations per throughput measurement (0 skips it).
     #[arg(long, default_value_t = 4)]
     jobs: usize,
+    /// Run the kernel on this code path (portable, avx2, avx512) instead of the fastest this CPU
+    /// has, e.g. to measure the AVX2 path on an AVX-512 host.
+    #[arg(long, value_enum)]
+    isa: Option<IsaArg>,
+    /// Another neurotwin executable (e.g. the previous build): replay the case with it and with
+    /// this one in alternating rounds, each as a child process, and print the ratio of their CPU
+    /// times (a speed change measured in one run on one host, not against stored figures).
+    #[arg(long, value_name = "BIN")]
+    baseline: Option<PathBuf>,
+    /// Alternating rounds for --baseline.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum IsaArg {
+    Portable,
+    Avx2,
+    Avx512,
 }
 
 /// `morphology` is the global --morphology; default the Hay 2011 cell, ../shared/morphologies/cell1.asc.
 pub fn run(args: &BenchArgs, morphology: Option<&Path>) -> Result<()> {
     let morph_path = morphology.map_or_else(|| std::path::PathBuf::from("../shared/morphologies/cell1.asc"), Path::to_path_buf);
-    bench(&args.case, &morph_path, args.repeats, args.tstop_ms, args.jobs)
+    if let Some(baseline) = &args.baseline {
+        return against_baseline(baseline, &args.case, &morph_path, args.rounds.max(1));
+    }
+    let isa = args.isa.map(|i| match i {
+        IsaArg::Portable => neurotwin::biophysics::InstructionSet::Portable,
+        IsaArg::Avx2 => neurotwin::biophysics::InstructionSet::Avx2Fma,
+        IsaArg::Avx512 => neurotwin::biophysics::InstructionSet::Avx512,
+    });
+    bench(&args.case, &morph_path, args.repeats, args.tstop_ms, args.jobs, isa)
 }
 
-fn bench(case_path: &Path, morph_path: &Path, repeats: usize, tstop_ms: Option<f64>, jobs: usize) -> Result<()> {
+/// CPU seconds (user + system) of the finished children of this process so far.
+fn children_cpu_s() -> f64 {
+    // SAFETY: getrusage writes the struct it is given and nothing else
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+        return f64::NAN;
+    }
+    let s = |t: libc::timeval| t.tv_sec as f64 + 1e-6 * t.tv_usec as f64;
+    s(ru.ru_utime) + s(ru.ru_stime)
+}
+
+/// Replay the case with `exe` as a child process; its CPU seconds.
+fn replay_cpu_s(exe: &Path, case_path: &Path, morph_path: &Path) -> Result<f64> {
+    let before = children_cpu_s();
+    let out = std::process::Command::new(exe)
+        .arg("replay")
+        .arg(case_path)
+        .arg("--morphology")
+        .arg(morph_path)
+        .output()
+        .with_context(|| format!("running {}", exe.display()))?;
+    anyhow::ensure!(out.status.success(), "{} replay failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr));
+    Ok(children_cpu_s() - before)
+}
+
+/// This executable against `baseline`, alternating, whole-process CPU of `replay CASE`.
+fn against_baseline(baseline: &Path, case_path: &Path, morph_path: &Path, rounds: usize) -> Result<()> {
+    let this = std::env::current_exe().context("locating this executable")?;
+    anyhow::ensure!(baseline.is_file(), "--baseline {} is not a file", baseline.display());
+    let case = Case::load(case_path)?;
+    let sim_s = case.sim.tstop * 1e-3;
+    println!(
+        "replaying {} ({} ms) with this executable and with {}, alternating, {rounds} rounds; {} ({:?} path), load average {}",
+        case.name,
+        case.sim.tstop,
+        baseline.display(),
+        neurotwin::golden::bench::cpu_name(),
+        neurotwin::biophysics::InstructionSet::best(),
+        neurotwin::golden::bench::load_average().map_or("unknown".into(), |l| format!("{l:.2}"))
+    );
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for r in 0..rounds {
+        let b = replay_cpu_s(baseline, case_path, morph_path)?;
+        let o = replay_cpu_s(&this, case_path, morph_path)?;
+        println!("round {}: baseline {:.3}, this {:.3} CPU s per simulated s (whole process)", r + 1, b / sim_s, o / sim_s);
+        theirs.push(b);
+        ours.push(o);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (o, b) = (median(&mut ours), median(&mut theirs));
+    println!(
+        "median: baseline {:.3}, this {:.3} CPU s per simulated s: this executable takes {:.3}x the baseline's CPU time ({})",
+        b / sim_s,
+        o / sim_s,
+        o / b,
+        if o < b { "faster" } else { "not faster" }
+    );
+    Ok(())
+}
+
+fn bench(
+    case_path: &Path,
+    morph_path: &Path,
+    repeats: usize,
+    tstop_ms: Option<f64>,
+    jobs: usize,
+    isa: Option<neurotwin::biophysics::InstructionSet>,
+) -> Result<()> {
     for (what, path) in [("case", case_path), ("morphology", morph_path)] {
         if !path.is_file() {
             anyhow::bail!("{what} file {} not found (pass --{what} PATH)", path.display());
@@ -37,7 +134,13 @@ fn bench(case_path: &Path, morph_path: &Path, repeats: usize, tstop_ms: Option<f
     }
     let case = Case::load(case_path)?;
     let morph = load_morphology(morph_path)?;
-    let bench = neurotwin::golden::bench::BenchCase::new(case, &morph).with_context(|| format!("preparing {}", case_path.display()))?;
+    let mut bench = neurotwin::golden::bench::BenchCase::new(case, &morph).with_context(|| format!("preparing {}", case_path.display()))?;
+    if let Some(isa) = isa {
+        let used = bench.use_isa(isa);
+        if used != isa {
+            eprintln!("warning: this CPU has no {isa:?} path; running {used:?}");
+        }
+    }
     let opts = neurotwin::golden::bench::Options { repeats: repeats.max(1), tstop_ms, jobs };
     neurotwin::golden::bench::report(&bench, &opts, &mut std::io::stdout().lock())
 }

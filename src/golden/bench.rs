@@ -3,14 +3,15 @@
 //! step, and the throughput of independent simulations run in parallel with rayon.
 
 use crate::biophysics::profile::{Phase, PhaseClock, PhaseTimes};
-use crate::biophysics::{Cell, Recorder, SimError, SimSettings, Simulation, Stimulus};
+use crate::biophysics::{Cell, InstructionSet, Recorder, SimError, SimSettings, Simulation, Stimulus};
 use super::case::Case;
 use super::replay::{cell_for, recorder_for, settings, stimulus, ReplayError};
 use super::timing::process_cpu_seconds;
 use crate::Morphology;
 
-/// NEURON 9.0.2 and Arbor 0.12.2 on the 6 s paper-input case, one core of this machine kind
-/// (CPU s per simulated s; reference README).
+/// NEURON 9.0.2 and Arbor 0.12.2 on the 6 s paper-input case, one core (CPU s per simulated s;
+/// the reference README's figures, measured on another host of this machine kind: ratios against
+/// them are indicative only — hosts of the same kind differ up to 2x).
 pub const NEURON_CPU_S_PER_S: f64 = 6.0;
 pub const ARBOR_CPU_S_PER_S: f64 = 1.2;
 
@@ -20,6 +21,8 @@ pub struct BenchCase {
     pub cell: Cell,
     pub settings: SimSettings,
     pub stimulus: Stimulus,
+    /// The kernel's code path (default: the fastest this CPU has; see [`BenchCase::use_isa`]).
+    pub isa: InstructionSet,
 }
 
 impl BenchCase {
@@ -27,14 +30,27 @@ impl BenchCase {
         let settings = settings(&case)?;
         let cell = cell_for(&case, morph)?;
         let stimulus = stimulus(&case, &cell)?;
-        Ok(BenchCase { case, cell, settings, stimulus })
+        Ok(BenchCase { case, cell, settings, stimulus, isa: InstructionSet::best() })
+    }
+
+    /// Run the kernel on `isa` (e.g. the AVX2 path on an AVX-512 CPU), or on the fastest path this
+    /// CPU has if it lacks `isa`; returns the path used.
+    pub fn use_isa(&mut self, isa: InstructionSet) -> InstructionSet {
+        self.isa = isa.min(InstructionSet::best());
+        self.isa
+    }
+
+    fn simulation(&self) -> Result<Simulation, ReplayError> {
+        let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
+        sim.mechanisms.set_instruction_set(self.isa);
+        Ok(sim)
     }
 
     /// Build, initialise and run the simulation to `tstop_ms` with the case's probes; returns
     /// the recorder.
     pub fn run(&self, tstop_ms: f64) -> Result<Recorder, ReplayError> {
         let mut recorder = recorder_for(&self.case, &self.cell, self.settings.dt_ms)?;
-        let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
+        let mut sim = self.simulation()?;
         sim.run_until(tstop_ms, &mut recorder)?;
         Ok(recorder)
     }
@@ -44,7 +60,7 @@ impl BenchCase {
     /// solve timed on their own.
     pub fn run_profiled(&self, tstop_ms: f64) -> Result<Profile, ReplayError> {
         let mut recorder = recorder_for(&self.case, &self.cell, self.settings.dt_ms)?;
-        let mut sim = Simulation::new(&self.cell, self.settings, &self.stimulus)?;
+        let mut sim = self.simulation()?;
         let dt = self.settings.dt_ms;
         let mut clock = PhaseTimes::default();
         recorder.observe(0, sim.node_voltages_mv(), dt);
@@ -121,6 +137,14 @@ pub struct Options {
     pub jobs: usize,
 }
 
+/// The CPU's model name (`/proc/cpuinfo`), or "unknown CPU".
+pub fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
 /// The 1-minute load average, for stating the machine load with each timing.
 pub fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
@@ -133,14 +157,16 @@ pub fn report(bench: &BenchCase, opts: &Options, out: &mut impl std::io::Write) 
     let load = || load_average().map_or("unknown".to_string(), |l| format!("{l:.2}"));
     writeln!(
         out,
-        "case {} ({} of {} ms, {} synapses), one thread, kernel code path {:?}",
+        "case {} ({} of {} ms, {} synapses), one thread, kernel code path {:?}{} on {}",
         bench.case.name,
         tstop,
         bench.case.sim.tstop,
         bench.stimulus.synapses.len(),
-        crate::biophysics::InstructionSet::best()
+        bench.isa,
+        if bench.isa == InstructionSet::best() { String::new() } else { format!(" (this CPU's fastest: {:?})", InstructionSet::best()) },
+        cpu_name()
     )?;
-    let sim = Simulation::new(&bench.cell, bench.settings, &bench.stimulus)?;
+    let sim = bench.simulation()?;
     let groups: Vec<String> = sim.mechanisms.group_summary().into_iter().map(|(n, names)| format!("{n} × [{}]", names.join(" "))).collect();
     writeln!(out, "membrane nodes by mechanism set: {}", groups.join(", "))?;
     // warm-up: page in the code and the tables, let the CPU clock settle
@@ -152,8 +178,12 @@ pub fn report(bench: &BenchCase, opts: &Options, out: &mut impl std::io::Write) 
     per_s.sort_by(f64::total_cmp);
     let (best, median) = (per_s[0], per_s[per_s.len() / 2]);
     writeln!(out, "CPU s per simulated s: best {best:.4}, median {median:.4} of {} runs (load average {})", opts.repeats, load())?;
-    writeln!(out, "  vs NEURON 9.0.2 ({NEURON_CPU_S_PER_S} CPU s/s): {:.1}x faster", NEURON_CPU_S_PER_S / best)?;
-    writeln!(out, "  vs Arbor 0.12.2 ({ARBOR_CPU_S_PER_S} CPU s/s): {:.1}x faster", ARBOR_CPU_S_PER_S / best)?;
+    writeln!(
+        out,
+        "  vs stored figures from another host (reference README; same-host ratios differ, up to 2x): NEURON 9.0.2 {NEURON_CPU_S_PER_S} CPU s/s → {:.1}x, Arbor 0.12.2 {ARBOR_CPU_S_PER_S} CPU s/s → {:.1}x",
+        NEURON_CPU_S_PER_S / best,
+        ARBOR_CPU_S_PER_S / best
+    )?;
     let profile = bench.run_profiled(tstop)?;
     writeln!(out, "time shares (instrumented run): {}", format_shares(&profile.times, profile.kernel_synaptic_fraction))?;
     writeln!(out, "on their own (final state): kernel pass {:.2} µs, tree solve {:.2} µs (a step is {:.0} µs of simulated time)", profile.kernel_pass_us, profile.solve_us, 1e3 * bench.settings.dt_ms)?;
