@@ -9,8 +9,8 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct DatasetArgs {
     /// Number of simulations in the whole dataset (at most 1,000,000; see the README's Limits).
-    #[arg(long)]
-    count: usize,
+    #[arg(long, required_unless_present = "merge_parts")]
+    count: Option<usize>,
     /// Simulated time of each simulation (ms).
     #[arg(long, default_value_t = 6000)]
     duration_ms: u32,
@@ -39,6 +39,11 @@ pub struct DatasetArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Simulate nothing: merge the manifest.part-I-of-N.json files that `--shard I/N` jobs wrote in
+    /// --out into the manifest.json a one-machine run writes (byte for byte), then move the parts
+    /// into --out/parts/. Every part must be finished.
+    #[arg(long, conflicts_with_all = ["count", "shard", "threads", "dendritic"])]
+    merge_parts: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -55,6 +60,20 @@ enum DendArg {
 
 /// `morphology` is the global --morphology (required; the traced axon is replaced by the Hay stub).
 pub fn run(args: DatasetArgs, morphology: Option<&std::path::Path>) -> Result<()> {
+    if args.merge_parts {
+        let report = neurotwin::dataset::merge_parts(&args.out)?;
+        eprintln!(
+            "{} parts merged ({} shards): {}; the parts moved to {}",
+            report.parts,
+            report.shards,
+            report.manifest_path.display(),
+            report.parts_dir.display()
+        );
+        return Ok(());
+    }
+    let Some(count) = args.count else {
+        anyhow::bail!("--count is required (the number of simulations)");
+    };
     let morphology = super::require_morphology(morphology)?;
     use neurotwin::dataset::{DendDtype, DatasetOptions, Partition};
     use neurotwin::stimulus::{DendriticSegments, InputVariant};
@@ -62,7 +81,7 @@ pub fn run(args: DatasetArgs, morphology: Option<&std::path::Path>) -> Result<()
         Variant::Nmda => InputVariant::Nmda,
         Variant::Ampa => InputVariant::Ampa,
     };
-    neurotwin::limits::check_dataset(args.count, args.sims_per_shard)?;
+    neurotwin::limits::check_dataset(count, args.sims_per_shard)?;
     neurotwin::limits::check_tstop("--duration-ms", f64::from(args.duration_ms))?;
     let threads = args.threads.map(|t| {
         let (n, message) = neurotwin::limits::cap_threads(t);
@@ -76,7 +95,7 @@ pub fn run(args: DatasetArgs, morphology: Option<&std::path::Path>) -> Result<()
         .with_context(|| format!("building the Hay 2011 cell on {}", morphology.display()))?;
     let segs = DendriticSegments::new(&cell.morphology, &cell.cable)?;
     let soma_node = cell.cable.segment_node(0, 0.5);
-    let mut opts = DatasetOptions::new(morphology.clone(), args.out.clone(), args.count, args.seed, variant, args.duration_ms);
+    let mut opts = DatasetOptions::new(morphology.clone(), args.out.clone(), count, args.seed, variant, args.duration_ms);
     opts.threads = threads;
     opts.sims_per_shard = args.sims_per_shard;
     opts.progress = !args.quiet;

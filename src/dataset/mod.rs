@@ -1,8 +1,8 @@
 //! Dataset: the on-disk training data of the DNN twin, independent of the simulator. Owns the
 //! shard format (folders of NPY arrays that NumPy reads without neurotwin, `npy`, `shard`), the
 //! manifest with the morphology fingerprint (`manifest`), the resumable, parallel runner that
-//! generates the paper's inputs and calls a simulate closure (`runner`), and the reader
-//! (`reader`). Depends on `morphology` and `stimulus`; the engine is passed in as a closure, so
+//! generates the paper's inputs and calls a simulate closure (`runner`), the merge of the
+//! `--shard I/N` parts' manifests into one (`merge`), and the reader (`reader`). Depends on `morphology` and `stimulus`; the engine is passed in as a closure, so
 //! nothing here depends on it except `paper_sim`, the paper's simulation of one raster that the
 //! command line passes in as that closure (and `attribution` reuses).
 //!
@@ -12,10 +12,12 @@
 //! DIR/shard_00000/spike_rows.npy …   (one folder per shard; arrays in manifest.arrays)
 //! DIR/shard_00001.partial/           (a shard being written; ignored and redone on resume)
 //! DIR/.manifest.json.lock            (while a run writes the folder: its PID; `lock`)
+//! DIR/parts/manifest.part-I-of-N.json (the parts, once `merge` wrote manifest.json from them)
 //! ```
 
 pub mod lock;
 pub mod manifest;
+pub mod merge;
 pub mod npy;
 pub mod paper_sim;
 pub mod reader;
@@ -23,6 +25,7 @@ pub mod runner;
 pub mod shard;
 
 pub use manifest::{morphology_fingerprint, DendDtype, Manifest, Partition, ShardStatus};
+pub use merge::{merge_parts, MergeReport};
 pub use reader::Dataset;
 pub use runner::{run_dataset, run_dataset_for_cell, DatasetOptions, DatasetReport, SimOutput};
 pub use shard::ShardData;
@@ -52,6 +55,8 @@ pub enum DatasetError {
     Locked { dir: String, pid: i32, lock: String },
     #[error("simulation {sim} returned unusable output: {message}")]
     BadOutput { sim: usize, message: String },
+    #[error("cannot merge the parts in {dir}: {message}")]
+    Merge { dir: String, message: String },
 }
 
 impl DatasetError {
