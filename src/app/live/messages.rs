@@ -95,6 +95,8 @@ pub struct Snapshot {
     pub playing: bool,
     /// Simulated ms per wall ms over the last half second of playing.
     pub achieved_real_time_factor: f64,
+    /// The speed asked for (simulated ms per wall ms); `None` at maximum speed.
+    pub requested_real_time_factor: Option<f64>,
     /// Membrane potential per Cable node (mV); empty before the first step or without a model.
     pub node_v_mv: Vec<f32>,
     /// The highest membrane potential of each node over every step since the last

@@ -414,6 +414,10 @@ impl Worker {
             t_ms: self.model.t_ms(),
             playing: self.playing,
             achieved_real_time_factor: self.achieved_rtf,
+            requested_real_time_factor: match self.speed {
+                Speed::Max => None,
+                Speed::RealTimeFactor(f) => Some(f),
+            },
             node_v_mv: self.model.node_voltages_mv().iter().map(|&v| v as f32).collect(),
             node_peak_v_mv: if self.peak_v_mv.len() == self.model.node_voltages_mv().len() {
                 self.peak_v_mv.iter().map(|&v| v as f32).collect()

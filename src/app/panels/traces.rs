@@ -80,6 +80,34 @@ fn raster_image(snap: &Snapshot, t_start: f64, t_end: f64) -> egui::ColorImage {
     image
 }
 
+/// The note's colour: the warning yellow of the status line.
+const BEHIND_COLOR: Color32 = Color32::from_rgb(255, 200, 60);
+
+/// A twin this far behind the cell (ms of simulation time) is called behind.
+pub const TWIN_BEHIND_MS: f64 = 500.0;
+
+/// "behind real time …" when the engine plays below 95 % of the speed asked for, or a running
+/// twin is more than [`TWIN_BEHIND_MS`] behind the cell; `None` when everything keeps up (or
+/// the simulation is paused).
+pub fn behind_note(snap: &Snapshot, twins: &[(&TwinSnapshot, Color32, f64)]) -> Option<String> {
+    if !snap.playing {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if let Some(asked) = snap.requested_real_time_factor {
+        if snap.achieved_real_time_factor > 0.0 && snap.achieved_real_time_factor < 0.95 * asked {
+            parts.push(format!("cell at {:.2}× of {:.2}×", snap.achieved_real_time_factor, asked));
+        }
+    }
+    for (t, _, _) in twins {
+        let lag_ms = snap.t_ms - t.predicted_until_ms as f64;
+        if matches!(t.state, TwinState::Running(_)) && lag_ms > TWIN_BEHIND_MS {
+            parts.push(format!("{} {:.1} s behind", twin_name(t), lag_ms / 1000.0));
+        }
+    }
+    (!parts.is_empty()).then(|| format!("behind real time: {}", parts.join(", ")))
+}
+
 impl TracePanel {
     /// `twin` is drawn in magenta, `second` (a second twin compared with it) in amber.
     pub fn ui(&mut self, ui: &mut egui::Ui, snap: &Snapshot, twin: Option<&TwinSnapshot>, second: Option<&TwinSnapshot>, placements: &Placements) {
@@ -93,6 +121,9 @@ impl TracePanel {
         // the legend: one line above the plots, so nothing covers the data
         ui.horizontal_wrapped(|ui| {
             ui.strong("Traces");
+            if let Some(note) = behind_note(snap, &twins) {
+                ui.label(egui::RichText::new(note).strong().color(BEHIND_COLOR));
+            }
             ui.checkbox(&mut self.follow, "follow");
             ui.label("window");
             ui.add(egui::DragValue::new(&mut self.window_ms).range(10.0..=1000.0).speed(5.0).suffix(" ms"));
@@ -321,6 +352,23 @@ fn blind_spans_ui(p: &mut egui_plot::PlotUi<'_>, spans: &[[f64; 2]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn behind_note_only_when_the_cell_lags_the_speed_asked_for() {
+        let snap = |achieved: f64, asked: Option<f64>, playing: bool| Snapshot {
+            playing,
+            achieved_real_time_factor: achieved,
+            requested_real_time_factor: asked,
+            t_ms: 5000.0,
+            ..Default::default()
+        };
+        let note = behind_note(&snap(0.71, Some(1.0), true), &[]).expect("0.71 of 1.00 is behind");
+        assert!(note.contains("0.71× of 1.00×"), "{note}");
+        assert_eq!(behind_note(&snap(0.99, Some(1.0), true), &[]), None);
+        assert_eq!(behind_note(&snap(0.5, Some(1.0), false), &[]), None, "paused: nothing to say");
+        assert_eq!(behind_note(&snap(3.0, None, true), &[]), None, "maximum speed has no target");
+        assert!(behind_note(&snap(0.04, Some(0.1), true), &[]).is_some());
+    }
 
     #[test]
     fn log_p_axis_and_steps() {

@@ -23,6 +23,51 @@ pub struct Automation {
     pub record: Option<(f64, crate::app::record::RecordOptions)>,
 }
 
+/// CPU use of this process's threads between two samples, from `/proc/self/task` (Linux; elsewhere
+/// nothing): per thread name, the share of one core.
+#[derive(Debug, Default)]
+pub struct ThreadCpu {
+    last: Option<(Instant, std::collections::BTreeMap<u64, (String, u64)>)>,
+}
+
+impl ThreadCpu {
+    fn read() -> Option<std::collections::BTreeMap<u64, (String, u64)>> {
+        let mut out = std::collections::BTreeMap::new();
+        for e in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let Ok(tid) = e.file_name().to_string_lossy().parse::<u64>() else { continue };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+            // "tid (comm) state …": the fields after the closing parenthesis, utime and stime
+            // are the 12th and 13th of them
+            let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+            let name = head.split_once('(').map_or("?", |(_, n)| n).to_string();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+            out.insert(tid, (name, ticks));
+        }
+        Some(out)
+    }
+
+    /// "name 41% name 12% …" (busiest first, threads under 1 % left out) since the last call;
+    /// `None` on the first call or where `/proc` is missing.
+    pub fn sample(&mut self) -> Option<String> {
+        let now = Instant::now();
+        let cur = Self::read()?;
+        let prev = self.last.replace((now, cur.clone()));
+        let (then, before) = prev?;
+        // SAFETY: sysconf only reads a configuration value
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let wall = (now - then).as_secs_f64().max(1e-3);
+        let mut by_name: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+        for (tid, (name, ticks)) in &cur {
+            let was = before.get(tid).map_or(0, |(_, t)| *t);
+            *by_name.entry(name.clone()).or_default() += ticks.saturating_sub(was) as f64 / hz / wall;
+        }
+        let mut v: Vec<(String, f64)> = by_name.into_iter().filter(|(_, c)| *c >= 0.01).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Some(v.iter().map(|(n, c)| format!("{n} {:.0}%", 100.0 * c)).collect::<Vec<_>>().join(" "))
+    }
+}
+
 /// Frames per second over the last second.
 #[derive(Debug, Default)]
 pub struct FpsMeter {
@@ -60,6 +105,8 @@ pub struct AutomationState {
     waiting: bool,
     last_print: Instant,
     pub fps: FpsMeter,
+    /// Per-thread CPU for the `--print-fps` lines.
+    thread_cpu: ThreadCpu,
     /// Messages for the status line (screenshot written / failed).
     pub message: Option<Result<String, String>>,
     /// Keep the window open even when the last screenshot is done (a clip is still being made).
@@ -71,7 +118,7 @@ pub struct AutomationState {
 impl AutomationState {
     pub fn new(plan: Automation) -> AutomationState {
         let now = Instant::now();
-        AutomationState { plan, started: now, next: 0, in_flight: Arc::new(Mutex::new(None)), waiting: false, last_print: now, fps: FpsMeter::default(), message: None, hold_quit: false, record_started: false }
+        AutomationState { plan, started: now, next: 0, in_flight: Arc::new(Mutex::new(None)), waiting: false, last_print: now, fps: FpsMeter::default(), thread_cpu: ThreadCpu::default(), message: None, hold_quit: false, record_started: false }
     }
 
     /// Seconds since the window opened.
@@ -121,7 +168,8 @@ impl AutomationState {
         self.fps.tick(now);
         if self.plan.print_fps && now - self.last_print >= Duration::from_secs(2) {
             self.last_print = now;
-            println!("fps {:.1} ui_ms {:.1} t_ms {:.1}", self.fps.fps(), self.fps.ui_ms, t_ms);
+            let threads = self.thread_cpu.sample().map(|t| format!(" cpu {t}")).unwrap_or_default();
+            println!("fps {:.1} ui_ms {:.1} t_ms {:.1}{threads}", self.fps.fps(), self.fps.ui_ms, t_ms);
         }
         if self.waiting {
             let done = self.in_flight.lock().ok().and_then(|mut slot| slot.take());
