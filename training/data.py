@@ -29,6 +29,8 @@ simulation has ~90 k input spikes ≈ 0.7 MB), so windows are cut without touchi
 from __future__ import annotations
 
 import glob
+import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -127,8 +129,10 @@ class Dataset:
     (= 2·n_segments), ``duration_ms``, ``shards`` (finished shard entries, by index).
     """
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, verify: bool = True):
         self.root = root
+        # each shard's files are checked against the manifest's sizes and SHA-256 when read
+        self.verify = verify
         paths = sorted(glob.glob(os.path.join(root, "manifest.json")) + glob.glob(os.path.join(root, "manifest.part-*.json")))
         if not paths:
             raise DatasetFormatError(f"{root}: no manifest.json or manifest.part-*.json")
@@ -145,9 +149,16 @@ class Dataset:
             if m["definition"] != self.definition:
                 raise DatasetFormatError(f"{p}: describes a different dataset than {paths[0]}")
         self.shards: dict[int, dict] = {}
-        for m in manifests:
+        dirs: dict[str, int] = {}
+        for p, m in zip(paths, manifests):
             for s in m["shards"]:
                 if s["status"] == "done":
+                    if s["index"] in self.shards and self.shards[s["index"]] != s:
+                        raise DatasetFormatError(f"{p}: shard {s['index']} is listed twice, differently")
+                    d = os.path.normpath(s["dir"])
+                    if dirs.get(d, s["index"]) != s["index"]:
+                        raise DatasetFormatError(f"{p}: shards {dirs[d]} and {s['index']} both name the folder {s['dir']}")
+                    dirs[d] = s["index"]
                     self.shards[s["index"]] = s
         self.n_segments = int(self.definition["n_segments"])
         self.n_rows = 2 * self.n_segments
@@ -179,13 +190,30 @@ class Dataset:
     def has_dendritic(self) -> bool:
         return self.definition.get("dendritic_dtype") is not None
 
+    def _read_checked(self, folder: str, entry: dict | None, name: str) -> np.ndarray:
+        """One array of a shard; with ``verify``, its size and SHA-256 checked against the manifest."""
+        path = os.path.join(folder, name)
+        if not self.verify:
+            return np.load(path)
+        if entry is None:
+            raise DatasetFormatError(f"{path}: the manifest lists no size and SHA-256 for it (read with verify=False to skip the check)")
+        with open(path, "rb") as f:
+            data = f.read(int(entry["bytes"]) + 1)
+        if len(data) != int(entry["bytes"]):
+            raise DatasetFormatError(f"{path}: {len(data)} bytes, the manifest says {entry['bytes']}")
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise DatasetFormatError(f"{path}: SHA-256 differs from the manifest's (the file was changed after it was written)")
+        return np.load(io.BytesIO(data))
+
     def load_shard(self, index: int, dendritic: bool = False) -> list[Simulation]:
-        """Read one finished shard; checks shapes and offsets (not the hashes: see
-        `training/check_dataset.py` for a full integrity check). ``dendritic``: also attach the
-        dendritic voltages (memory-mapped) when the dataset has them."""
+        """Read one finished shard; checks every file's size and SHA-256 against the manifest
+        (unless the dataset was opened with ``verify=False``), the shapes and offsets, and refuses
+        non-finite voltages and spike times, naming the file and the index. ``dendritic``: also
+        attach the dendritic voltages (memory-mapped) when the dataset has them."""
         s = self.shards[index]
         folder = os.path.join(self.root, s["dir"])
-        load = lambda name: np.load(os.path.join(folder, name))  # noqa: E731
+        files = {f["name"]: f for f in s.get("files", [])}
+        load = lambda name: self._read_checked(folder, files.get(name), name)  # noqa: E731
         rows, ms, off = load("spike_rows.npy"), load("spike_ms.npy"), load("sim_offsets.npy")
         soma, out, out_off = load("soma_v.npy"), load("out_spike_times.npy"), load("out_spike_offsets.npy")
         seeds = load("seeds.npy")
@@ -196,6 +224,13 @@ class Dataset:
             raise DatasetFormatError(f"{folder}: bad soma_v or output spike offsets")
         if len(rows) and (rows.min() < 0 or rows.max() >= self.n_rows or ms.min() < 0 or ms.max() >= self.duration_ms):
             raise DatasetFormatError(f"{folder}: input spike outside the raster")
+        bad = np.flatnonzero(~np.isfinite(soma.reshape(-1)))
+        if len(bad):
+            k, t = divmod(int(bad[0]), self.duration_ms)
+            raise DatasetFormatError(f"{os.path.join(folder, 'soma_v.npy')}: non-finite value at [{k}, {t}] ({len(bad)} in all)")
+        bad = np.flatnonzero(~np.isfinite(out) | (out < 0))
+        if len(bad):
+            raise DatasetFormatError(f"{os.path.join(folder, 'out_spike_times.npy')}: invalid spike time {out[bad[0]]} at index {bad[0]}")
         dend = None
         if dendritic and os.path.exists(os.path.join(folder, "dend_v.npy")):
             dend = np.load(os.path.join(folder, "dend_v.npy"), mmap_mode="r")

@@ -101,3 +101,35 @@ def test_merge_two_datasets_renumbers_and_reads_every_simulation(tmp_path):
     c = write_synthetic_dataset(str(tmp_path / "c"), n_sims=2, n_segments=5, duration_ms=300, sims_per_shard=4, seed=3)
     with pytest.raises(DatasetFormatError):
         merge_datasets([a, c], str(tmp_path / "ac"))
+
+
+def test_reader_verifies_shards_and_refuses_invalid_values(tmp_path):
+    """Shards are checked against the manifest's sizes and SHA-256 when read; NaN voltages and
+    invalid spike times are refused with the file and the index; a manifest naming one shard
+    folder twice is refused."""
+    d = write_synthetic_dataset(str(tmp_path / "d"), n_sims=4, n_segments=4, duration_ms=300, sims_per_shard=2, seed=5)
+    soma_path = os.path.join(d, "shard_00001", "soma_v.npy")
+    soma = np.load(soma_path)
+    assert len(Dataset(d).load_sims()) == 4
+    # a same-size edit: NaN in one sample
+    soma[1, 17] = np.nan
+    np.save(soma_path, soma)
+    with pytest.raises(DatasetFormatError, match="SHA-256"):
+        Dataset(d).load_shard(1)
+    assert len(Dataset(d).load_shard(0)) == 2  # the untouched shard still reads
+    with pytest.raises(DatasetFormatError, match=r"soma_v.npy: non-finite value at \[1, 17\]"):
+        Dataset(d, verify=False).load_shard(1)
+    # negative output spike time
+    out_path = os.path.join(d, "shard_00000", "out_spike_times.npy")
+    out = np.load(out_path)
+    if len(out):
+        out[0] = -3.0
+        np.save(out_path, out)
+        with pytest.raises(DatasetFormatError, match="invalid spike time"):
+            Dataset(d, verify=False).load_shard(0)
+    # two shard entries naming one folder
+    m = json.load(open(os.path.join(d, "manifest.json")))
+    m["shards"][1]["dir"] = m["shards"][0]["dir"]
+    json.dump(m, open(os.path.join(d, "manifest.json"), "w"))
+    with pytest.raises(DatasetFormatError, match="both name the folder"):
+        Dataset(d)
