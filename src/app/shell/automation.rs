@@ -68,16 +68,35 @@ impl ThreadCpu {
     }
 }
 
+/// Resident memory of this process (MB), from `/proc/self/statm` (Linux).
+pub fn rss_mb() -> Option<f64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf only reads a configuration value
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as f64;
+    Some(pages * page / 1e6)
+}
+
 /// Frames per second over the last second.
 #[derive(Debug, Default)]
 pub struct FpsMeter {
     frames: VecDeque<Instant>,
     /// Exponential average of the time spent building the UI per frame (ms, CPU side only).
     pub ui_ms: f64,
+    /// The longest gap between two frames since [`FpsMeter::take_max_gap_ms`] (ms).
+    max_gap_ms: f64,
 }
 
 impl FpsMeter {
+    /// The longest gap between frames since the last call (ms), and start again.
+    pub fn take_max_gap_ms(&mut self) -> f64 {
+        std::mem::take(&mut self.max_gap_ms)
+    }
+
     pub fn tick(&mut self, now: Instant) {
+        if let Some(&last) = self.frames.back() {
+            self.max_gap_ms = self.max_gap_ms.max((now - last).as_secs_f64() * 1e3);
+        }
         self.frames.push_back(now);
         while self.frames.front().is_some_and(|&t| now - t > Duration::from_secs(1)) {
             self.frames.pop_front();
@@ -169,7 +188,16 @@ impl AutomationState {
         if self.plan.print_fps && now - self.last_print >= Duration::from_secs(2) {
             self.last_print = now;
             let threads = self.thread_cpu.sample().map(|t| format!(" cpu {t}")).unwrap_or_default();
-            println!("fps {:.1} ui_ms {:.1} t_ms {:.1}{threads}", self.fps.fps(), self.fps.ui_ms, t_ms);
+            let wall_s = (now - self.started).as_secs_f64();
+            let max_frame_ms = self.fps.take_max_gap_ms();
+            println!(
+                "fps {:.1} ui_ms {:.1} t_ms {:.1} wall_s {wall_s:.1} max_frame_ms {:.0} rss_mb {}{threads}",
+                self.fps.fps(),
+                self.fps.ui_ms,
+                t_ms,
+                max_frame_ms,
+                rss_mb().map_or("?".into(), |m| format!("{m:.1}"))
+            );
         }
         if self.waiting {
             let done = self.in_flight.lock().ok().and_then(|mut slot| slot.take());

@@ -308,17 +308,22 @@ impl TwinWorker {
             }
         };
         self.snap.last_run = Some(ChunkTiming { new_ms: cols.len(), wall_ms: started.elapsed().as_secs_f64() * 1000.0 });
+        // the cell's voltage as the twin's soma target is defined (clipped at the model's
+        // clip_max_mV, −55 mV in the paper): the RMSE of the agreement table is then the one
+        // `neurotwin evaluate` reports, not one dominated by the action potentials no twin draws
+        let clip_mv = predictor.model().metadata().target_transforms.soma.clip_max_mv as f32;
         for (j, c) in cols.iter().enumerate() {
             let (p, v) = (pred.spike_probability.get(j).copied().unwrap_or(f32::NAN), pred.soma_v_mv.get(j).copied().unwrap_or(f32::NAN));
+            let cell_v_mv = if c.cell_v_mv.is_finite() { c.cell_v_mv.min(clip_mv) } else { c.cell_v_mv };
             self.cell_spikes_ms.extend(&c.cell_spikes_ms);
             self.history.push(c.bin, &c.rows);
             if let Some(b) = self.spikes.as_mut().and_then(|s| s.push(c.bin, p)) {
                 self.twin_spikes_ms.push(b as f64 + 1.0);
             }
             if self.run.len() < MAX_RUN_HISTORY_MS {
-                self.run.push(c.cell_v_mv, v, p, c.blind);
+                self.run.push(cell_v_mv, v, p, c.blind);
             }
-            self.snap.window.push(c.cell_v_mv, v, p, c.blind);
+            self.snap.window.push(cell_v_mv, v, p, c.blind);
         }
         self.snap.predicted_until_ms = bin;
         self.trim_window(bin);
