@@ -205,7 +205,14 @@ fn a_second_dataset_writer_is_refused_with_the_holders_pid() {
     let out = run_within(&mut second, 1.0);
     let pid = first.id();
     assert_refused(&out, &[&format!("is being written by process {pid}"), ".manifest.json.lock"]);
-    // killed, the first writer leaves its lock behind; the next writer takes it over
+    // killed, the first writer leaves its lock behind; the next writer takes it over (once the
+    // first has written its manifest, which the third is then refused by: on a loaded machine
+    // the lock can exist a while before the manifest does)
+    let t0 = Instant::now();
+    while !ds.join("manifest.json").exists() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "the first writer never wrote its manifest");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     first.kill().expect("kill the first writer");
     first.wait().expect("reap it");
     assert!(lock.exists());
