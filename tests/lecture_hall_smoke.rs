@@ -89,7 +89,8 @@ fn record_writes_a_gif_at_the_windows_pace_with_an_advancing_time_stamp() {
     assert!(frames >= 8, "{frames} frames in {duration_s} s");
     assert_eq!(t_ms.len(), frames);
     assert!(t_ms.windows(2).all(|w| w[1] > w[0]), "simulated time advances frame to frame: {t_ms:?}");
-    assert!(t_ms[0] > 0.0 && t_ms[frames - 1] - t_ms[0] > 50.0, "the demo played during the clip: {t_ms:?}");
+    // (the first frame may still be at t = 0 when the demo starts late on a loaded machine)
+    assert!(t_ms[frames - 1] - t_ms[0] > 50.0, "the demo played during the clip: {t_ms:?}");
     let (canvases, delays, w, h) = decode(&gif_path);
     assert_eq!(canvases.len(), frames);
     assert_eq!((w, h), (summary["width"].as_u64().expect("w") as usize, summary["height"].as_u64().expect("h") as usize));
