@@ -538,10 +538,37 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
     ledger["pieces"].append(entry)
     save_ledger(ledger, ledger_path)
     piece["status"] = "finished"
-    ck["piece"] = piece
+    ck["piece"] = _without_paths(piece)
+    if "train_config" in ck:
+        tc = dict(ck["train_config"])
+        tc["data"] = ",".join(_name(d) for d in str(tc.get("data", "")).split(",") if d)
+        tc["valid_data"] = _name(tc.get("valid_data", ""))
+        ck["train_config"] = tc
     _save(ck, checkpoint)
     log(f"ledger: piece {piece['number']} appended to {ledger_path}")
     return entry
+
+
+def _name(path: str) -> str:
+    """A dataset folder's name without the machine's path to it."""
+    return os.path.basename(os.path.normpath(path)) if path else path
+
+
+def _without_paths(piece: dict) -> dict:
+    """A finished piece as kept in the committed checkpoint: dataset folders by name only (a
+    finished piece is never resumed, so the paths are not needed)."""
+    p = dict(piece)
+    for k in ("data", "replay"):
+        if isinstance(p.get(k), list):
+            p[k] = [_name(d) for d in p[k]]
+    if p.get("valid_data"):
+        p["valid_data"] = _name(p["valid_data"])
+    for k in ("sims_trained", "sims_replayed", "skip_sims"):
+        if isinstance(p.get(k), dict):
+            p[k] = {_name(d): v for d, v in p[k].items()}
+    if isinstance(p.get("online"), dict) and p["online"].get("morphology"):
+        p["online"] = {**p["online"], "morphology": _name(p["online"]["morphology"])}
+    return p
 
 
 def status(checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER, log=print) -> int:

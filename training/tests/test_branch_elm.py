@@ -174,6 +174,10 @@ def test_campaign_piece_ledger_and_seed_rules(tmp_path):
               "cpu_s_piece", "valid_auc_end", "test", "notes"):
         assert k in entry, k
     assert json.load(open(ledger))["pieces"][0]["piece"] == 1
+    # the committed checkpoint names datasets, not the machine's paths to them
+    done = torch.load(ck, map_location="cpu", weights_only=False)
+    assert done["piece"]["status"] == "finished" and done["piece"]["data"] == ["d7101"]
+    assert os.sep not in done["piece"]["valid_data"] and os.sep not in done["train_config"]["data"]
     with pytest.raises(SystemExit, match="already in the ledger"):
         campaign.start_piece([d[7101]], d[4002], "+5", **kw)
     with pytest.raises(SystemExit, match="no finished training simulations"):  # all 4 used already
