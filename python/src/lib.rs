@@ -103,6 +103,14 @@ impl Morphology {
 // ------------------------------------------------------------------------------------------------
 // Raster
 
+/// A raster's row count: even and positive (an exc and an inh row per dendritic segment).
+fn check_n_rows(what: &str, rows: usize) -> PyResult<()> {
+    if rows % 2 != 0 || rows == 0 {
+        return Err(NeurotwinError::new_err(format!("{what}: {rows} rows; a raster has 2 rows (exc, inh) per dendritic segment")));
+    }
+    Ok(())
+}
+
 /// An input raster: one row per synapse kind and dendritic segment (the paper's order: the
 /// excitatory rows of all basal then apical segments, then the inhibitory rows in the same order),
 /// 1-ms bins.
@@ -123,9 +131,7 @@ impl Raster {
         let dense: PyReadonlyArray2<'_, u8> = as_u8.extract().map_err(|_| NeurotwinError::new_err("Raster.from_dense: expected a 2-D array [rows, duration_ms]"))?;
         let a = dense.as_array();
         let (rows, ms) = a.dim();
-        if rows % 2 != 0 || rows == 0 {
-            return Err(NeurotwinError::new_err(format!("Raster.from_dense: {rows} rows; a raster has 2 rows (exc, inh) per dendritic segment")));
-        }
+        check_n_rows("Raster.from_dense", rows)?;
         let duration_ms = u32::try_from(ms).map_err(|_| NeurotwinError::new_err(format!("Raster.from_dense: {ms} ms is too long")))?;
         nt::limits::check_tstop("Raster.from_dense: duration (ms)", f64::from(duration_ms)).or_py()?;
         let mut lists = vec![Vec::new(); rows];
@@ -146,9 +152,7 @@ impl Raster {
         if rows.len() != ms.len() {
             return Err(NeurotwinError::new_err(format!("Raster.from_spikes: {} rows but {} times", rows.len(), ms.len())));
         }
-        if n_rows % 2 != 0 || n_rows == 0 {
-            return Err(NeurotwinError::new_err(format!("Raster.from_spikes: n_rows {n_rows}; a raster has 2 rows (exc, inh) per dendritic segment")));
-        }
+        check_n_rows("Raster.from_spikes", n_rows)?;
         nt::limits::check_tstop("Raster.from_spikes: duration_ms", f64::from(duration_ms)).or_py()?;
         let mut lists = vec![Vec::new(); n_rows];
         for (i, (&r, &t)) in rows.iter().zip(ms.iter()).enumerate() {
@@ -565,8 +569,13 @@ pub struct Twin {
 }
 
 impl Twin {
+    /// The model, for a call that runs without the GIL (anyhow errors).
+    fn model(&self) -> anyhow::Result<std::sync::MutexGuard<'_, SurrogateModel>> {
+        self.model.lock().map_err(|_| anyhow::anyhow!("the twin was poisoned by an earlier failure; load it again"))
+    }
+
     fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, SurrogateModel>> {
-        self.model.lock().map_err(|_| NeurotwinError::new_err("the twin was poisoned by an earlier failure; load it again"))
+        self.model().or_py()
     }
 }
 
@@ -660,7 +669,7 @@ impl Twin {
         let r = raster.inner.clone();
         let pred = py
             .detach(|| -> anyhow::Result<surrogate::Prediction> {
-                let mut m = self.model.lock().map_err(|_| anyhow::anyhow!("the twin was poisoned by an earlier failure; load it again"))?;
+                let mut m = self.model()?;
                 Ok(m.predict_raster(&r, &PredictOptions { chunk_ms })?)
             })
             .or_py()?;
@@ -693,7 +702,7 @@ impl Twin {
         let eval = py
             .detach(|| -> anyhow::Result<surrogate::evaluate::Evaluation> {
                 let ds = nt::dataset::reader::Dataset::open(&d).with_context(|| format!("opening dataset {}", d.display()))?;
-                let mut m = self.model.lock().map_err(|_| anyhow::anyhow!("the twin was poisoned by an earlier failure; load it again"))?;
+                let mut m = self.model()?;
                 Ok(surrogate::evaluate::evaluate_dataset(&mut m, &ds, &opts)?)
             })
             .or_py()?;
@@ -709,7 +718,7 @@ impl Twin {
         let segs = cell.segs.clone();
         let mut a = py
             .detach(|| -> anyhow::Result<nt::attribution::Attribution> {
-                let m = self.model.lock().map_err(|_| anyhow::anyhow!("the twin was poisoned by an earlier failure; load it again"))?;
+                let m = self.model()?;
                 let net = m.native().ok_or_else(|| anyhow::anyhow!("attribution needs the twin's native path: {}", m.native_status()))?;
                 Ok(nt::attribution::attribute(net, &r, &segs, t_ms)?)
             })
