@@ -6,11 +6,11 @@ set -u
 cd "$(dirname "$0")"
 MIN=${1:-10}
 shift || true
-TARGETS=${*:-"swc asc neuron_json golden_case model_metadata npy scenario"}
+TARGETS=${*:-"swc asc neuron_json golden_case model_metadata npy scenario manifest"}
 BIN=${CARGO_TARGET_DIR:-target}/release
 OUT=${FUZZ_OUT:-out}
 mkdir -p "$OUT"
-declare -A DICT=([swc]=swc [asc]=asc [neuron_json]=json [golden_case]=json [model_metadata]=json [npy]=npy [scenario]=json)
+declare -A DICT=([manifest]=json [swc]=swc [asc]=asc [neuron_json]=json [golden_case]=json [model_metadata]=json [npy]=npy [scenario]=json)
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 for t in $TARGETS; do
     echo "== $t: $MIN min"

@@ -275,3 +275,31 @@ fn non_finite_option_values_are_refused() {
     let out = run_within(neurotwin().args(["simulate", "--tstop-ms", "nan", "--out", "/nonexistent/x"]), 1.0);
     assert!(out.status.code() == Some(2) && stderr(&out).contains("not a finite number"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_manifest_whose_shards_do_not_add_up_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ds = small_dataset(dir.path());
+    let path = ds.join("manifest.json");
+    let original = std::fs::read_to_string(&path).expect("read");
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut m: serde_json::Value = serde_json::from_str(&original).expect("json");
+        f(&mut m);
+        std::fs::write(&path, serde_json::to_string(&m).expect("json")).expect("write");
+    };
+    // a shard that claims to start elsewhere (its seeds would be derived for other simulations)
+    edit(&|m| m["shards"][1]["first_sim"] = serde_json::json!(7));
+    let out = run_within(&mut evaluate(&ds), 1.0);
+    assert_refused(&out, &["manifest.json", "shards[1].first_sim is 7, expected"]);
+    // a count that the shards do not hold
+    edit(&|m| {
+        let count = m["definition"]["count"].as_u64().expect("count");
+        m["definition"]["count"] = serde_json::json!(count + 1);
+    });
+    let out = run_within(&mut evaluate(&ds), 1.0);
+    assert_refused(&out, &["manifest.json", "simulations, definition.count is"]);
+    // the untouched manifest still evaluates (the edits above were what was refused)
+    std::fs::write(&path, &original).expect("write");
+    let out = run_within(&mut evaluate(&ds), 60.0);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -192,9 +192,12 @@ impl Manifest {
 
     /// Consistency of the shard list: each shard listed once (index and folder), shard `k` at
     /// position `k`, its folder a plain name inside the dataset folder, one seed per simulation,
-    /// each file listed once.
+    /// each file listed once, and the shards' simulations contiguous from 0 and as many as
+    /// `definition.count`.
     pub fn check(&self) -> Result<(), String> {
         let mut dirs = std::collections::BTreeSet::new();
+        // the next shard's first simulation
+        let mut next_sim: usize = 0;
         for (pos, s) in self.shards.iter().enumerate() {
             if s.index != pos {
                 let again = self.shards[..pos].iter().any(|o| o.index == s.index);
@@ -219,6 +222,13 @@ impl Manifest {
             if let Some(f) = s.files.iter().find(|f| !names.insert(f.name.as_str())) {
                 return Err(format!("shards[{pos}]: file {} is listed twice", f.name));
             }
+            if s.first_sim != next_sim {
+                return Err(format!("shards[{pos}].first_sim is {}, expected {next_sim} (the simulations before it)", s.first_sim));
+            }
+            next_sim = next_sim.checked_add(s.n_sims).ok_or_else(|| format!("shards[{pos}].n_sims {} overflows the simulation count", s.n_sims))?;
+        }
+        if next_sim != self.definition.count {
+            return Err(format!("the shards hold {next_sim} simulations, definition.count is {}", self.definition.count));
         }
         Ok(())
     }

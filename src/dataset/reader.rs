@@ -21,13 +21,28 @@ impl Dataset {
             return Err(DatasetError::Format(format!("{}: no manifest.json or manifest.part-*.json", dir.display())));
         };
         let base = Manifest::load(first)?;
-        let mut shards = base.shards.clone();
+        let mut others = Vec::with_capacity(paths.len().saturating_sub(1));
         for p in &paths[1..] {
-            let m = Manifest::load(p)?;
+            others.push((p.display().to_string(), Manifest::load(p)?));
+        }
+        Dataset::merge(dir, (first.display().to_string(), base), others)
+    }
+
+    /// The dataset described by a first manifest and the other partitions' manifests (each with
+    /// the file it came from, for the errors): every manifest must carry the first one's
+    /// definition, and a shard finished by any partition is taken from that partition's entry.
+    /// No file is read (the fuzz target `manifest` runs this on parsed text).
+    pub fn merge(dir: &Path, first: (String, Manifest), others: Vec<(String, Manifest)>) -> Result<Dataset, DatasetError> {
+        let (first_name, base) = first;
+        let mut shards = base.shards;
+        for (name, m) in others {
             if m.definition != base.definition {
+                return Err(DatasetError::DefinitionMismatch { path: name, detail: format!("differs from {first_name}") });
+            }
+            if m.shards.len() != shards.len() {
                 return Err(DatasetError::DefinitionMismatch {
-                    path: p.display().to_string(),
-                    detail: format!("differs from {}", first.display()),
+                    path: name,
+                    detail: format!("lists {} shards, {first_name} lists {}", m.shards.len(), shards.len()),
                 });
             }
             for (s, other) in shards.iter_mut().zip(m.shards) {
