@@ -120,6 +120,11 @@ def _expand(ranges) -> list[int]:
     return [k for a, b in ranges for k in range(a, b + 1)]
 
 
+def variant_of(ds) -> str:
+    """The input protocol's variant of a dataset (``nmda`` or ``ampa``)."""
+    return str(ds.definition["protocol"].get("variant", "nmda"))
+
+
 def _base_seed(ds) -> int:
     return int(ds.definition["base_seed"])
 
@@ -182,8 +187,11 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
                 lr_min: float = 1e-5, valid_every_min: float = 10.0, save_every_min: float = 5.0, grow_every_min: float = 2.0,
                 new_sims_only: bool = False, notes: str = "", checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER,
                 seed: int = 0, reserve_s: float = 30.0, replay: list[str] | None = None, start_from: str = "last",
-                online: dict | None = None, log=print) -> dict:
-    """One piece of the campaign (see the module's docstring). ``online``: simulate the new
+                online: dict | None = None, init_from: str | None = None, log=print) -> dict:
+    """One piece of the campaign (see the module's docstring). ``init_from``: a new campaign (no
+    checkpoint yet) starts from the best-validation model of this other campaign's checkpoint
+    (same architecture and input rows), e.g. the AMPA twin from the NMDA one; recorded in the
+    piece. ``online``: simulate the new
     training simulations live with the Python bindings instead of reading ``data`` folders —
     {"morphology": path or "builtin", "base_seed": S, "threads": 1, "steps_per_sim": 20,
     "buffer_sims": 2048, "ahead": 8} (see `training.online`)."""
@@ -206,6 +214,9 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
     if _base_seed(vds) != VALID_SEED:
         log(f"note: the validation dataset's base seed is {_base_seed(vds)}, not the campaign's fixed {VALID_SEED}")
     dss = [Dataset(d) for d in data]
+    for d, ds in [(d, Dataset(d)) for d in replay] + list(zip(data, dss)):
+        if variant_of(ds) != variant_of(vds):
+            raise SystemExit(f"{d}: the {variant_of(ds)} protocol, the validation data {valid_data} the {variant_of(vds)} one")
     for d in replay:
         rds = Dataset(d)
         if rds.fingerprint != vds.fingerprint or rds.n_rows != vds.n_rows:
@@ -219,6 +230,8 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
             raise SystemExit(f"{d}: base seed {_base_seed(ds)} is a fixed validation/test seed; never train on it")
 
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False) if os.path.exists(checkpoint) else None
+    if init_from is not None and ck is not None:
+        raise SystemExit(f"--init-from starts a new campaign, but {checkpoint} exists: this campaign already has a model")
     resuming_piece = ck is not None and ck["piece"]["status"] == "running"
     used = used_seeds(ledger)
     skip: dict[str, set[int]] = {}
@@ -250,7 +263,8 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
                  "valid_data": valid_data, "steps": 0, "windows": 0, "wall_s": 0.0, "cpu_s": 0.0, "lr_max": lr_max,
                  "lr_min": lr_min, "valid_history": [], "sims_trained": {}, "notes": notes, "commit_at_start": git_commit(),
                  "skip_sims": {d: _ranges(v) for d, v in skip.items()}, "replay": replay, "start_from": start_from,
-                 "online": None if online is None else {**online, "sims": []}}
+                 "online": None if online is None else {**online, "sims": []},
+                 "init_from": None if init_from is None else os.path.basename(init_from)}
 
     cfg = campaign_train_config(data, valid_data, vds.n_rows)
     transform = cfg.transform()
@@ -275,6 +289,15 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
     else:
         torch.manual_seed(seed)
         model = BranchELM(cfg.model)  # the authors' initialisation, seeded
+        if init_from is not None:
+            other = torch.load(init_from, map_location="cpu", weights_only=False)
+            weights = other["best"]["model"] if other["best"]["model"] is not None else other["model"]
+            try:
+                model.load_state_dict(weights)
+            except RuntimeError as e:
+                raise SystemExit(f"--init-from {init_from}: not this campaign's architecture: {e}")
+            log(f"new campaign from {init_from}'s best-validation model (AUC {_f(other['best']['auc'])}, "
+                f"{other['totals']['steps']} steps there)")
         opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr_max, foreach=True)
         log(f"new campaign: {model.n_parameters():,} parameters")
     model.train()

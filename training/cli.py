@@ -155,7 +155,8 @@ def cmd_campaign(a) -> int:
     if a.campaign_cmd == "start-piece":
         c.start_piece(a.data, a.valid_data, a.until, valid_sims=a.valid_sims, lr_max=a.lr_max, lr_min=a.lr_min,
                       valid_every_min=a.valid_every_min, save_every_min=a.save_every_min, new_sims_only=a.new_sims_only,
-                      notes=a.notes, replay=a.replay, start_from=a.start_from, online=_online_spec(a), **paths)
+                      notes=a.notes, replay=a.replay, start_from=a.start_from, online=_online_spec(a),
+                      init_from=a.init_from, **paths)
     elif a.campaign_cmd == "finish-piece":
         c.finish_piece(a.test_data, a.valid_data, a.out, notes=a.notes, which=a.which, **paths)
     else:
@@ -302,6 +303,9 @@ def main(argv=None) -> int:
     q.add_argument("--notes", default="")
     q.add_argument("--checkpoint", default=None, help="default training/checkpoints/hay-branch-elm.pt")
     q.add_argument("--ledger", default=None, help="default training/campaign.json")
+    q.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                   help="a new campaign (no --checkpoint file yet) starts from this other campaign's best model, "
+                        "e.g. the AMPA twin's from training/checkpoints/hay-branch-elm.pt")
     q = csub.add_parser("finish-piece", help="export models/l5pc-hay-branch-elm, evaluate on the test set, append the ledger entry")
     q.add_argument("--test-data", required=True, help="the fixed test dataset (seed 4003)")
     q.add_argument("--valid-data", help="default: the piece's")

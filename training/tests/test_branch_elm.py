@@ -165,7 +165,7 @@ def test_campaign_piece_ledger_and_seed_rules(tmp_path):
     kw = {"checkpoint": ck, "ledger_path": ledger, "log": lambda *_: None}
     with pytest.raises(SystemExit, match="fixed validation/test seed"):
         campaign.start_piece([d[4003]], d[4002], "+5", **kw)
-    piece = campaign.start_piece([d[7101]], d[4002], "+3", reserve_s=1.0, **kw)
+    piece = campaign.start_piece([d[7101]], d[4002], "+10", reserve_s=1.0, **kw)
     assert piece["steps"] > 0 and piece["status"] == "running" and os.path.getsize(ck) < 40e6
     entry = campaign.finish_piece(d[4003], out=str(tmp_path / "models" / "cand"), **kw)
     assert entry["piece"] == 1 and entry["total_sims_seen"] == 4 and entry["test"]["auc"] is not None
@@ -237,3 +237,38 @@ def test_branch_elm_run_resumes_exactly(dataset_dir, tmp_path):
         assert torch.equal(v, cb["model"][k]), k
     lrs = [e["lr"] for e in ca["history"]]
     assert lrs[0] == 3e-3 and lrs == sorted(lrs, reverse=True)
+
+
+def test_campaign_init_from_another_campaign_and_variant_check(tmp_path):
+    """An AMPA campaign starts from the NMDA campaign's best model (--init-from), and a piece whose
+    training and validation data use different input protocols is refused."""
+    from training import campaign
+    from training.synthetic import write_synthetic_dataset
+
+    def ds(seed, variant):
+        root = write_synthetic_dataset(str(tmp_path / f"{variant}{seed}"), n_sims=4, n_segments=8, duration_ms=1000,
+                                       sims_per_shard=2, seed=seed)
+        path = os.path.join(root, "manifest.json")
+        m = json.load(open(path))
+        m["definition"]["protocol"]["variant"] = variant
+        json.dump(m, open(path, "w"))
+        return root
+
+    quiet = {"log": lambda *_: None}
+    nmda = {"checkpoint": str(tmp_path / "nmda.pt"), "ledger_path": str(tmp_path / "nmda.json"), **quiet}
+    campaign.start_piece([ds(7101, "nmda")], ds(4002, "nmda"), "+10", reserve_s=1.0, **nmda)
+    source = torch.load(nmda["checkpoint"], map_location="cpu", weights_only=False)
+    ampa = {"checkpoint": str(tmp_path / "ampa.pt"), "ledger_path": str(tmp_path / "ampa.json"), **quiet}
+    with pytest.raises(SystemExit, match="the ampa protocol, the validation data .* the nmda one"):
+        campaign.start_piece([ds(7201, "ampa")], str(tmp_path / "nmda4002"), "+3", init_from=nmda["checkpoint"], **ampa)
+    assert not os.path.exists(ampa["checkpoint"]), "nothing written for a refused piece"
+    # a 0-minute piece: the AMPA campaign's first model is the NMDA campaign's best, weight for weight
+    campaign.start_piece([str(tmp_path / "ampa7201")], ds(4012, "ampa"), "+0", reserve_s=0.0, init_from=nmda["checkpoint"], **ampa)
+    started = torch.load(ampa["checkpoint"], map_location="cpu", weights_only=False)
+    assert started["piece"]["init_from"] == "nmda.pt"
+    best = source["best"]["model"] if source["best"]["model"] is not None else source["model"]
+    for k, v in best.items():
+        assert torch.equal(started["model"][k], v), k
+    # once the campaign has a checkpoint, --init-from is refused (it would throw the model away)
+    with pytest.raises(SystemExit, match="--init-from starts a new campaign"):
+        campaign.start_piece([str(tmp_path / "ampa7201")], str(tmp_path / "ampa4012"), "+3", init_from=nmda["checkpoint"], **ampa)

@@ -28,6 +28,9 @@ pub fn twin_ui(ui: &mut egui::Ui, twin: Option<&mut TwinSession>, twin_error: Op
         return;
     }
     model_combo(ui, "twin model", DNN_MAGENTA, &session.models, &mut session.twin);
+    if let Some(note) = &session.synapse_note {
+        ui.label(RichText::new(note).small().color(DNN_MAGENTA));
+    }
     model_combo(ui, "compare with", SECOND_TWIN_AMBER, &session.models, &mut session.second);
     elm_download_ui(ui, session);
     let mut choice = session.threshold;

@@ -284,6 +284,10 @@ impl NeuroTwinApp {
                 ui.separator();
                 // Without a model the simulation controls would do nothing: show them greyed out.
                 ui.add_enabled_ui(session.runner.has_model(), |ui| self.controls.ui(ui, &mut session.runner));
+                if let Some(t) = session.twin.as_mut() {
+                    // NMDA switched (here, by a demo or a scenario): the twin trained on that protocol
+                    t.follow_nmda(self.controls.nmda);
+                }
                 ui.separator();
                 crate::app::panels::twin_panel::twin_ui(ui, session.twin.as_mut(), session.twin_error.as_deref(), &snap, self.traces.window_ms);
                 ui.separator();

@@ -6,7 +6,7 @@ use crate::app::live::runner::{Command, Runner};
 use super::elm_download::ElmDownload;
 use super::thread::{ThresholdChoice, Twin};
 use crate::morphology::{Cable, Morphology};
-use crate::stimulus::DendriticSegments;
+use crate::stimulus::{DendriticSegments, InputVariant};
 use crate::surrogate::{default_model, models_for, Candidate, CellInputs, Fit};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -86,6 +86,11 @@ pub struct TwinSession {
     pub elm_message: Option<Result<String, String>>,
     /// The threshold both twins mark predicted spikes with.
     pub threshold: ThresholdChoice,
+    /// The synapse mode (NMDA on) the twin's model was last matched to ([`Self::follow_nmda`]).
+    pub nmda_seen: Option<bool>,
+    /// What the last match did, for the twin panel: the switch to a model trained on the other
+    /// protocol, or why the twin still runs a model trained on the other one.
+    pub synapse_note: Option<String>,
 }
 
 impl TwinSession {
@@ -99,7 +104,7 @@ impl TwinSession {
         runner.send(Command::SetTwin { slot: 0, link: Some(link) });
         let (mut second, link2) = Twin::spawn(segments)?;
         runner.send(Command::SetTwin { slot: 1, link: Some(link2) });
-        let (first, other) = default_pair(&models.candidates);
+        let (first, other) = default_pair(&models.candidates, true);
         if let Some(p) = first {
             twin.select(Some(p));
         }
@@ -107,7 +112,51 @@ impl TwinSession {
             second.select(Some(p));
         }
         let elm_download = ElmDownload::new(crate::peer::ElmFetchOptions::new(models.dir.clone()));
-        Ok(TwinSession { twin, second, models, threshold: ThresholdChoice::default(), elm_download, elm_message: None })
+        Ok(TwinSession {
+            twin,
+            second,
+            models,
+            threshold: ThresholdChoice::default(),
+            elm_download,
+            elm_message: None,
+            nmda_seen: Some(true),
+            synapse_note: None,
+        })
+    }
+
+    /// Keep the twin's model on the cell's synapse mode: when NMDA is switched off (or on) and the
+    /// running model was trained on the other protocol, run our own model for this cell trained
+    /// on this one (`l5pc-hay-ampa` for the Hay cell without NMDA), as the paper compares them.
+    /// Acts only when the mode changes, so a model picked by hand afterwards stays. Call once
+    /// per frame with the controls' NMDA switch.
+    pub fn follow_nmda(&mut self, nmda: bool) {
+        if self.nmda_seen == Some(nmda) {
+            return;
+        }
+        self.nmda_seen = Some(nmda);
+        let wanted = if nmda { InputVariant::Nmda } else { InputVariant::Ampa };
+        let current = self.twin.selected.as_deref().and_then(|p| self.models.candidates.iter().find(|c| c.onnx_path == p));
+        let Some(current) = current else {
+            self.synapse_note = None;
+            return;
+        };
+        if variant_of(current) == wanted {
+            self.synapse_note = None;
+            return;
+        }
+        let (from, mode) = (current.metadata.name.clone(), variant_words(wanted));
+        match model_for_variant(&self.models.candidates, wanted) {
+            Some(c) => {
+                self.synapse_note = Some(format!("{mode}: the twin now runs {}, trained on that protocol (was {from})", c.metadata.name));
+                self.twin.select(Some(c.onnx_path.clone()));
+            }
+            None => {
+                self.synapse_note = Some(format!(
+                    "{mode}, but {from} was trained with {} and no twin of this cell was trained on this protocol: its predictions are for the other synapses",
+                    variant_words(variant_of(current))
+                ));
+            }
+        }
     }
 
     /// After a finished "Get the published ELM twin": read the folder again and start the ELM as
@@ -119,7 +168,7 @@ impl TwinSession {
         }
         if outcome.is_ok() {
             self.models.refresh();
-            let (first, second) = default_pair(&self.models.candidates);
+            let (first, second) = default_pair(&self.models.candidates, self.nmda_seen.unwrap_or(true));
             if self.twin.selected.is_none() {
                 // nothing ran (no model of our own fits): the ELM becomes the twin
                 if let Some(p) = first {
@@ -147,10 +196,33 @@ pub fn is_published(c: &Candidate) -> bool {
     c.metadata.network.as_ref().is_some_and(|n| n.source.is_some())
 }
 
-/// The default twin (the best fitting model of our own, else the best fit) and second twin (the
-/// best fitting published model that is not the first), from candidates sorted best first.
-pub fn default_pair(candidates: &[Candidate]) -> (Option<PathBuf>, Option<PathBuf>) {
-    let first = candidates.iter().find(|c| !is_published(c)).or(candidates.first());
-    let second = candidates.iter().find(|c| is_published(c) && Some(&c.onnx_path) != first.map(|f| &f.onnx_path) && c.fit == Fit::Exact);
+/// The input protocol a model was trained on (its metadata's dataset protocol; a model that
+/// records none counts as the paper's main, NMDA, protocol).
+pub fn variant_of(c: &Candidate) -> InputVariant {
+    c.metadata.training_protocol().map_or(InputVariant::Nmda, |p| p.variant)
+}
+
+fn variant_words(v: InputVariant) -> &'static str {
+    match v {
+        InputVariant::Nmda => "NMDA on (AMPA+NMDA synapses)",
+        InputVariant::Ampa => "NMDA off (AMPA-only synapses)",
+    }
+}
+
+/// Our own model for exactly this cell trained on `variant`'s protocol, from candidates sorted
+/// best first.
+pub fn model_for_variant(candidates: &[Candidate], variant: InputVariant) -> Option<&Candidate> {
+    candidates.iter().find(|c| !is_published(c) && c.fit == Fit::Exact && variant_of(c) == variant)
+}
+
+/// The default twin (the best fitting model of our own trained on the synapse mode's protocol,
+/// else our best fitting one, else the best fit) and second twin (the best fitting published
+/// model that is not the first, on the mode's protocol if there is one), from candidates sorted
+/// best first.
+pub fn default_pair(candidates: &[Candidate], nmda: bool) -> (Option<PathBuf>, Option<PathBuf>) {
+    let wanted = if nmda { InputVariant::Nmda } else { InputVariant::Ampa };
+    let first = model_for_variant(candidates, wanted).or_else(|| candidates.iter().find(|c| !is_published(c))).or(candidates.first());
+    let published = |c: &&Candidate| is_published(c) && Some(&c.onnx_path) != first.map(|f| &f.onnx_path) && c.fit == Fit::Exact;
+    let second = candidates.iter().filter(published).find(|c| variant_of(c) == wanted).or_else(|| candidates.iter().find(published));
     (first.map(|c| c.onnx_path.clone()), second.map(|c| c.onnx_path.clone()))
 }

@@ -175,13 +175,92 @@ fn the_default_pair_is_our_twin_first_and_a_published_one_second() {
     let c = |name: &str, published: bool, fit: Fit| Candidate { onnx_path: PathBuf::from(format!("{name}.x")), metadata: meta(name, published), fit };
     // sorted best first by name: the published one would come first, ours is picked
     let cands = vec![c("elm-published", true, Fit::Exact), c("ours", false, Fit::Exact)];
-    assert_eq!(default_pair(&cands), (Some(PathBuf::from("ours.x")), Some(PathBuf::from("elm-published.x"))));
+    assert_eq!(default_pair(&cands, true), (Some(PathBuf::from("ours.x")), Some(PathBuf::from("elm-published.x"))));
     // only a published model: it runs as the first twin, nothing second
-    assert_eq!(default_pair(&cands[..1]), (Some(PathBuf::from("elm-published.x")), None));
+    assert_eq!(default_pair(&cands[..1], true), (Some(PathBuf::from("elm-published.x")), None));
     // a published model for another morphology (rows only) is not offered as the second twin
     let cands = vec![c("ours", false, Fit::Exact), c("elm-published", true, Fit::RowsOnly)];
-    assert_eq!(default_pair(&cands), (Some(PathBuf::from("ours.x")), None));
-    assert_eq!(default_pair(&[]), (None, None));
+    assert_eq!(default_pair(&cands, true), (Some(PathBuf::from("ours.x")), None));
+    assert_eq!(default_pair(&[], true), (None, None));
+}
+
+/// Candidates for the synapse-mode tests: our NMDA and AMPA models and the published (NMDA) ELM,
+/// sorted by name as `models_for` sorts them (so the AMPA model comes before the NMDA one).
+fn variant_candidates(with_ampa: bool) -> Vec<crate::surrogate::Candidate> {
+    use crate::surrogate::{Candidate, Fit, ModelMetadata};
+    let c = |name: &str, variant: &str, published: bool| {
+        let network = if published { r#", "network": {"kind": "elm", "config_file": "x.json", "source": "someone, 2024"}"# } else { "" };
+        let text = format!(
+            r#"{{"format": "neurotwin-dnn", "format_version": 1, "name": "{name}", "morphology_fingerprint": "sha256:ab",
+               "input_rows": {{"n_rows": 20, "n_segments": 10}}, "window_ms": 10,
+               "dataset_protocol": {protocol},
+               "target_transforms": {{"soma": {{"clip_max_mV": -55.0, "offset_mV": -67.7, "scale_mV": 1.0}}}}{network}}}"#,
+            protocol = serde_json::to_string(&crate::stimulus::PaperProtocol::for_variant(if variant == "ampa" {
+                crate::stimulus::InputVariant::Ampa
+            } else {
+                crate::stimulus::InputVariant::Nmda
+            }))
+            .expect("protocol")
+        );
+        Candidate { onnx_path: PathBuf::from(format!("{name}.x")), metadata: ModelMetadata::parse(&text, name).expect("metadata"), fit: Fit::Exact }
+    };
+    let mut v = vec![c("elm-published", "nmda", true)];
+    if with_ampa {
+        v.push(c("l5pc-hay-ampa", "ampa", false));
+    }
+    v.push(c("l5pc-hay-nmda", "nmda", false));
+    v
+}
+
+#[test]
+fn the_default_twin_is_the_one_trained_on_the_synapse_mode() {
+    use super::models::{default_pair, variant_of};
+    use crate::stimulus::InputVariant;
+    let cands = variant_candidates(true);
+    assert_eq!(variant_of(&cands[1]), InputVariant::Ampa);
+    assert_eq!(variant_of(&cands[2]), InputVariant::Nmda);
+    // NMDA on (the default): our NMDA twin, although the AMPA one sorts first
+    assert_eq!(default_pair(&cands, true), (Some(PathBuf::from("l5pc-hay-nmda.x")), Some(PathBuf::from("elm-published.x"))));
+    // NMDA off: the AMPA twin; the published ELM (NMDA only) is still the one to compare with
+    assert_eq!(default_pair(&cands, false), (Some(PathBuf::from("l5pc-hay-ampa.x")), Some(PathBuf::from("elm-published.x"))));
+    // without an AMPA model, NMDA off keeps our NMDA twin
+    assert_eq!(default_pair(&variant_candidates(false), false).0, Some(PathBuf::from("l5pc-hay-nmda.x")));
+}
+
+#[test]
+fn switching_nmda_off_and_on_moves_the_twin_between_the_ampa_and_nmda_models() {
+    let mut s = tiny10_session();
+    let t = s.twin.as_mut().expect("twin session");
+    t.models.candidates = variant_candidates(true);
+    t.twin.select(Some(PathBuf::from("l5pc-hay-nmda.x")));
+    // no change of mode: nothing happens
+    t.follow_nmda(true);
+    assert_eq!(t.twin.selected.as_deref(), Some(Path::new("l5pc-hay-nmda.x")));
+    assert!(t.synapse_note.is_none());
+    t.follow_nmda(false);
+    assert_eq!(t.twin.selected.as_deref(), Some(Path::new("l5pc-hay-ampa.x")));
+    let note = t.synapse_note.clone().expect("note");
+    assert!(note.contains("NMDA off") && note.contains("l5pc-hay-ampa") && note.contains("was l5pc-hay-nmda"), "{note}");
+    // a model picked by hand stays while the mode does not change
+    t.twin.select(Some(PathBuf::from("elm-published.x")));
+    t.follow_nmda(false);
+    assert_eq!(t.twin.selected.as_deref(), Some(Path::new("elm-published.x")));
+    // NMDA back on: the published ELM was trained with NMDA, so it stays too
+    t.follow_nmda(true);
+    assert_eq!(t.twin.selected.as_deref(), Some(Path::new("elm-published.x")));
+    assert!(t.synapse_note.is_none());
+    // the next change of mode acts again: off → our AMPA twin, on → our NMDA twin
+    t.follow_nmda(false);
+    assert_eq!(t.twin.selected.as_deref(), Some(Path::new("l5pc-hay-ampa.x")));
+    t.follow_nmda(true);
+    assert_eq!(t.twin.selected.as_deref(), Some(Path::new("l5pc-hay-nmda.x")));
+    assert!(t.synapse_note.as_deref().is_some_and(|n| n.contains("NMDA on")), "{:?}", t.synapse_note);
+    // without an AMPA model the NMDA twin stays, and the panel says what its predictions are for
+    t.models.candidates = variant_candidates(false);
+    t.follow_nmda(false);
+    assert_eq!(t.twin.selected.as_deref(), Some(Path::new("l5pc-hay-nmda.x")));
+    let note = t.synapse_note.clone().expect("note");
+    assert!(note.contains("no twin of this cell was trained on this protocol"), "{note}");
 }
 
 /// Serve the published ELM's three files (from `../shared/peer-models/elm-best`) on 127.0.0.1 for
