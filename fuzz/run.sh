@@ -15,7 +15,7 @@ export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 for t in $TARGETS; do
     echo "== $t: $MIN min"
     # -m 2048: a run over 2 GB counts as a crash; -t 2000: one input over 2 s counts as a hang
-    nice -n 19 cargo afl fuzz -i "seeds/$t" -o "$OUT/$t" -x "dict/${DICT[$t]}.dict" -m 2048 -t 2000 \
+    nice -n "${FUZZ_NICE:-19}" cargo afl fuzz -i "seeds/$t" -o "$OUT/$t" -x "dict/${DICT[$t]}.dict" -m 2048 -t 2000 \
         -V $((MIN * 60)) "$BIN/$t" > "$OUT/$t.log" 2>&1
     echo "   exit $?"
 done

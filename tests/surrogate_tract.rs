@@ -5,7 +5,7 @@
 mod surrogate_common;
 
 use ndarray::{s, Array2};
-use neurotwin::stimulus::InputRaster;
+use neurotwin::stimulus::{InputRaster, InputVariant, PaperProtocol};
 use neurotwin::surrogate::{
     self, select_backend, select_tract, Backend, CellInputs, Fit, LoadOptions, PredictOptions, Prediction, StreamingPredictor,
     SurrogateError, SurrogateModel,
@@ -193,6 +193,29 @@ fn catalogue_picks_the_model_of_this_morphology() {
     let none = CellInputs { fingerprint: "sha256:9999".into(), n_rows: 1290 };
     let e = surrogate::default_model(dir.path(), &none).unwrap_err().to_string();
     assert!(e.contains("model c-big expects 1278 input rows (fingerprint 3333…) but this morphology has 1290 rows (fingerprint 9999…)"), "{e}");
+}
+
+#[test]
+fn catalogue_puts_the_nmda_twin_of_a_cell_before_its_ampa_twin() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data("fixture.json")).expect("json")).expect("parse");
+    // the AMPA twin sorts first by name; a model that records no protocol counts as NMDA
+    for (name, variant) in [("a-ampa", Some(InputVariant::Ampa)), ("b-nmda", Some(InputVariant::Nmda)), ("c-unrecorded", None)] {
+        std::fs::copy(fixture_model(), dir.path().join(format!("{name}.onnx"))).expect("copy");
+        let mut m = meta.clone();
+        m["name"] = name.into();
+        m["model_file"] = format!("{name}.onnx").into();
+        m["dataset_protocol"] = match variant {
+            Some(v) => serde_json::to_value(PaperProtocol::for_variant(v)).expect("protocol"),
+            None => serde_json::Value::Null,
+        };
+        std::fs::write(dir.path().join(format!("{name}.json")), m.to_string()).expect("write");
+    }
+    let cell = CellInputs { fingerprint: meta["morphology_fingerprint"].as_str().expect("fingerprint").into(), n_rows: 20 };
+    let fits = surrogate::models_for(dir.path(), &cell).expect("fits");
+    let names: Vec<(&str, InputVariant)> = fits.iter().map(|c| (c.metadata.name.as_str(), c.variant())).collect();
+    assert_eq!(names, vec![("b-nmda", InputVariant::Nmda), ("c-unrecorded", InputVariant::Nmda), ("a-ampa", InputVariant::Ampa)]);
+    assert_eq!(surrogate::default_model(dir.path(), &cell).expect("default").metadata.name, "b-nmda");
 }
 
 /// Every model in models/ (and the fixture) reproduces its own parity vector on tract.

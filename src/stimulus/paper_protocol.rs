@@ -10,8 +10,8 @@ use super::segments::{DendriticSegments, Tree};
 use super::StimulusError;
 use serde::{Deserialize, Serialize};
 
-/// The two published parameter sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The two published parameter sets (ordered: the main, NMDA, one first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InputVariant {
     /// AMPA+NMDA excitation (the paper's main model).

@@ -52,8 +52,18 @@ pub fn models_for(dir: &Path, cell: &CellInputs) -> Result<Vec<Candidate>, Surro
             Some(Candidate { onnx_path: e.onnx_path, metadata, fit })
         })
         .collect();
-    out.sort_by(|a, b| a.fit.cmp(&b.fit).then_with(|| a.onnx_path.cmp(&b.onnx_path)));
+    // at equal fit, models of the paper's main (NMDA) protocol before AMPA-only ones: the default
+    // twin of a cell is its NMDA twin (the app switches to the AMPA one with NMDA off)
+    out.sort_by(|a, b| a.fit.cmp(&b.fit).then_with(|| a.variant().cmp(&b.variant())).then_with(|| a.onnx_path.cmp(&b.onnx_path)));
     Ok(out)
+}
+
+impl Candidate {
+    /// The input protocol the model was trained on (its metadata's dataset protocol; a model that
+    /// records none counts as the paper's main, NMDA, protocol).
+    pub fn variant(&self) -> crate::stimulus::InputVariant {
+        self.metadata.training_protocol().map_or(crate::stimulus::InputVariant::Nmda, |p| p.variant)
+    }
 }
 
 /// The default model for `cell` in `dir`, or an error listing what is there and why none fits.

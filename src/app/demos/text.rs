@@ -77,9 +77,10 @@ plot to see which inputs preceded it (spike-triggered view)."
 AMPA parameter set of the input generator).\n\n\
 The paper's point: an AMPA-only cell is an almost linear integrator, and a shallow network \
 (one hidden layer) captures its input-output function, while the NMDA cell needs a deep one. \
-No AMPA-only twin is shipped: models/ holds NMDA twins only (l5pc-synthetic-nmda, l5pc-hay-nmda). \
-The twin shown is the NMDA twin of the open cell, so here it is run outside what it learned and will disagree with the cell: watch the \
-magenta trace and spikes drift from the cyan ones."
+On the Hay cell the twin switches to l5pc-hay-ampa, a twin trained on AMPA-only simulations (the twin panel \
+says so), and follows the cell as closely as the NMDA twin does with NMDA on. The built-in cell has no AMPA-only \
+twin: there the NMDA twin runs outside what it learned and disagrees with the cell; watch the magenta trace and \
+spikes drift from the cyan ones."
         }
     }
 }

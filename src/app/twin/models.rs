@@ -199,7 +199,7 @@ pub fn is_published(c: &Candidate) -> bool {
 /// The input protocol a model was trained on (its metadata's dataset protocol; a model that
 /// records none counts as the paper's main, NMDA, protocol).
 pub fn variant_of(c: &Candidate) -> InputVariant {
-    c.metadata.training_protocol().map_or(InputVariant::Nmda, |p| p.variant)
+    c.variant()
 }
 
 fn variant_words(v: InputVariant) -> &'static str {
