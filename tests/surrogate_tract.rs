@@ -216,6 +216,24 @@ fn catalogue_puts_the_nmda_twin_of_a_cell_before_its_ampa_twin() {
     let names: Vec<(&str, InputVariant)> = fits.iter().map(|c| (c.metadata.name.as_str(), c.variant())).collect();
     assert_eq!(names, vec![("b-nmda", InputVariant::Nmda), ("c-unrecorded", InputVariant::Nmda), ("a-ampa", InputVariant::Ampa)]);
     assert_eq!(surrogate::default_model(dir.path(), &cell).expect("default").metadata.name, "b-nmda");
+    // an AMPA-only cell's default is its AMPA twin, an NMDA cell's its NMDA twin
+    let for_variant = |v| surrogate::default_model_for_variant(dir.path(), &cell, v).expect("default").metadata.name;
+    assert_eq!(for_variant(InputVariant::Ampa), "a-ampa");
+    assert_eq!(for_variant(InputVariant::Nmda), "b-nmda");
+    // at equal fit and protocol, our own twin before a published one (whatever the names)
+    let mut published = meta.clone();
+    published["name"] = "0-published".into();
+    published["model_file"] = "0-published.onnx".into();
+    published["network"] = serde_json::json!({"kind": "onnx", "source": "someone, 2024"});
+    std::fs::copy(fixture_model(), dir.path().join("0-published.onnx")).expect("copy");
+    std::fs::write(dir.path().join("0-published.json"), published.to_string()).expect("write");
+    let fits = surrogate::models_for(dir.path(), &cell).expect("fits");
+    let names: Vec<&str> = fits.iter().map(|c| c.metadata.name.as_str()).collect();
+    assert_eq!(names, vec!["b-nmda", "c-unrecorded", "0-published", "a-ampa"]);
+    assert!(fits[2].is_published() && !fits[0].is_published());
+    // without an AMPA twin, the AMPA cell still gets the NMDA one
+    std::fs::remove_file(dir.path().join("a-ampa.json")).expect("remove");
+    assert_eq!(for_variant(InputVariant::Ampa), "b-nmda");
 }
 
 /// Every model in models/ (and the fixture) reproduces its own parity vector on tract.

@@ -99,7 +99,8 @@ class Twin:
         """NAME.onnx, NAME.pt or NAME.json (metadata); the parity check runs at load."""
     @staticmethod
     def for_cell(cell: Cell, models_dir: _Path) -> Twin:
-        """The best-fitting twin for the cell in models_dir."""
+        """The best-fitting twin for the cell in models_dir, trained on the cell's protocol when
+        there is one (an "ampa" cell gets its AMPA twin, e.g. l5pc-hay-ampa)."""
     @property
     def name(self) -> str: ...
     @property

@@ -595,12 +595,13 @@ impl Twin {
         Ok(Twin { model: Mutex::new(model), path })
     }
 
-    /// The best-fitting twin for `cell` in `models_dir` (as the app and the command line choose).
+    /// The best-fitting twin for `cell` in `models_dir` (as the app and the command line choose),
+    /// trained on the cell's protocol when there is one (an "ampa" cell gets its AMPA twin).
     #[staticmethod]
     #[pyo3(signature = (cell, models_dir))]
     fn for_cell(py: Python<'_>, cell: &Cell, models_dir: PathBuf) -> PyResult<Twin> {
         let inputs = surrogate::CellInputs::new(&cell.cell.morphology, &cell.cell.cable).or_py()?;
-        let candidate = surrogate::default_model(&models_dir, &inputs).or_py()?;
+        let candidate = surrogate::default_model_for_variant(&models_dir, &inputs, cell.variant).or_py()?;
         Twin::load(py, candidate.onnx_path, 1)
     }
 

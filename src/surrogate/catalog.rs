@@ -52,9 +52,16 @@ pub fn models_for(dir: &Path, cell: &CellInputs) -> Result<Vec<Candidate>, Surro
             Some(Candidate { onnx_path: e.onnx_path, metadata, fit })
         })
         .collect();
-    // at equal fit, models of the paper's main (NMDA) protocol before AMPA-only ones: the default
-    // twin of a cell is its NMDA twin (the app switches to the AMPA one with NMDA off)
-    out.sort_by(|a, b| a.fit.cmp(&b.fit).then_with(|| a.variant().cmp(&b.variant())).then_with(|| a.onnx_path.cmp(&b.onnx_path)));
+    // at equal fit, models of the paper's main (NMDA) protocol before AMPA-only ones (the default
+    // twin of a cell is its NMDA twin; the app switches to the AMPA one with NMDA off), then our
+    // own before published third-party ones, then by file name
+    out.sort_by(|a, b| {
+        a.fit
+            .cmp(&b.fit)
+            .then_with(|| a.variant().cmp(&b.variant()))
+            .then_with(|| a.is_published().cmp(&b.is_published()))
+            .then_with(|| a.onnx_path.cmp(&b.onnx_path))
+    });
     Ok(out)
 }
 
@@ -64,6 +71,23 @@ impl Candidate {
     pub fn variant(&self) -> crate::stimulus::InputVariant {
         self.metadata.training_protocol().map_or(crate::stimulus::InputVariant::Nmda, |p| p.variant)
     }
+
+    /// True for a published third-party twin (its metadata names a source: `network.source`).
+    pub fn is_published(&self) -> bool {
+        self.metadata.network.as_ref().is_some_and(|n| n.source.is_some())
+    }
+}
+
+/// The default model for `cell` in `dir` among those trained on `variant`'s protocol (the best
+/// fit first), else [`default_model`]: `Twin.for_cell` of an AMPA-only cell gets its AMPA twin.
+pub fn default_model_for_variant(dir: &Path, cell: &CellInputs, variant: crate::stimulus::InputVariant) -> Result<Candidate, SurrogateError> {
+    let fits = models_for(dir, cell)?;
+    if let Some(best) = fits.first() {
+        if let Some(c) = fits.iter().find(|c| c.fit == best.fit && c.variant() == variant) {
+            return Ok(c.clone());
+        }
+    }
+    default_model(dir, cell)
 }
 
 /// The default model for `cell` in `dir`, or an error listing what is there and why none fits.

@@ -21,7 +21,7 @@ pub mod streaming;
 pub mod tcn;
 
 pub use backend::{select_backend, select_tract, selected_backend, Backend, BackendChoice};
-pub use catalog::{default_model, list_models, models_for, Candidate, CatalogEntry};
+pub use catalog::{default_model, default_model_for_variant, list_models, models_for, Candidate, CatalogEntry};
 pub use fit::{CellInputs, Fit};
 pub use metadata::ModelMetadata;
 pub use elm::ElmNetwork;

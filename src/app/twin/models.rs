@@ -193,7 +193,7 @@ impl TwinSession {
 
 /// True for a published third-party twin (its metadata names a source: `network.source`).
 pub fn is_published(c: &Candidate) -> bool {
-    c.metadata.network.as_ref().is_some_and(|n| n.source.is_some())
+    c.is_published()
 }
 
 /// The input protocol a model was trained on (its metadata's dataset protocol; a model that
