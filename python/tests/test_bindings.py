@@ -272,3 +272,17 @@ def test_wrong_rows_raise_not_crash():
         hay.simulate(r)
     with pytest.raises(nt.NeurotwinError):
         nt.Twin.load(SYNTH_SWC)
+
+
+def test_for_cell_takes_the_twin_of_the_cells_protocol():
+    """The Hay cell with AMPA+NMDA synapses gets our NMDA twin, AMPA-only its AMPA twin (both
+    shipped in models/; the published ELM, when installed, is NMDA-only and never the default)."""
+    morph = nt.Morphology.load(HAY_ASC)
+    nmda = nt.Twin.for_cell(nt.Cell(morph, "nmda"), REPO / "models")
+    ampa = nt.Twin.for_cell(nt.Cell(morph, "ampa"), REPO / "models")
+    assert nmda.name == "l5pc-hay-nmda"
+    assert ampa.name == "l5pc-hay-ampa"
+    assert ampa.metadata()["dataset_protocol"]["variant"] == "ampa"
+    # the synthetic cell has no AMPA twin: its AMPA cell gets the NMDA one
+    synth = nt.Morphology.load(SYNTH_SWC)
+    assert nt.Twin.for_cell(nt.Cell(synth, "ampa"), REPO / "models").name == "l5pc-synthetic-nmda"
