@@ -55,13 +55,8 @@ pub fn models_for(dir: &Path, cell: &CellInputs) -> Result<Vec<Candidate>, Surro
     // at equal fit, models of the paper's main (NMDA) protocol before AMPA-only ones (the default
     // twin of a cell is its NMDA twin; the app switches to the AMPA one with NMDA off), then our
     // own before published third-party ones, then by file name
-    out.sort_by(|a, b| {
-        a.fit
-            .cmp(&b.fit)
-            .then_with(|| a.variant().cmp(&b.variant()))
-            .then_with(|| a.is_published().cmp(&b.is_published()))
-            .then_with(|| a.onnx_path.cmp(&b.onnx_path))
-    });
+    // (the key once per model: the protocol is read from the metadata's JSON)
+    out.sort_by_cached_key(|c| (c.fit, c.variant(), c.is_published(), c.onnx_path.clone()));
     Ok(out)
 }
 
@@ -82,12 +77,12 @@ impl Candidate {
 /// fit first), else [`default_model`]: `Twin.for_cell` of an AMPA-only cell gets its AMPA twin.
 pub fn default_model_for_variant(dir: &Path, cell: &CellInputs, variant: crate::stimulus::InputVariant) -> Result<Candidate, SurrogateError> {
     let fits = models_for(dir, cell)?;
-    if let Some(best) = fits.first() {
-        if let Some(c) = fits.iter().find(|c| c.fit == best.fit && c.variant() == variant) {
-            return Ok(c.clone());
-        }
+    let best_fit = fits.first().map(|c| c.fit);
+    match fits.iter().find(|c| Some(c.fit) == best_fit && c.variant() == variant).or(fits.first()) {
+        Some(c) => Ok(c.clone()),
+        // none fits: the error that lists what is there
+        None => default_model(dir, cell),
     }
-    default_model(dir, cell)
 }
 
 /// The default model for `cell` in `dir`, or an error listing what is there and why none fits.

@@ -87,7 +87,7 @@ pub struct TwinSession {
     /// The threshold both twins mark predicted spikes with.
     pub threshold: ThresholdChoice,
     /// The synapse mode (NMDA on) the twin's model was last matched to ([`Self::follow_nmda`]).
-    pub nmda_seen: Option<bool>,
+    pub nmda_seen: bool,
     /// What the last match did, for the twin panel: the switch to a model trained on the other
     /// protocol, or why the twin still runs a model trained on the other one.
     pub synapse_note: Option<String>,
@@ -119,7 +119,7 @@ impl TwinSession {
             threshold: ThresholdChoice::default(),
             elm_download,
             elm_message: None,
-            nmda_seen: Some(true),
+            nmda_seen: true,
             synapse_note: None,
         })
     }
@@ -130,17 +130,17 @@ impl TwinSession {
     /// Acts only when the mode changes, so a model picked by hand afterwards stays. Call once
     /// per frame with the controls' NMDA switch.
     pub fn follow_nmda(&mut self, nmda: bool) {
-        if self.nmda_seen == Some(nmda) {
+        if self.nmda_seen == nmda {
             return;
         }
-        self.nmda_seen = Some(nmda);
+        self.nmda_seen = nmda;
         let wanted = if nmda { InputVariant::Nmda } else { InputVariant::Ampa };
         let current = self.twin.selected.as_deref().and_then(|p| self.models.candidates.iter().find(|c| c.onnx_path == p));
         let Some(current) = current else {
             self.synapse_note = None;
             return;
         };
-        if variant_of(current) == wanted {
+        if current.variant() == wanted {
             self.synapse_note = None;
             return;
         }
@@ -153,7 +153,7 @@ impl TwinSession {
             None => {
                 self.synapse_note = Some(format!(
                     "{mode}, but {from} was trained with {} and no twin of this cell was trained on this protocol: its predictions are for the other synapses",
-                    variant_words(variant_of(current))
+                    variant_words(current.variant())
                 ));
             }
         }
@@ -168,7 +168,7 @@ impl TwinSession {
         }
         if outcome.is_ok() {
             self.models.refresh();
-            let (first, second) = default_pair(&self.models.candidates, self.nmda_seen.unwrap_or(true));
+            let (first, second) = default_pair(&self.models.candidates, self.nmda_seen);
             if self.twin.selected.is_none() {
                 // nothing ran (no model of our own fits): the ELM becomes the twin
                 if let Some(p) = first {
@@ -196,12 +196,6 @@ pub fn is_published(c: &Candidate) -> bool {
     c.is_published()
 }
 
-/// The input protocol a model was trained on (its metadata's dataset protocol; a model that
-/// records none counts as the paper's main, NMDA, protocol).
-pub fn variant_of(c: &Candidate) -> InputVariant {
-    c.variant()
-}
-
 fn variant_words(v: InputVariant) -> &'static str {
     match v {
         InputVariant::Nmda => "NMDA on (AMPA+NMDA synapses)",
@@ -212,7 +206,7 @@ fn variant_words(v: InputVariant) -> &'static str {
 /// Our own model for exactly this cell trained on `variant`'s protocol, from candidates sorted
 /// best first.
 pub fn model_for_variant(candidates: &[Candidate], variant: InputVariant) -> Option<&Candidate> {
-    candidates.iter().find(|c| !is_published(c) && c.fit == Fit::Exact && variant_of(c) == variant)
+    candidates.iter().find(|c| !is_published(c) && c.fit == Fit::Exact && c.variant() == variant)
 }
 
 /// The default twin (the best fitting model of our own trained on the synapse mode's protocol,
@@ -223,6 +217,6 @@ pub fn default_pair(candidates: &[Candidate], nmda: bool) -> (Option<PathBuf>, O
     let wanted = if nmda { InputVariant::Nmda } else { InputVariant::Ampa };
     let first = model_for_variant(candidates, wanted).or_else(|| candidates.iter().find(|c| !is_published(c))).or(candidates.first());
     let published = |c: &&Candidate| is_published(c) && Some(&c.onnx_path) != first.map(|f| &f.onnx_path) && c.fit == Fit::Exact;
-    let second = candidates.iter().filter(published).find(|c| variant_of(c) == wanted).or_else(|| candidates.iter().find(published));
+    let second = candidates.iter().filter(published).find(|c| c.variant() == wanted).or_else(|| candidates.iter().find(published));
     (first.map(|c| c.onnx_path.clone()), second.map(|c| c.onnx_path.clone()))
 }

@@ -214,11 +214,11 @@ fn variant_candidates(with_ampa: bool) -> Vec<crate::surrogate::Candidate> {
 
 #[test]
 fn the_default_twin_is_the_one_trained_on_the_synapse_mode() {
-    use super::models::{default_pair, variant_of};
+    use super::models::default_pair;
     use crate::stimulus::InputVariant;
     let cands = variant_candidates(true);
-    assert_eq!(variant_of(&cands[1]), InputVariant::Ampa);
-    assert_eq!(variant_of(&cands[2]), InputVariant::Nmda);
+    assert_eq!(cands[1].variant(), InputVariant::Ampa);
+    assert_eq!(cands[2].variant(), InputVariant::Nmda);
     // NMDA on (the default): our NMDA twin, although the AMPA one sorts first
     assert_eq!(default_pair(&cands, true), (Some(PathBuf::from("l5pc-hay-nmda.x")), Some(PathBuf::from("elm-published.x"))));
     // NMDA off: the AMPA twin; the published ELM (NMDA only) is still the one to compare with
