@@ -57,15 +57,18 @@ impl Series {
         self.blind.push(blind);
     }
 
+    fn marks(&self) -> Marks<'_> {
+        Marks { first_bin: self.first_bin, probability: Blocks::whole(&self.probability), blind: Blocks::whole(&self.blind) }
+    }
+
     /// Whether bin `k` of the run (absolute ms) is blind; bins outside the series are not.
     pub fn blind_at(&self, bin: usize) -> bool {
-        bin.checked_sub(self.first_bin).and_then(|i| self.blind.get(i)).copied().unwrap_or(false)
+        self.marks().blind_at(bin)
     }
 
     /// Whether a spike at `t_ms` falls in a blind stretch (its bin or the one before).
     pub fn blind_spike(&self, t_ms: f64) -> bool {
-        let b = t_ms.max(0.0).floor() as usize;
-        self.blind_at(b) || b.checked_sub(1).is_some_and(|p| self.blind_at(p))
+        self.marks().blind_spike(t_ms)
     }
 
     /// The blind stretches as `[from_ms, to_ms)` spans, in order.
@@ -89,31 +92,151 @@ impl Series {
     }
 }
 
+/// ms per block of a [`RunRecord`] (256 KB of probabilities).
+pub const RUN_BLOCK_MS: usize = 65_536;
+
+/// The whole run as its agreement needs it, 5 bytes per ms instead of a [`Series`]' 13: the spike
+/// probability (kept whole, so that a new threshold recounts the run's predicted spikes exactly)
+/// and the blind marks, while the two soma voltages are folded into the RMSE's running sums as
+/// they arrive. Held in fixed blocks of [`RUN_BLOCK_MS`], never reallocated: memory grows by the
+/// 5 bytes per ms and nothing else (a doubling vector would jump by its whole size, twice a run's
+/// length in copies), 18 MB per twin for an hour of run.
+#[derive(Debug, Clone, Default)]
+pub struct RunRecord {
+    pub first_bin: usize,
+    probability: Vec<Vec<f32>>,
+    blind: Vec<Vec<bool>>,
+    len: usize,
+    /// Σ (cell − twin)² over the seen ms where both voltages are finite (mV²).
+    sq_sum_mv2: f64,
+    n_v: usize,
+}
+
+impl RunRecord {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Append one ms (as [`Series::push`]).
+    pub fn push(&mut self, cell_v_mv: f32, twin_v_mv: f32, probability: f32, blind: bool) {
+        if cell_v_mv.is_finite() && twin_v_mv.is_finite() && !blind {
+            let d = f64::from(cell_v_mv) - f64::from(twin_v_mv);
+            self.sq_sum_mv2 += d * d;
+            self.n_v += 1;
+        }
+        if self.len.is_multiple_of(RUN_BLOCK_MS) {
+            self.probability.push(Vec::with_capacity(RUN_BLOCK_MS));
+            self.blind.push(Vec::with_capacity(RUN_BLOCK_MS));
+        }
+        if let (Some(p), Some(b)) = (self.probability.last_mut(), self.blind.last_mut()) {
+            p.push(probability);
+            b.push(blind);
+            self.len += 1;
+        }
+    }
+
+    /// The spike probability of every ms, in order.
+    pub fn probabilities(&self) -> impl Iterator<Item = f32> + '_ {
+        self.probability.iter().flat_map(|b| b.iter().copied())
+    }
+
+    /// Bytes held (the blocks' capacity).
+    pub fn bytes(&self) -> usize {
+        self.probability.iter().map(|b| b.capacity() * std::mem::size_of::<f32>()).sum::<usize>() + self.blind.iter().map(Vec::capacity).sum::<usize>()
+    }
+
+    pub fn clear(&mut self, first_bin: usize) {
+        *self = RunRecord { first_bin, ..RunRecord::default() };
+    }
+
+    /// The same numbers [`agreement`] gives for the [`Series`] of these ms.
+    pub fn agreement(&self, cell_spikes_ms: &[f64], twin_spikes_ms: &[f64]) -> Agreement {
+        let rmse_mv = (self.n_v > 0).then(|| (self.sq_sum_mv2 / self.n_v as f64).sqrt());
+        let marks = Marks { first_bin: self.first_bin, probability: Blocks::new(&self.probability, RUN_BLOCK_MS, self.len), blind: Blocks::new(&self.blind, RUN_BLOCK_MS, self.len) };
+        agreement_of(&marks, rmse_mv, cell_spikes_ms, twin_spikes_ms)
+    }
+}
+
+/// A per-ms column read through blocks of `block` ms (one block: a plain vector).
+#[derive(Clone, Copy)]
+struct Blocks<'a, T> {
+    blocks: &'a [Vec<T>],
+    block: usize,
+    len: usize,
+}
+
+impl<'a, T: Copy> Blocks<'a, T> {
+    fn new(blocks: &'a [Vec<T>], block: usize, len: usize) -> Self {
+        Blocks { blocks, block: block.max(1), len }
+    }
+
+    fn whole(v: &'a Vec<T>) -> Self {
+        Blocks::new(std::slice::from_ref(v), v.len(), v.len())
+    }
+
+    fn get(&self, k: usize) -> Option<T> {
+        if k >= self.len {
+            return None;
+        }
+        self.blocks.get(k / self.block).and_then(|b| b.get(k % self.block)).copied()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = T> + 'a {
+        self.blocks.iter().flat_map(|b| b.iter().copied()).take(self.len)
+    }
+}
+
+/// What the spike and AUC parts of the agreement read: the probability and the blind marks.
+struct Marks<'a> {
+    first_bin: usize,
+    probability: Blocks<'a, f32>,
+    blind: Blocks<'a, bool>,
+}
+
+impl Marks<'_> {
+    fn blind_at(&self, bin: usize) -> bool {
+        bin.checked_sub(self.first_bin).and_then(|i| self.blind.get(i)).unwrap_or(false)
+    }
+
+    fn blind_spike(&self, t_ms: f64) -> bool {
+        let b = t_ms.max(0.0).floor() as usize;
+        self.blind_at(b) || b.checked_sub(1).is_some_and(|p| self.blind_at(p))
+    }
+}
+
 /// Compare `series` with the cell's spikes `cell_spikes_ms` and the twin's `twin_spikes_ms`
 /// (both sorted; only those inside the series' time span count).
 pub fn agreement(series: &Series, cell_spikes_ms: &[f64], twin_spikes_ms: &[f64]) -> Agreement {
-    let n = series.len();
-    if n == 0 {
-        return Agreement::default();
-    }
-    let (t0, t1) = (series.first_bin as f64, (series.first_bin + n) as f64);
-    let blind = |k: usize| series.blind.get(k).copied().unwrap_or(false);
-    let blind_ms = (0..n).filter(|&k| blind(k)).count();
-    // spikes in blind stretches are the current's doing, not the twin's to predict
-    let inside = |v: &[f64]| v.iter().copied().filter(|&t| t >= t0 && t < t1 + 1.0 && !series.blind_spike(t)).collect::<Vec<f64>>();
-    let (cell, twin) = (inside(cell_spikes_ms), inside(twin_spikes_ms));
-    let m = match_spikes(&cell, &twin, MATCH_TOLERANCE_MS);
     // RMSE over the ms the twin saw, summed in order (no copies of the series)
     let (mut sq_sum, mut n_v) = (0.0f64, 0usize);
-    for k in 0..n {
+    for k in 0..series.len() {
         let (c, t) = (series.cell_v_mv[k], series.twin_v_mv[k]);
-        if c.is_finite() && t.is_finite() && !blind(k) {
+        if c.is_finite() && t.is_finite() && !series.blind.get(k).copied().unwrap_or(false) {
             let d = f64::from(c) - f64::from(t);
             sq_sum += d * d;
             n_v += 1;
         }
     }
     let rmse_mv = (n_v > 0).then(|| (sq_sum / n_v as f64).sqrt());
+    agreement_of(&series.marks(), rmse_mv, cell_spikes_ms, twin_spikes_ms)
+}
+
+fn agreement_of(series: &Marks<'_>, rmse_mv: Option<f64>, cell_spikes_ms: &[f64], twin_spikes_ms: &[f64]) -> Agreement {
+    let n = series.probability.len;
+    if n == 0 {
+        return Agreement::default();
+    }
+    let (t0, t1) = (series.first_bin as f64, (series.first_bin + n) as f64);
+    let blind = |k: usize| series.blind.get(k).unwrap_or(false);
+    let blind_ms = series.blind.iter().take(n).filter(|&b| b).count();
+    // spikes in blind stretches are the current's doing, not the twin's to predict
+    let inside = |v: &[f64]| v.iter().copied().filter(|&t| t >= t0 && t < t1 + 1.0 && !series.blind_spike(t)).collect::<Vec<f64>>();
+    let (cell, twin) = (inside(cell_spikes_ms), inside(twin_spikes_ms));
+    let m = match_spikes(&cell, &twin, MATCH_TOLERANCE_MS);
     // the paper's binning: a spike at t belongs to bin int(t − 0.5); `cell` is sorted
     let mut positive_bins: Vec<usize> = cell
         .iter()
@@ -133,10 +256,10 @@ pub fn agreement(series: &Series, cell_spikes_ms: &[f64], twin_spikes_ms: &[f64]
             }
             let seen: Vec<usize> = (0..n).filter(|&k| !blind(k)).collect();
             let labels: Vec<bool> = seen.iter().map(|&k| labels[k]).collect();
-            let scores: Vec<f64> = seen.iter().map(|&k| f64::from(series.probability[k])).collect();
+            let scores: Vec<f64> = seen.iter().map(|&k| f64::from(series.probability.get(k).unwrap_or(f32::NAN))).collect();
             roc_auc(&labels, &scores).ok()
         } else {
-            binned_auc(series, &positive_bins, &blind)
+            binned_auc(series.probability.iter(), &positive_bins, &blind)
         }
     } else {
         None
@@ -166,11 +289,11 @@ const AUC_LOGIT_SPAN: f64 = 16.0;
 /// ties, half): within 1e-4 of the exact AUC for a twin's probabilities, with no allocation
 /// in proportion to the series (the whole run's agreement, hours long, is recomputed every
 /// second on the twin's thread). `positive_bins`: sorted indices of the spike bins.
-pub fn binned_auc(series: &Series, positive_bins: &[usize], blind: &dyn Fn(usize) -> bool) -> Option<f64> {
+pub fn binned_auc(probability: impl Iterator<Item = f32>, positive_bins: &[usize], blind: &dyn Fn(usize) -> bool) -> Option<f64> {
     let mut pos = vec![0u64; AUC_BINS];
     let mut neg = vec![0u64; AUC_BINS];
     let mut next = positive_bins.iter().peekable();
-    for (k, &p) in series.probability.iter().enumerate() {
+    for (k, p) in probability.enumerate() {
         let is_pos = next.peek().is_some_and(|&&b| b == k);
         if is_pos {
             next.next();
@@ -287,11 +410,48 @@ mod tests {
         let exact = agreement(&head, &spikes, &[]).auc.expect("exact");
         let binned_head = {
             let bins: Vec<usize> = spikes.iter().map(|&t| (t - 0.5).floor() as usize).filter(|&b| b < EXACT_AUC_MAX_MS).collect();
-            binned_auc(&head, &bins, &|_| false).expect("binned")
+            binned_auc(head.probability.iter().copied(), &bins, &|_| false).expect("binned")
         };
         assert!((exact - binned_head).abs() < 1e-4, "exact {exact}, binned {binned_head}");
         assert!(fast.auc.is_some_and(|a| a > 0.9));
         assert!((fast.rmse_mv.expect("rmse") - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn run_record_agrees_with_the_series() {
+        // the whole-run record folds the voltages into sums: same numbers as the full series,
+        // through blind stretches, NaN voltages, the exact AUC and the binned one
+        use crate::rng::Draw;
+        let mut rng = crate::rng::xoshiro(11);
+        for n in [5_000usize, EXACT_AUC_MAX_MS + 3_000] {
+            let (mut s, mut r) = (Series { first_bin: 40, ..Series::default() }, RunRecord::default());
+            r.clear(40);
+            let mut spikes = Vec::new();
+            for k in 0..n {
+                let bin = 40 + k;
+                let spike = rng.uniform() < 0.004;
+                if spike {
+                    spikes.push(bin as f64 + 0.5 + 0.4 * rng.uniform());
+                }
+                let p = if spike { 0.1 + 0.8 * rng.uniform() } else { 0.2 * rng.uniform() };
+                let blind = (k / 700) % 9 == 4;
+                let cell = if k % 997 == 3 { f32::NAN } else { -70.0 + 5.0 * rng.uniform() as f32 };
+                let twin = -70.0 + 5.0 * rng.uniform() as f32;
+                s.push(cell, twin, p as f32, blind);
+                r.push(cell, twin, p as f32, blind);
+            }
+            let twin_spikes: Vec<f64> = spikes.iter().step_by(2).map(|t| t + 2.0).collect();
+            let (a, b) = (agreement(&s, &spikes, &twin_spikes), r.agreement(&spikes, &twin_spikes));
+            assert!(a.blind_ms > 0 && a.cell_spikes >= MIN_SPIKES_FOR_AUC && a.auc.is_some(), "{a:?}");
+            assert_eq!((a.n_ms, a.blind_ms, a.cell_spikes, a.twin_spikes, a.hits, a.misses, a.false_alarms), (b.n_ms, b.blind_ms, b.cell_spikes, b.twin_spikes, b.hits, b.misses, b.false_alarms));
+            assert_eq!(a.auc, b.auc);
+            let (ra, rb) = (a.rmse_mv.expect("rmse"), b.rmse_mv.expect("rmse"));
+            assert!((ra - rb).abs() < 1e-9, "{ra} vs {rb}");
+            assert_eq!(r.len(), n);
+            assert!(r.probabilities().eq(s.probability.iter().copied()), "the threshold recount reads the same probabilities");
+            // fixed blocks: memory in step with the ms recorded, never a doubled vector
+            assert_eq!(r.bytes(), n.div_ceil(RUN_BLOCK_MS) * RUN_BLOCK_MS * 5);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! predictor on chunks, keep the window and whole-run series, answer "why" requests and publish
 //! snapshots. Started by the handle in `thread.rs` (`Twin::spawn`), which this file does not use.
 
-use super::agreement::{agreement, Agreement, Series, SpikeRuns};
+use super::agreement::{Agreement, RunRecord, Series, SpikeRuns};
 use super::messages::{ChunkTiming, Control, ThresholdChoice, TwinSnapshot, TwinState, CHUNK_MS, WINDOW_MS};
 use super::why::{InputHistory, WhyRequest};
 use crate::app::live::twin_feed::{MsColumn, TwinMsg};
@@ -19,7 +19,8 @@ const MAX_RUN_MS: usize = 1000;
 /// A part-chunk runs anyway once its oldest column has waited this long (paused or slow runs).
 const MAX_WAIT: Duration = Duration::from_millis(250);
 /// The false-positive rate whose threshold marks predicted spikes: the paper's low operating
-/// Whole-run series are kept for at most this long (ms; 1 h of simulated time).
+/// The whole run's record (5 bytes per ms, [`RunRecord`]) is kept for at most this long (ms; 1 h
+/// of simulated time).
 const MAX_RUN_HISTORY_MS: usize = 3_600_000;
 /// Whole-run agreement is recomputed at most this often.
 const WHOLE_RUN_EVERY: Duration = Duration::from_millis(1000);
@@ -37,7 +38,7 @@ pub(super) struct TwinWorker {
     queued: VecDeque<MsColumn>,
     oldest_queued_at: Option<Instant>,
     spikes: Option<SpikeRuns>,
-    run: Series,
+    run: RunRecord,
     cell_spikes_ms: Vec<f64>,
     twin_spikes_ms: Vec<f64>,
     whole_run_at: Instant,
@@ -61,7 +62,7 @@ impl TwinWorker {
             queued: VecDeque::new(),
             oldest_queued_at: None,
             spikes: None,
-            run: Series::default(),
+            run: RunRecord::default(),
             cell_spikes_ms: Vec::new(),
             twin_spikes_ms: Vec::new(),
             whole_run_at: Instant::now(),
@@ -239,7 +240,7 @@ impl TwinWorker {
         self.apply_threshold(&meta);
         self.twin_spikes_ms.clear();
         if let Some(s) = self.spikes.as_mut() {
-            for (k, &p) in self.run.probability.iter().enumerate() {
+            for (k, p) in self.run.probabilities().enumerate() {
                 if let Some(b) = s.push(self.run.first_bin + k, p) {
                     self.twin_spikes_ms.push(b as f64 + 1.0);
                 }
@@ -247,7 +248,7 @@ impl TwinWorker {
         }
         let until = self.run.first_bin + self.run.len();
         self.trim_window(until);
-        self.snap.whole_run = agreement(&self.run, &self.cell_spikes_ms, &self.twin_spikes_ms);
+        self.snap.whole_run = self.run.agreement(&self.cell_spikes_ms, &self.twin_spikes_ms);
         self.whole_run_at = Instant::now();
         self.publish();
     }
@@ -328,7 +329,7 @@ impl TwinWorker {
         self.snap.predicted_until_ms = bin;
         self.trim_window(bin);
         if self.whole_run_at.elapsed() >= WHOLE_RUN_EVERY || self.run.len() <= CHEAP_WHOLE_RUN_MS {
-            self.snap.whole_run = agreement(&self.run, &self.cell_spikes_ms, &self.twin_spikes_ms);
+            self.snap.whole_run = self.run.agreement(&self.cell_spikes_ms, &self.twin_spikes_ms);
             self.whole_run_at = Instant::now();
         }
         self.publish();
