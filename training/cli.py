@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {train,evaluate,export,campaign,synth,bench,baselines,merge} …`` (run from the repo root)."""
+"""Command line: ``python -m training {train,evaluate,export,campaign,synth,bench,baselines,merge,depth-sweep,depth-sweep-plot} …`` (run from the repo root)."""
 
 from __future__ import annotations
 
@@ -197,6 +197,32 @@ def cmd_baselines(a) -> int:
     return 0
 
 
+def cmd_depth_sweep(a) -> int:
+    from .depth_sweep import sweep
+
+    depths = [int(d) for d in a.depths.replace(",", " ").split()]
+    sweep(a.protocol, depths, data=a.data, valid_data=a.valid_data, test_data=a.test_data, out=a.out, width=a.width,
+          receptive=a.receptive_ms, first_kernel_ms=a.first_kernel_ms, first_rank=a.first_rank, max_train_sims=a.max_train_sims, epochs=a.epochs,
+          steps_per_epoch=a.steps_per_epoch, lr=a.lr, seed=a.seed, threads=a.threads)
+    return 0
+
+
+def cmd_depth_sweep_plot(a) -> int:
+    from .depth_sweep import collect, plot
+
+    results = collect(a.runs)
+    if not results:
+        raise SystemExit(f"{a.runs}: no finished depth-sweep runs (result.json)")
+    plot(results, a.out, a.title)
+    print(f"wrote {a.out} ({len(results)} runs)")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=2, allow_nan=False)
+            f.write("\n")
+        print(f"wrote {a.json}")
+    return 0
+
+
 def _arch_args(p):
     p.add_argument("--preset", choices=sorted(PRESETS), default="best", help="architecture preset (default best = 7x128x153)")
     p.add_argument("--depth", type=int, help="number of hidden layers (overrides the preset)")
@@ -340,6 +366,33 @@ def main(argv=None) -> int:
     p.add_argument("--tau-ms", type=float, default=20.0, help="time constant of the nothing-fitted ranking's filter")
     p.add_argument("--out", help="write the metrics as JSON here")
     p.set_defaults(fn=cmd_baselines)
+
+    p = sub.add_parser("depth-sweep", help="the paper's deep-vs-shallow contrast: the same TCN at several depths on one data and step "
+                                           "budget, scored on a fresh test set (training/depth_sweep.py)")
+    p.add_argument("--protocol", choices=["nmda", "ampa"], required=True, help="the datasets' protocol variant (checked)")
+    p.add_argument("--data", required=True, help="training dataset (its first --max-train-sims simulations)")
+    p.add_argument("--valid-data", required=True, help="validation dataset (picks each run's best epoch)")
+    p.add_argument("--test-data", required=True, help="fresh test dataset, never trained on")
+    p.add_argument("--out", required=True, help="folder of the runs (PROTOCOL-dDEPTH; resumable)")
+    p.add_argument("--depths", default="1,3,7")
+    p.add_argument("--width", type=int, default=64)
+    p.add_argument("--receptive-ms", type=int, default=153, help="every depth's receptive field (ms)")
+    p.add_argument("--first-kernel-ms", type=int, default=39, help="first layer's kernel when depth > 1 (the paper's best model's)")
+    p.add_argument("--first-rank", type=int, default=16)
+    p.add_argument("--max-train-sims", type=int, default=512)
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--steps-per-epoch", type=int, default=300)
+    p.add_argument("--lr", type=float, default=1e-3, help="first stage's lr (the paper's stage table scaled to it)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(fn=cmd_depth_sweep)
+
+    p = sub.add_parser("depth-sweep-plot", help="plot and tabulate finished depth-sweep runs")
+    p.add_argument("--runs", required=True)
+    p.add_argument("--out", required=True, help="PNG")
+    p.add_argument("--json", help="also write the results here")
+    p.add_argument("--title", default="")
+    p.set_defaults(fn=cmd_depth_sweep_plot)
 
     p = sub.add_parser("bench", help="time training steps on random inputs (dense vs sparse first layer)")
     _arch_args(p)
