@@ -389,7 +389,11 @@ def train(cfg: TrainConfig, run_dir: str, resume: bool = False, max_epochs_this_
                  "step_s": train_s / cfg.steps_per_epoch, "train_windows": windows,
                  "train_ms": windows * cfg.window_ms}
         if valid_batches:
-            entry.update(validate(model, valid_batches, cfg, device, w_spike, w_soma, w_dend))
+            # the validation loss is weighted as the first stage's, whatever this epoch's: the
+            # paper's stages raise the spike weight 9-fold, and a loss weighted per stage would
+            # make the best epoch an early one by construction
+            _, w0_spike, w0_soma = cfg.stage(0)
+            entry.update(validate(model, valid_batches, cfg, device, w0_spike, w0_soma, cfg.dend_weight(0)))
         wall += time.time() - t0
         entry["wall_s"] = wall
         history.append(entry)

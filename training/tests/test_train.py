@@ -125,3 +125,17 @@ def test_separate_validation_data_and_growing_training_set(dataset_dir, tmp_path
     capped.valid_data, capped.max_train_sims = dataset_dir, 5
     train(capped, str(tmp_path / "capped"), log=_quiet)
     assert json.load(open(os.path.join(tmp_path, "capped", "config.json")))["split"]["train"] == list(range(5))
+
+
+def test_the_best_epoch_is_chosen_by_a_loss_comparable_across_stages(dataset_dir, tmp_path):
+    # the second stage weights the spike loss 20-fold: the validation loss stays weighted as the
+    # first stage's, so later epochs can still be the best one
+    cfg = tiny_config(dataset_dir, epochs=4, lr=1e-2, steps=10)
+    cfg.stages = [[0.0, 1e-2, 1.0, 0.02], [0.5, 1e-2, 20.0, 0.5]]
+    train(cfg, str(tmp_path / "run"), log=_quiet)
+    hist = [json.loads(line) for line in open(tmp_path / "run" / "history.jsonl")]
+    assert [h["loss_weights"] for h in hist] == [[1.0, 0.02]] * 2 + [[20.0, 0.5]] * 2
+    for h in hist:
+        assert h["valid_loss"] == pytest.approx(h["valid_bce"] + 0.02 * h["valid_mse"], rel=1e-9)
+    best = load_checkpoint(os.path.join(tmp_path, "run", "checkpoints", "best.pt"))
+    assert best["best_valid_loss"] == pytest.approx(min(h["valid_loss"] for h in hist), rel=1e-9)
