@@ -74,8 +74,7 @@ def cmd_train(a) -> int:
     if a.resume and a.epochs is None:  # keep the run's own length (and so its schedule)
         cfg.epochs = read_config(a.out).epochs
     if a.lr is not None:  # rescale the whole schedule so that it starts at --lr
-        base = cfg.stages[0][1]
-        cfg.stages = [[row[0], row[1] * a.lr / base, *row[2:]] for row in cfg.stages]
+        cfg.scale_lr(a.lr)
     os.makedirs(a.out, exist_ok=True)
     train(cfg, a.out, resume=a.resume)
     return 0
@@ -380,7 +379,7 @@ def main(argv=None) -> int:
     p.add_argument("--first-kernel-ms", type=int, default=39, help="first layer's kernel when depth > 1 (the paper's best model's)")
     p.add_argument("--first-rank", type=int, default=16)
     p.add_argument("--max-train-sims", type=int, default=512)
-    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--steps-per-epoch", type=int, default=300)
     p.add_argument("--lr", type=float, default=1e-3, help="first stage's lr (the paper's stage table scaled to it)")
     p.add_argument("--seed", type=int, default=0)

@@ -40,16 +40,12 @@ def kernels_for(depth: int, receptive_ms: int, first_ms: int = FIRST_KERNEL_MS) 
     return [first_ms] + [base + 1 + (1 if i < extra else 0) for i in range(depth - 1)]
 
 
-def receptive_ms(kernels: list[int]) -> int:
-    return sum(k - 1 for k in kernels) + 1
-
-
 def _protocol(ds) -> str:
     return str(ds.definition["protocol"].get("variant", "nmda"))
 
 
 def run_one(protocol: str, depth: int, data: str, valid_data: str, test_data: str, out: str, width: int = 64,
-            receptive: int = 153, first_kernel_ms: int = FIRST_KERNEL_MS, first_rank: int = 16, max_train_sims: int = 512, epochs: int = 12,
+            receptive: int = 153, first_kernel_ms: int = FIRST_KERNEL_MS, first_rank: int = 16, max_train_sims: int = 512, epochs: int = 10,
             steps_per_epoch: int = 300, lr: float = 1e-3, seed: int = 0, threads: int = 1, log=print) -> dict:
     """Train (or resume) and score one depth; returns its result (also OUT/PROTOCOL-dDEPTH/result.json)."""
     import torch
@@ -57,7 +53,7 @@ def run_one(protocol: str, depth: int, data: str, valid_data: str, test_data: st
     from .data import Dataset, WindowSource
     from .evaluate import paper_metrics, predict_sims
     from .model import ModelConfig
-    from .train import PAPER_STAGES, TrainConfig, load_model, train
+    from .train import TrainConfig, load_model, train
 
     run_dir = os.path.join(out, f"{protocol}-d{depth}")
     result_path = os.path.join(run_dir, "result.json")
@@ -78,8 +74,7 @@ def run_one(protocol: str, depth: int, data: str, valid_data: str, test_data: st
     mcfg.first_rank = first_rank
     cfg = TrainConfig(data=os.path.abspath(data), model=mcfg.to_json(), epochs=epochs, steps_per_epoch=steps_per_epoch,
                       valid_data=os.path.abspath(valid_data), max_train_sims=max_train_sims, seed=seed, threads=threads)
-    base = cfg.stages[0][1]
-    cfg.stages = [[row[0], row[1] * lr / base, *row[2:]] for row in PAPER_STAGES]
+    cfg.scale_lr(lr)
     resume = os.path.exists(os.path.join(run_dir, "checkpoints", "last.pt"))
     os.makedirs(run_dir, exist_ok=True)
     cpu0 = time.process_time()
@@ -95,7 +90,7 @@ def run_one(protocol: str, depth: int, data: str, valid_data: str, test_data: st
     best_valid = ck["history"][-1].get("valid_auc") if ck["history"] else None
     sp, so = m.get("spikes") or {}, m.get("soma") or {}
     result = {
-        "protocol": protocol, "depth": depth, "kernels_ms": kernels, "receptive_ms": receptive_ms(kernels), "width": width,
+        "protocol": protocol, "depth": depth, "kernels_ms": kernels, "receptive_ms": mcfg.window_ms, "width": width,
         "first_rank": first_rank, "parameters": int(model.n_parameters()),
         "train_data": os.path.basename(os.path.normpath(data)), "train_sims": len(rcfg.split["train"]),
         "steps": epochs * steps_per_epoch, "batch_size": rcfg.batch_size, "window_ms": rcfg.window_ms, "lr": lr,

@@ -115,6 +115,11 @@ class TrainConfig:
         floor = self.lr_min / self.stages[0][1]
         return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
+    def scale_lr(self, lr: float) -> None:
+        """Rescale every stage's learning rate so that the first stage starts at ``lr``."""
+        base = self.stages[0][1]
+        self.stages = [[row[0], row[1] * lr / base, *row[2:]] for row in self.stages]
+
     def use_sparse(self) -> bool:
         return self.first_layer == "sparse" or (self.first_layer == "auto" and not self.device.startswith("cuda"))
 

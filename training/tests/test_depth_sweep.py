@@ -3,7 +3,8 @@ import os
 
 import pytest
 
-from training.depth_sweep import collect, kernels_for, plot, receptive_ms, run_one
+from training.depth_sweep import collect, kernels_for, plot, run_one
+from training.model import ModelConfig
 
 
 def test_every_depth_sees_the_same_window():
@@ -13,7 +14,7 @@ def test_every_depth_sees_the_same_window():
     for depth in range(1, 9):
         for t in (60, 101, 153, 154):
             k = kernels_for(depth, t)
-            assert len(k) == depth and receptive_ms(k) == t and min(k) >= 1, (depth, t, k)
+            assert len(k) == depth and ModelConfig.build(16, depth, 4, k).window_ms == t and min(k) >= 1, (depth, t, k)
             assert max(k[1:], default=0) - min(k[1:], default=0) <= 1
     with pytest.raises(ValueError):
         kernels_for(0, 153)

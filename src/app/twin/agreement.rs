@@ -156,8 +156,11 @@ impl RunRecord {
     /// The same numbers [`agreement`] gives for the [`Series`] of these ms.
     pub fn agreement(&self, cell_spikes_ms: &[f64], twin_spikes_ms: &[f64]) -> Agreement {
         let rmse_mv = (self.n_v > 0).then(|| (self.sq_sum_mv2 / self.n_v as f64).sqrt());
-        let marks = Marks { first_bin: self.first_bin, probability: Blocks::new(&self.probability, RUN_BLOCK_MS, self.len), blind: Blocks::new(&self.blind, RUN_BLOCK_MS, self.len) };
-        agreement_of(&marks, rmse_mv, cell_spikes_ms, twin_spikes_ms)
+        agreement_of(&self.marks(), rmse_mv, cell_spikes_ms, twin_spikes_ms)
+    }
+
+    fn marks(&self) -> Marks<'_> {
+        Marks { first_bin: self.first_bin, probability: Blocks::new(&self.probability, RUN_BLOCK_MS, self.len), blind: Blocks::new(&self.blind, RUN_BLOCK_MS, self.len) }
     }
 }
 
