@@ -494,7 +494,7 @@ impl Mechanisms {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn update_fma(&mut self, advance: bool, rows: Rows) {
-        kernel::pass::<super::rates_table::Fused>(self, advance, rows);
+        kernel::pass::<super::rates_table::Fused256>(self, advance, rows);
     }
 
     /// The first mechanism state that is not finite: (node, mechanism name, state name).

@@ -210,8 +210,8 @@ pub trait Arith {
     /// chunks[l][s]`.
     ///
     /// # Safety
-    /// The CPU has the instruction set the implementation is written for (only [`Fused512`]
-    /// has one beyond the baseline: AVX-512F).
+    /// The CPU has the instruction set the implementation is written for ([`Fused256`]: AVX2,
+    /// [`Fused512`]: AVX-512F; the others need nothing beyond the baseline).
     #[inline(always)]
     unsafe fn transpose_8x4(chunks: &[[f64; 4]; 8]) -> [[f64; 8]; 4] {
         let mut out = [[0.0; 8]; 4];
@@ -286,6 +286,61 @@ impl Arith for Fused512 {
             let v = _mm512_set_pd(at(7), at(6), at(5), at(4), at(3), at(2), at(1), at(0));
             let mut out = [0.0; 8];
             _mm512_storeu_pd(out.as_mut_ptr(), v);
+            out
+        }
+    }
+}
+
+/// [`Fused`] with an AVX2 transpose and gather (in registers: 128-bit unpacks and lane
+/// permutes per group of four nodes, instead of 32 scalar stores read back as vectors, whose
+/// loads cannot be forwarded from the stores and wait for them); for the kernel compiled for
+/// AVX2 and FMA only.
+#[cfg(target_arch = "x86_64")]
+pub struct Fused256;
+
+#[cfg(target_arch = "x86_64")]
+impl Arith for Fused256 {
+    #[inline(always)]
+    fn mul_add(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    unsafe fn transpose_8x4(chunks: &[[f64; 4]; 8]) -> [[f64; 8]; 4] {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees AVX2; the loads and stores are of whole arrays of 4
+        // doubles (unaligned forms)
+        unsafe {
+            let mut out = [[0.0; 8]; 4];
+            for half in 0..2 {
+                let n = 4 * half;
+                let load = |l: usize| _mm256_loadu_pd(chunks[n + l].as_ptr());
+                let (r0, r1, r2, r3) = (load(0), load(1), load(2), load(3));
+                // [n0 s0, n1 s0, n0 s2, n1 s2] and [n0 s1, n1 s1, n0 s3, n1 s3], then nodes 2-3
+                let (lo01, hi01) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+                let (lo23, hi23) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+                let rows = [_mm256_permute2f128_pd::<0x20>(lo01, lo23), _mm256_permute2f128_pd::<0x20>(hi01, hi23), _mm256_permute2f128_pd::<0x31>(lo01, lo23), _mm256_permute2f128_pd::<0x31>(hi01, hi23)];
+                for (o, r) in out.iter_mut().zip(rows) {
+                    _mm256_storeu_pd(o.as_mut_ptr().add(n), r);
+                }
+            }
+            out
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn gather_8(values: &[f64], index: &[u32; 8]) -> [f64; 8] {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees AVX2 and in-bounds indices. One plain load per lane
+        // (volatile: not a gather instruction), put together in two registers and stored
+        // whole, so that later vector loads of the result are forwarded from the stores
+        unsafe {
+            let p = values.as_ptr();
+            let at = |l: usize| std::ptr::read_volatile(p.add(index[l] as usize));
+            let (lo, hi) = (_mm256_set_pd(at(3), at(2), at(1), at(0)), _mm256_set_pd(at(7), at(6), at(5), at(4)));
+            let mut out = [0.0; 8];
+            _mm256_storeu_pd(out.as_mut_ptr(), lo);
+            _mm256_storeu_pd(out.as_mut_ptr().add(4), hi);
             out
         }
     }
@@ -448,11 +503,16 @@ mod tests {
         assert!(ca_lookup(5e-8).is_none() && ca_lookup(f64::NAN).is_none() && ca_lookup(2.0).is_none());
     }
 
-    /// [`CaTable::lookup_lanes`] on the portable path and, where this CPU has AVX-512, on the
-    /// AVX-512 path (whose transpose is its own code).
+    /// [`CaTable::lookup_lanes`] on the portable path and, where this CPU has them, on the AVX2
+    /// and AVX-512 paths (whose transposes are their own code).
     fn block_lookups(t: &CaTable, cai: &[f64; 8]) -> Vec<Option<([f64; 8], [f64; 8])>> {
         // SAFETY: the portable path needs nothing beyond the baseline
         let mut out = vec![unsafe { t.lookup_lanes::<Plain>(cai) }];
+        #[cfg(target_arch = "x86_64")]
+        if crate::biophysics::InstructionSet::best() >= crate::biophysics::InstructionSet::Avx2Fma {
+            // SAFETY: this CPU has AVX2 (checked just above)
+            out.push(unsafe { t.lookup_lanes::<Fused256>(cai) });
+        }
         #[cfg(target_arch = "x86_64")]
         if crate::biophysics::InstructionSet::best() == crate::biophysics::InstructionSet::Avx512 {
             // SAFETY: this CPU has AVX-512 (checked just above)
@@ -499,6 +559,14 @@ mod tests {
         let gathered = unsafe { Plain::gather_8(&values, &index) };
         for l in 0..8 {
             assert_eq!(gathered[l], values[index[l] as usize]);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if crate::biophysics::InstructionSet::best() >= crate::biophysics::InstructionSet::Avx2Fma {
+            // SAFETY: this CPU has AVX2 (checked just above); indices as above
+            unsafe {
+                assert_eq!(Fused256::transpose_8x4(&chunks), plain);
+                assert_eq!(Fused256::gather_8(&values, &index), gathered);
+            }
         }
         #[cfg(target_arch = "x86_64")]
         if crate::biophysics::InstructionSet::best() == crate::biophysics::InstructionSet::Avx512 {
