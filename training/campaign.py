@@ -24,6 +24,12 @@ at the deadline however many steps fit (a warm restart per piece). Loss: the aut
 + 0.5 · MSE (soma target (min(v, −55) + 67.7) / 10 mV), batch 32 × 500 ms windows, the first
 150 ms of each window excluded (burn-in from zero state). Validation: whole 6-s traces of the
 validation simulations, bins ≥ 500 ms (the paper's protocol), every ``--valid-every-min``.
+
+Weight average: with ``--ema-decay d`` (default 0.999, 0 turns it off) the piece also keeps an
+exponential moving average of the weights (ema ← d·ema + (1 − d)·weights after every step, a
+horizon of about 1/(1 − d) steps); each validation scores it beside the trained weights, and the
+best-validation model is whichever of the two scored higher (``best["source"]``). The average is
+saved in the checkpoint, so a resumed piece continues it.
 """
 
 from __future__ import annotations
@@ -169,6 +175,18 @@ def _short(m: dict) -> dict:
             "n_sims": a["n_sims"], "n_output_spikes": a["n_output_spikes"]}
 
 
+def ema_update(ema: dict, state: dict, decay: float) -> None:
+    """One step of the weight average: ema ← decay·ema + (1 − decay)·state for floating-point
+    tensors (integer buffers are copied)."""
+    with torch.no_grad():
+        for k, e in ema.items():
+            x = state[k]
+            if e.is_floating_point():
+                e.lerp_(x.to(e.dtype), 1.0 - decay)
+            else:
+                e.copy_(x)
+
+
 def _f(v, digits: int = 4) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
 
@@ -187,19 +205,22 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
                 lr_min: float = 1e-5, valid_every_min: float = 10.0, save_every_min: float = 5.0, grow_every_min: float = 2.0,
                 new_sims_only: bool = False, notes: str = "", checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER,
                 seed: int = 0, reserve_s: float = 30.0, replay: list[str] | None = None, start_from: str = "last",
-                online: dict | None = None, init_from: str | None = None, log=print) -> dict:
+                online: dict | None = None, init_from: str | None = None, ema_decay: float = 0.999, log=print) -> dict:
     """One piece of the campaign (see the module's docstring). ``init_from``: a new campaign (no
     checkpoint yet) starts from the best-validation model of this other campaign's checkpoint
     (same architecture and input rows), e.g. the AMPA twin from the NMDA one; recorded in the
     piece. ``online``: simulate the new
     training simulations live with the Python bindings instead of reading ``data`` folders —
     {"morphology": path or "builtin", "base_seed": S, "threads": 1, "steps_per_sim": 20,
-    "buffer_sims": 2048, "ahead": 8} (see `training.online`)."""
+    "buffer_sims": 2048, "ahead": 8} (see `training.online`). ``ema_decay``: the weight average
+    (see the module's docstring; 0: none)."""
     from .branch_elm import BranchELM
     from .data import Dataset, WindowSource
     from .train import hardware_description, losses
 
     torch.set_num_threads(1)
+    if not (0.0 <= float(ema_decay) < 1.0):
+        raise SystemExit(f"--ema-decay {ema_decay}: must be at least 0 and below 1 (0: no weight average)")
     deadline = _deadline(until) if isinstance(until, str) else until
     stop = _Stop()
     t_wall0, t_cpu0 = time.time(), time.process_time()
@@ -294,6 +315,18 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr_max, foreach=True)
         log(f"new campaign: {model.n_parameters():,} parameters")
     model.train()
+    # the weight average: continued from the checkpoint when resuming a piece that kept one,
+    # otherwise started from the weights the piece starts from
+    ema, ema_model = None, None
+    if ema_decay > 0:
+        saved = ck.get("ema") if (ck is not None and resuming_piece) else None
+        sd = model.state_dict()
+        ema = {k: (saved[k] if saved is not None and k in saved else v).detach().clone() for k, v in sd.items()}
+        if piece.get("ema_decay") != ema_decay:
+            piece["ema_decay"], piece["ema_since_piece_step"] = float(ema_decay), piece["steps"]
+        ema_model = BranchELM(cfg.model)
+    elif "ema_decay" in piece:
+        piece["ema_stopped_at_piece_step"] = piece["steps"]
     skip_sets = {d: set(_expand(r)) for d, r in piece.get("skip_sims", {}).items()}
 
     # data: every finished simulation of the training folders (not skipped), re-read as they grow
@@ -349,14 +382,25 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         e = {"piece": piece["number"], "step": totals["steps"], "piece_step": piece["steps"], "utc": _iso(_utc_now()),
              "train_sims": len(src.ids), "lr": opt.param_groups[0]["lr"], "tag": tag, "valid_s": round(time.time() - t0, 1)}
         e.update(_short(m))
+        candidates = [("weights", e["auc"], model.state_dict())]
+        if ema is not None:
+            ema_model.load_state_dict(ema)
+            e["ema"] = _short(validate_whole(ema_model, vsrc, valid_ids, transform))
+            e["valid_s"] = round(time.time() - t0, 1)
+            candidates.append(("ema", e["ema"]["auc"], ema))
         piece["valid_history"].append(e)
         history.append(e)
-        if e["auc"] is not None and (best["auc"] is None or e["auc"] > best["auc"]):
-            best.update(auc=e["auc"], model={k: v.clone() for k, v in model.state_dict().items()}, step=totals["steps"],
-                        piece=piece["number"])
+        for source, auc, weights in candidates:
+            if auc is not None and (best["auc"] is None or auc > best["auc"]):
+                best.update(auc=auc, model={k: v.detach().clone() for k, v in weights.items()}, step=totals["steps"],
+                            piece=piece["number"], source=source)
         log(f"[{e['utc']}] valid ({len(valid_ids)} sims, whole traces): AUC {_f(e['auc'])}, TPR {_f(e['tpr_at_0.25%_fpr'], 3)} / "
             f"{_f(e['tpr_at_1%_fpr'], 3)} at 0.25 / 1 % FPR, soma RMSE {_f(e['soma_rmse_mV'], 3)} mV; step {totals['steps']}, "
             f"{len(src.ids)} train sims, lr {e['lr']:.2e} ({e['valid_s']} s)")
+        if "ema" in e:
+            x = e["ema"]
+            log(f"  weight average (decay {ema_decay}): AUC {_f(x['auc'])}, TPR {_f(x['tpr_at_0.25%_fpr'], 3)} / "
+                f"{_f(x['tpr_at_1%_fpr'], 3)}, soma RMSE {_f(x['soma_rmse_mV'], 3)} mV")
         return e
 
     seg_wall0, seg_cpu0 = time.time(), time.process_time()
@@ -375,7 +419,7 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         piece["last_saved_utc"], piece["last_save_reason"] = _iso(_utc_now()), reason
         _save({"format": FORMAT, "format_version": 1, "train_config": asdict(cfg), "model": model.state_dict(),
                "optimizer": opt.state_dict(), "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-               "totals": totals, "best": best, "history": history, "piece": piece,
+               "totals": totals, "best": best, "history": history, "piece": piece, "ema": ema,
                "hardware": hardware_description("cpu")}, checkpoint)
 
     valid_every, save_every, grow_every = valid_every_min * 60, save_every_min * 60, grow_every_min * 60
@@ -428,6 +472,8 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if ema is not None:
+            ema_update(ema, model.state_dict(), ema_decay)
         bce_acc += float(bce.detach())
         mse_acc += float(mse.detach())
         n_acc += 1
@@ -542,7 +588,8 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         "stop_reason": piece.get("stop_reason"),
         "valid_auc_end": last_valid.get("auc"),
         "valid_end": last_valid,
-        "valid_best": {"auc": ck["best"]["auc"], "step": ck["best"]["step"], "piece": ck["best"]["piece"]},
+        "valid_best": {"auc": ck["best"]["auc"], "step": ck["best"]["step"], "piece": ck["best"]["piece"],
+                       "source": ck["best"].get("source", "weights")},
         "valid_protocol": f"whole 6-s traces of the first {piece.get('valid_sims', 96)} validation simulations, bins >= 500 ms",
         "exported_checkpoint": which,
         "exported_to": os.path.relpath(out, REPO) if out.startswith(REPO) else os.path.basename(out),

@@ -155,7 +155,7 @@ def cmd_campaign(a) -> int:
         c.start_piece(a.data, a.valid_data, a.until, valid_sims=a.valid_sims, lr_max=a.lr_max, lr_min=a.lr_min,
                       valid_every_min=a.valid_every_min, save_every_min=a.save_every_min, new_sims_only=a.new_sims_only,
                       notes=a.notes, replay=a.replay, start_from=a.start_from, online=_online_spec(a),
-                      init_from=a.init_from, **paths)
+                      init_from=a.init_from, ema_decay=a.ema_decay, **paths)
     elif a.campaign_cmd == "finish-piece":
         c.finish_piece(a.test_data, a.valid_data, a.out, notes=a.notes, which=a.which, **paths)
     else:
@@ -326,6 +326,9 @@ def main(argv=None) -> int:
                    help="a new piece starts from the last model (default) or from the best-validation one")
     _online_args(q)
     q.add_argument("--notes", default="")
+    q.add_argument("--ema-decay", type=float, default=0.999,
+                   help="also keep a moving average of the weights with this decay per step, validated beside them; the "
+                        "better of the two is the best model (default 0.999; 0: none)")
     q.add_argument("--checkpoint", default=None, help="default training/checkpoints/hay-branch-elm.pt")
     q.add_argument("--ledger", default=None, help="default training/campaign.json")
     q.add_argument("--init-from", default=None, metavar="CHECKPOINT",

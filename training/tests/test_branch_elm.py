@@ -184,6 +184,45 @@ def test_campaign_piece_ledger_and_seed_rules(tmp_path):
         campaign.start_piece([d[7101]], d[4002], "+5", new_sims_only=True, **kw)
 
 
+def test_the_weight_average_moves_towards_the_weights_and_copies_integer_buffers():
+    from training.campaign import ema_update
+
+    ema = {"w": torch.zeros(3), "n": torch.tensor(0)}
+    state = {"w": torch.ones(3), "n": torch.tensor(7)}
+    ema_update(ema, state, 0.5)
+    ema_update(ema, state, 0.5)
+    assert torch.allclose(ema["w"], torch.full((3,), 0.75)) and int(ema["n"]) == 7
+    assert torch.equal(state["w"], torch.ones(3)), "the weights are not touched"
+
+
+def test_a_campaign_piece_validates_its_weight_average_and_resumes_it(tmp_path):
+    from training import campaign
+    from training.synthetic import write_synthetic_dataset
+
+    d = {s: write_synthetic_dataset(str(tmp_path / f"d{s}"), n_sims=4, n_segments=8, duration_ms=1000, sims_per_shard=2, seed=s)
+         for s in (7101, 4002)}
+    ck, ledger = str(tmp_path / "ck.pt"), str(tmp_path / "campaign.json")
+    kw = {"checkpoint": ck, "ledger_path": ledger, "log": lambda *_: None}
+    with pytest.raises(SystemExit, match="ema-decay"):
+        campaign.start_piece([d[7101]], d[4002], "+5", ema_decay=1.0, **kw)
+    piece = campaign.start_piece([d[7101]], d[4002], "+10", reserve_s=1.0, ema_decay=0.9, **kw)
+    assert piece["ema_decay"] == 0.9 and piece["ema_since_piece_step"] == 0 and piece["steps"] > 1
+    saved = torch.load(ck, map_location="cpu", weights_only=False)
+    end = saved["piece"]["valid_history"][-1]
+    assert end["ema"]["auc"] is not None and end["ema"]["n_sims"] == end["n_sims"]
+    # the average differs from the trained weights after more than one step, and the best model
+    # is whichever of the two validated higher
+    assert any(not torch.equal(saved["ema"][k], saved["model"][k]) for k in saved["model"])
+    scores = [(h["auc"], "weights") for h in saved["history"]] + [(h["ema"]["auc"], "ema") for h in saved["history"]]
+    assert saved["best"]["auc"] == max(a for a, _ in scores) and saved["best"]["source"] in ("weights", "ema")
+    # resumed, the piece continues the saved average (it starts from it, not from the weights)
+    before = {k: v.clone() for k, v in saved["ema"].items()}
+    campaign.start_piece([d[7101]], d[4002], "+0", reserve_s=0.0, ema_decay=0.9, **kw)
+    again = torch.load(ck, map_location="cpu", weights_only=False)
+    assert again["piece"]["ema_since_piece_step"] == 0
+    assert all(torch.equal(again["ema"][k], before[k]) for k in before), "no step taken: the saved average is kept as it was"
+
+
 def test_published_model_on_the_neuron_reference_needs_the_input_sign():
     """The published model on the NEURON reference trace of the paper's input (seed 1003, 6 s):
     with the authors' input sign (+1 excitatory, −1 inhibitory rows) it predicts the Hay cell
