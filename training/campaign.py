@@ -51,6 +51,8 @@ LEDGER = os.path.join(REPO, "training", "campaign.json")
 MODEL_NAME = "l5pc-hay-branch-elm"
 VALID_SEED, TEST_SEED = 4002, 4003
 FORMAT = "neurotwin-campaign"
+#: BranchELM buffers fixed by the configuration (num_input), not learnt
+ROUTING_BUFFERS = ("input_to_synapse_indices", "valid_indices_mask")
 
 
 def _utc_now() -> dt.datetime:
@@ -208,8 +210,9 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
                 online: dict | None = None, init_from: str | None = None, ema_decay: float = 0.999, log=print) -> dict:
     """One piece of the campaign (see the module's docstring). ``init_from``: a new campaign (no
     checkpoint yet) starts from the best-validation model of this other campaign's checkpoint
-    (same architecture and input rows), e.g. the AMPA twin from the NMDA one; recorded in the
-    piece. ``online``: simulate the new
+    (same architecture), e.g. the AMPA twin from the NMDA one, or the built-in cell's twin from
+    the Hay cell's (other input rows, same shapes: the learnt weights carry over, the routing is
+    this cell's); recorded in the piece. ``online``: simulate the new
     training simulations live with the Python bindings instead of reading ``data`` folders —
     {"morphology": path or "builtin", "base_seed": S, "threads": 1, "steps_per_sim": 20,
     "buffer_sims": 2048, "ahead": 8} (see `training.online`). ``ema_decay``: the weight average
@@ -306,6 +309,11 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         if init_from is not None:
             other = torch.load(init_from, map_location="cpu", weights_only=False)
             weights = other["best"]["model"] if other["best"]["model"] is not None else other["model"]
+            # the routing buffers are this model's own (they follow from num_input): another
+            # cell's twin (e.g. the Hay cell's, 1278 rows, for the built-in cell's 1282) gives
+            # its learnt weights, which sit at the same (branch, synapse) positions
+            own = model.state_dict()
+            weights = {k: (own[k] if k in ROUTING_BUFFERS and k in own else v) for k, v in weights.items()}
             try:
                 model.load_state_dict(weights)
             except RuntimeError as e:
@@ -598,6 +606,12 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         "spike_thresholds": meta.get("spike_thresholds"),
         "notes": " ".join(x for x in (piece.get("notes", ""), notes) if x),
     }
+    if not ledger["pieces"]:
+        # a new campaign's ledger names its own model and fixed sets (another cell's or
+        # protocol's campaign has other seeds than the Hay NMDA campaign's defaults)
+        ledger["model"] = os.path.basename(os.path.normpath(out))
+        ledger["fixed_sets"] = {"valid": {"base_seed": _base_seed(vds), "sims": piece.get("valid_sims", 96)},
+                                "test": {"base_seed": _base_seed(tds), "sims": len(test_ids)}}
     ledger["pieces"].append(entry)
     save_ledger(ledger, ledger_path)
     piece["status"] = "finished"

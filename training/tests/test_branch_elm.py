@@ -173,7 +173,9 @@ def test_campaign_piece_ledger_and_seed_rules(tmp_path):
     for k in ("date_utc", "git_commit", "host_cpu", "cores_used", "sims_added", "steps_piece", "steps_total", "wall_s_piece",
               "cpu_s_piece", "valid_auc_end", "test", "notes"):
         assert k in entry, k
-    assert json.load(open(ledger))["pieces"][0]["piece"] == 1
+    saved_ledger = json.load(open(ledger))
+    assert saved_ledger["pieces"][0]["piece"] == 1 and saved_ledger["model"] == "cand"
+    assert saved_ledger["fixed_sets"] == {"valid": {"base_seed": 4002, "sims": 4}, "test": {"base_seed": 4003, "sims": 4}}
     # the committed checkpoint names datasets, not the machine's paths to them
     done = torch.load(ck, map_location="cpu", weights_only=False)
     assert done["piece"]["status"] == "finished" and done["piece"]["data"] == ["d7101"]
@@ -221,6 +223,35 @@ def test_a_campaign_piece_validates_its_weight_average_and_resumes_it(tmp_path):
     again = torch.load(ck, map_location="cpu", weights_only=False)
     assert again["piece"]["ema_since_piece_step"] == 0
     assert all(torch.equal(again["ema"][k], before[k]) for k in before), "no step taken: the saved average is kept as it was"
+
+
+def test_init_from_a_twin_of_another_cell_keeps_its_weights_and_this_cells_routing(tmp_path):
+    """The built-in cell's campaign (1282 rows) starts from the Hay twin (1278): same shapes, so
+    the learnt weights carry over, but the routing is the new model's own."""
+    from training import campaign
+    from training.branch_elm import BranchELM
+    from training.synthetic import write_synthetic_dataset
+
+    def ds(name, seed, segments):
+        return write_synthetic_dataset(str(tmp_path / name), n_sims=4, n_segments=segments, duration_ms=1000, sims_per_shard=2,
+                                       seed=seed)
+
+    quiet = {"log": lambda *_: None}
+    a = {"checkpoint": str(tmp_path / "a.pt"), "ledger_path": str(tmp_path / "a.json"), **quiet}
+    campaign.start_piece([ds("a7101", 7101, 50)], ds("a4002", 4002, 50), "+10", reserve_s=1.0, **a)
+    b = {"checkpoint": str(tmp_path / "b.pt"), "ledger_path": str(tmp_path / "b.json"), **quiet}
+    campaign.start_piece([ds("b6101", 6101, 52)], ds("b6002", 6002, 52), "+0", reserve_s=0.0, init_from=a["checkpoint"], **b)
+    src = torch.load(a["checkpoint"], map_location="cpu", weights_only=False)["best"]["model"]
+    got = torch.load(b["checkpoint"], map_location="cpu", weights_only=False)["model"]
+    own = BranchELM(campaign.campaign_train_config([], "", 104).model).state_dict()
+    for k, v in got.items():
+        if k in campaign.ROUTING_BUFFERS:
+            assert torch.equal(v, own[k]), k
+        else:
+            assert torch.equal(v, src[k]), k
+    # 100 rows → ⌈100/45⌉ = 3 per branch, 104 → 3 as well, but the interlock differs (row r of a
+    # segment's pair reads exc row r/2 or inh row N/2 + r/2)
+    assert not torch.equal(got["input_to_synapse_indices"], src["input_to_synapse_indices"])
 
 
 def test_published_model_on_the_neuron_reference_needs_the_input_sign():
