@@ -291,7 +291,31 @@ impl IntervalKernels {
     }
 
     /// `out[i]` = smoothed rate at bin i for interval values `coarse`.
+    ///
+    /// Each interval adds r·kernel to a run of output bins: one element-wise multiply and add per
+    /// bin, in interval order, so the result is the same bit for bit however wide the vectors
+    /// (a dataset is simulation k of its seed exactly; no fused multiply-add, which would round
+    /// once instead of twice). The input generation is a tenth of a dataset simulation's time,
+    /// nearly all of it here: where the CPU has AVX2 the loop runs as a copy compiled for it.
     pub(crate) fn smooth(&self, coarse: &[f64], out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above)
+            unsafe { self.smooth_avx2(coarse, out) };
+            return;
+        }
+        self.smooth_portable(coarse, out);
+    }
+
+    /// [`IntervalKernels::smooth`] compiled for AVX2 (the same operations in the same order).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn smooth_avx2(&self, coarse: &[f64], out: &mut [f64]) {
+        self.smooth_portable(coarse, out);
+    }
+
+    #[inline(always)]
+    fn smooth_portable(&self, coarse: &[f64], out: &mut [f64]) {
         out.iter_mut().for_each(|v| *v = 0.0);
         let n = coarse.len();
         for (k, &r) in coarse.iter().enumerate() {
@@ -304,8 +328,15 @@ impl IntervalKernels {
             let start = a - self.center as i64;
             let lo_idx = (-start).max(0) as usize;
             let hi_idx = ((self.duration as i64 - start).max(0) as usize).min(kernel.len());
-            for idx in lo_idx..hi_idx {
-                out[(start + idx as i64) as usize] += r * kernel[idx];
+            if lo_idx >= hi_idx {
+                continue;
+            }
+            let first = (start + lo_idx as i64) as usize;
+            let (Some(dst), Some(src)) = (out.get_mut(first..first + (hi_idx - lo_idx)), kernel.get(lo_idx..hi_idx)) else {
+                continue;
+            };
+            for (o, &w) in dst.iter_mut().zip(src) {
+                *o += r * w;
             }
         }
     }
