@@ -8,7 +8,7 @@
 #![cfg(feature = "gui-smoke")]
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
