@@ -33,7 +33,7 @@ fn fixture() -> Fixture {
     let segs = DendriticSegments::new(&cell.morphology, &cell.cable).expect("segments");
     let soma = cell.cable.segment_node(0, 0.5);
     select_tract().expect("tract");
-    let model = SurrogateModel::load(&root().join("models/l5pc-synthetic-nmda.onnx"), LoadOptions::default()).expect("model");
+    let model = SurrogateModel::load(&root().join("models/l5pc-synthetic-tcn.onnx"), LoadOptions::default()).expect("model");
     let tcn = model.native().cloned().unwrap_or_else(|| panic!("native evaluation: {}", model.native_status()));
     Fixture { cell, segs, soma, tcn }
 }
@@ -184,7 +184,7 @@ fn attribute_cli_writes_a_ranking_equal_to_the_library_and_confirms_in_the_engin
     let t_ms = 1290usize;
     let o = Command::new(env!("CARGO_BIN_EXE_neurotwin"))
         .current_dir(root())
-        .args(["--morphology", "morphologies/l5pc-synthetic.swc", "attribute", "--case"])
+        .args(["--morphology", "morphologies/l5pc-synthetic.swc", "attribute", "--model", "models/l5pc-synthetic-tcn.onnx", "--case"])
         .arg(&case)
         .args(["--t-ms", &t_ms.to_string(), "--top", "5", "--confirm-top", "20", "--out"])
         .arg(&out)

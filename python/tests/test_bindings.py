@@ -25,7 +25,7 @@ BIN = os.environ.get("NEUROTWIN_BIN", str(REPO / "target" / "release" / "neurotw
 SYNTH_SWC = REPO / "morphologies" / "l5pc-synthetic.swc"
 HAY_ASC = SHARED / "morphologies" / "cell1.asc"
 HAY_JSON = SHARED / "morphologies" / "cell1_neuron_geometry.json"
-SYNTH_TWIN = REPO / "models" / "l5pc-synthetic-nmda.json"
+SYNTH_TWIN = REPO / "models" / "l5pc-synthetic-tcn.json"
 HAY_TWIN = REPO / "models" / "l5pc-hay-nmda.json"
 
 

@@ -7,7 +7,7 @@ fn models_dir() -> PathBuf {
 }
 
 fn shipped() -> NativeTcn {
-    NativeTcn::load(&models_dir().join("l5pc-synthetic-nmda.onnx")).expect("shipped model loads natively")
+    NativeTcn::load(&models_dir().join("l5pc-synthetic-tcn.onnx")).expect("shipped model loads natively")
 }
 
 fn npy_2d(name: &str) -> Array2<f32> {
@@ -31,8 +31,8 @@ fn raster(n_rows: usize, ms: usize, seed: u64) -> Vec<Vec<u32>> {
 #[test]
 fn shipped_model_reproduces_its_parity_vector() {
     let tcn = shipped();
-    let x = npy_2d("l5pc-synthetic-nmda.parity.input.npy");
-    let expected = npy_2d("l5pc-synthetic-nmda.parity.output.npy");
+    let x = npy_2d("l5pc-synthetic-tcn.parity.input.npy");
+    let expected = npy_2d("l5pc-synthetic-tcn.parity.output.npy");
     assert_eq!(tcn.n_rows(), x.nrows());
     assert_eq!(tcn.window_ms(), 100);
     let got = tcn.run(&active_rows_of_dense(x.view())).expect("runs");
