@@ -69,7 +69,8 @@ dendritic segment, driven by the dataset's generator (tree rates redrawn every 2
 NMDA on, as in the training data. The deep-network twin (magenta) runs beside the cell (cyan) on \
 exactly the input the cell receives.\n\n\
 Watch the two soma traces and their spike marks, and the twin's spike probability: the twin \
-predicts the cell's output from the last 100 ms of input alone. Click a spike in the voltage \
+predicts the cell's output from its recent input alone, never from the cell's voltage (a TCN \
+twin sees the last 100 ms; a Branch-ELM twin carries memories with time constants up to 150 ms). Click a spike in the voltage \
 plot to see which inputs preceded it (spike-triggered view)."
         }
         Demo::AmpaOnly => {
