@@ -92,18 +92,15 @@ fn replay_cpu_s(exe: &Path, case_path: &Path, morph_path: &Path) -> Result<f64> 
 /// run after its warm-up): the code path of a baseline comparison with --isa, which `replay`
 /// cannot choose.
 fn bench_isa_cpu_s_per_s(exe: &Path, case_path: &Path, morph_path: &Path, isa: IsaArg) -> Result<f64> {
-    let name = match isa {
-        IsaArg::Portable => "portable",
-        IsaArg::Avx2 => "avx2",
-        IsaArg::Avx512 => "avx512",
-    };
+    // the option's own spelling (clap's value name), so the child parses what this one would
+    let name = clap::ValueEnum::to_possible_value(&isa).map(|v| v.get_name().to_owned()).context("--isa value without a name")?;
     let out = std::process::Command::new(exe)
         .arg("bench")
         .arg("--case")
         .arg(case_path)
         .arg("--morphology")
         .arg(morph_path)
-        .args(["--isa", name, "--jobs", "0", "--repeats", "1"])
+        .args(["--isa", name.as_str(), "--jobs", "0", "--repeats", "1"])
         .output()
         .with_context(|| format!("running {}", exe.display()))?;
     anyhow::ensure!(out.status.success(), "{} bench --isa {name} failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr));
