@@ -660,3 +660,80 @@ def status(checkpoint: str = CHECKPOINT, ledger_path: str = LEDGER, log=print) -
         log(f"checkpoint: piece {p['number']} {p['status']}, {p['steps']} steps in it ({ck['totals']['steps']} in all), "
             f"last validation AUC {last.get('auc')} at {last.get('utc')}, best {ck['best']['auc']}")
     return 0
+
+
+def learning_curve(ledger: dict) -> list[dict]:
+    """One point per finished piece, in order: the simulations trained on so far, the best
+    validation AUC reached, and the exported model's figures on the fixed test set (and on the
+    second fresh set where the piece recorded one)."""
+    out = []
+    for p in ledger.get("pieces", []):
+        test = p.get("test") or {}
+        second = p.get("test_second_fresh_set") or {}
+        out.append({"piece": p["piece"], "sims_seen": int(p["total_sims_seen"]), "steps_total": p.get("steps_total"),
+                    "valid_best_auc": (p.get("valid_best") or {}).get("auc"), "test_auc": test.get("auc"),
+                    "test_tpr_1pct": test.get("tpr_at_1%_fpr"), "test_tpr_025pct": test.get("tpr_at_0.25%_fpr"),
+                    "test_rmse_mV": test.get("soma_rmse_mV"), "second_auc": second.get("auc"),
+                    "shipped": bool(p.get("shipped_as"))})
+    return out
+
+
+def plot_learning_curve(ledger: dict, png: str, title: str = "") -> None:
+    """The campaign's learning curve: spike AUC and TPR at 1 % FPR on the fixed test set against
+    the simulations trained on, with the ledger's ``references`` (other twins and the
+    nothing-fitted baseline on the same test set) and ``targets`` as horizontal lines."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = learning_curve(ledger)
+    if not pts:
+        raise SystemExit("the ledger has no finished piece to plot")
+    test_seed = ledger.get("fixed_sets", {}).get("test", {}).get("base_seed")
+    x = [p["sims_seen"] for p in pts]
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.9), dpi=110)
+    panels = (("test_auc", "auc", "spike AUC"), ("test_tpr_1pct", "tpr_at_1%_fpr", "TPR at 1 % FPR"))
+    for ax, (key, ref_key, ylabel) in zip(axes, panels):
+        ax.plot(x, [p[key] for p in pts], "o-", color="#c2185b", label=f"ours, fixed test set (seed {test_seed})", zorder=3)
+        for p in pts:
+            ax.annotate(str(p["piece"]), (p["sims_seen"], p[key]), textcoords="offset points", xytext=(0, 6),
+                        ha="center", fontsize=7, color="#c2185b")
+        if key == "test_auc":
+            sec = [(p["sims_seen"], p["second_auc"]) for p in pts if p["second_auc"] is not None]
+            if sec:
+                ax.plot(*zip(*sec), "s--", color="#f48fb1", ms=4, label="ours, second fresh set")
+            val = [(p["sims_seen"], p["valid_best_auc"]) for p in pts if p["valid_best_auc"] is not None]
+            ax.plot(*zip(*val), "^:", color="#7b1fa2", ms=4, label="ours, validation (best)")
+        for i, ref in enumerate(ledger.get("references", [])):
+            v = (ref.get("test") or {}).get(ref_key)
+            if v is None:
+                continue
+            ax.axhline(v, color=("#00838f", "#607d8b", "#9e9e9e", "#795548")[i % 4], lw=1.2, ls="-",
+                       label=f"{ref['name']}, test set")
+        target = (ledger.get("targets") or {}).get(ref_key)
+        if target is not None:
+            ax.axhline(target, color="#2e7d32", lw=1.2, ls="--", label="target (issue 25)")
+        ax.set_xscale("log")
+        ticks = [t for t in (250, 500, 1000, 2000, 4000, 8000, 16000, 32000) if min(x) / 2 <= t <= max(x) * 2]
+        ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("training simulations seen (6 s each)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+    # the AUC panel is about the top of the range: keep the references that sit far below off it
+    tops = [p["test_auc"] for p in pts] + [p["valid_best_auc"] or 0 for p in pts]
+    target = (ledger.get("targets") or {}).get("auc")
+    lo = min(p["test_auc"] for p in pts) - 0.002
+    hi = max(tops + ([target] if target else [])) + 0.001
+    axes[0].set_ylim(lo, hi)
+    handles, labels = [], []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.suptitle(title or f"{ledger.get('model', 'campaign')}: learning curve by campaign piece", fontsize=9)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    fig.savefig(png)
+    plt.close(fig)

@@ -158,6 +158,9 @@ def cmd_campaign(a) -> int:
                       init_from=a.init_from, ema_decay=a.ema_decay, **paths)
     elif a.campaign_cmd == "finish-piece":
         c.finish_piece(a.test_data, a.valid_data, a.out, notes=a.notes, which=a.which, **paths)
+    elif a.campaign_cmd == "plot":
+        c.plot_learning_curve(c.load_ledger(paths["ledger_path"]), a.out, title=a.title)
+        print(f"wrote {a.out}")
     else:
         c.status(**paths)
     return 0
@@ -342,6 +345,12 @@ def main(argv=None) -> int:
     q.add_argument("--notes", default="")
     q.add_argument("--checkpoint", default=None)
     q.add_argument("--ledger", default=None)
+    q = csub.add_parser("plot", help="the ledger's learning curve (fixed test set AUC and TPR against simulations seen, "
+                        "with its references and targets) as a PNG")
+    q.add_argument("--out", required=True, help="the PNG to write, e.g. docs/campaign-learning-curve.png")
+    q.add_argument("--title", default="")
+    q.add_argument("--checkpoint", default=None, help=argparse.SUPPRESS)
+    q.add_argument("--ledger", default=None, help="default training/campaign.json")
     q = csub.add_parser("status", help="the ledger and the checkpoint's piece")
     q.add_argument("--checkpoint", default=None)
     q.add_argument("--ledger", default=None)
