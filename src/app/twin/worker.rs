@@ -22,6 +22,11 @@ const MAX_WAIT: Duration = Duration::from_millis(250);
 /// The whole run's record (5 bytes per ms, [`RunRecord`]) is kept for at most this long (ms; 1 h
 /// of simulated time).
 const MAX_RUN_HISTORY_MS: usize = 3_600_000;
+/// Input queued here for a twin slower than the cell is kept for at most this many ms (the
+/// newest); older columns are dropped and reach the network as silence, counted in `gap_ms`,
+/// as the engine side does past its own `MAX_PENDING_MS`. Without it a twin that lags steadily
+/// (a second twin on a loaded CPU) grows this queue by ~150 bytes per ms of lag, without end.
+pub(super) const MAX_QUEUED_MS: usize = 20_000;
 /// Whole-run agreement is recomputed at most this often.
 const WHOLE_RUN_EVERY: Duration = Duration::from_millis(1000);
 /// Up to this many ms the whole-run agreement is cheap enough (a few ms) to recompute every run.
@@ -108,6 +113,10 @@ impl TwinWorker {
                     self.oldest_queued_at = Some(Instant::now());
                 }
                 self.queued.extend(cols);
+                let excess = self.queued.len().saturating_sub(MAX_QUEUED_MS);
+                if excess > 0 {
+                    self.queued.drain(..excess);
+                }
             }
             // off: the engine's input is dropped unread
             TwinMsg::Columns(_) => {}
@@ -316,6 +325,7 @@ impl TwinWorker {
         for (j, c) in cols.iter().enumerate() {
             let (p, v) = (pred.spike_probability.get(j).copied().unwrap_or(f32::NAN), pred.soma_v_mv.get(j).copied().unwrap_or(f32::NAN));
             let cell_v_mv = if c.cell_v_mv.is_finite() { c.cell_v_mv.min(clip_mv) } else { c.cell_v_mv };
+            // the record stops at MAX_RUN_HISTORY_MS; spikes past it are only kept for the window
             self.cell_spikes_ms.extend(&c.cell_spikes_ms);
             self.history.push(c.bin, &c.rows);
             if let Some(b) = self.spikes.as_mut().and_then(|s| s.push(c.bin, p)) {
@@ -328,6 +338,7 @@ impl TwinWorker {
         }
         self.snap.predicted_until_ms = bin;
         self.trim_window(bin);
+        self.trim_spikes_past_the_record();
         if self.whole_run_at.elapsed() >= WHOLE_RUN_EVERY || self.run.len() <= CHEAP_WHOLE_RUN_MS {
             self.snap.whole_run = self.run.agreement(&self.cell_spikes_ms, &self.twin_spikes_ms);
             self.whole_run_at = Instant::now();
@@ -351,6 +362,19 @@ impl TwinWorker {
         self.snap.twin_spikes_ms = self.twin_spikes_ms.iter().copied().filter(|&t| t >= t0).collect();
     }
 
+    /// Once the whole-run record is full (1 h), spikes after its end matter only while they are
+    /// in the window: drop the ones that have left it (the lists grew for as long as a run went on).
+    fn trim_spikes_past_the_record(&mut self) {
+        if self.run.len() < MAX_RUN_HISTORY_MS {
+            return;
+        }
+        let record_end = (self.run.first_bin + self.run.len()) as f64 + 1.0;
+        let window_start = self.snap.window.first_bin as f64;
+        for v in [&mut self.cell_spikes_ms, &mut self.twin_spikes_ms] {
+            v.retain(|&t| t < record_end || t >= window_start);
+        }
+    }
+
     fn publish(&mut self) {
         self.snap.seq += 1;
         let s = Arc::new(self.snap.clone());
@@ -358,5 +382,52 @@ impl TwinWorker {
             Ok(mut g) => *g = s,
             Err(p) => *p.into_inner() = s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::sync::mpsc::sync_channel;
+
+    fn column(bin: usize) -> MsColumn {
+        MsColumn { bin, rows: vec![(bin % 20) as u32], cell_v_mv: -70.0, cell_spikes_ms: Vec::new(), blind: false }
+    }
+
+    #[test]
+    fn a_twin_behind_the_cell_keeps_the_newest_input_and_counts_the_rest_as_a_gap() {
+        let morph = crate::morphology::load_hay2011(Path::new("tests/data/surrogate/tiny10.swc")).expect("tiny10");
+        let cable = crate::Cable::new(&morph, &crate::Discretisation::default()).expect("cable");
+        let segments = Arc::new(DendriticSegments::new(&morph, &cable).expect("segments"));
+        let (_tx, rx) = sync_channel(1);
+        let (_ctx, crx) = sync_channel(1);
+        let latest = Arc::new(Mutex::new(Arc::new(TwinSnapshot::default())));
+        let mut w = TwinWorker::new(2 * segments.len(), segments, rx, crx, latest.clone());
+        w.select(Some(PathBuf::from("tests/data/surrogate/fixture.json")));
+        assert!(matches!(w.snap.state, TwinState::Running(_)), "{:?}", w.snap.state);
+        // 25 s of input arrive while the network has not run at all
+        let extra = 5_000;
+        w.take(TwinMsg::Columns((0..MAX_QUEUED_MS + extra).map(column).collect()));
+        assert_eq!(w.queued.len(), MAX_QUEUED_MS);
+        assert_eq!(w.queued.front().map(|c| c.bin), Some(extra), "the oldest columns go first");
+        // the first column seen sets the origin: the run starts at the oldest kept bin
+        let mut runs = 0;
+        while !w.queued.is_empty() {
+            w.predict();
+            runs += 1;
+            assert!(runs < 1000, "the queue does not drain");
+        }
+        assert_eq!(w.snap.predicted_until_ms, MAX_QUEUED_MS + extra);
+        assert_eq!(w.snap.gap_ms, 0, "no gap inside what was kept");
+        // input dropped after the twin has started is silence where it was, counted as a gap
+        w.take(TwinMsg::Columns((MAX_QUEUED_MS + extra..2 * MAX_QUEUED_MS + 2 * extra).map(column).collect()));
+        assert_eq!(w.queued.len(), MAX_QUEUED_MS);
+        while !w.queued.is_empty() {
+            w.predict();
+        }
+        assert_eq!(w.snap.predicted_until_ms, 2 * MAX_QUEUED_MS + 2 * extra);
+        assert_eq!(w.snap.gap_ms, extra);
+        assert_eq!(latest.lock().expect("snapshot").gap_ms, extra, "published");
     }
 }
