@@ -83,6 +83,11 @@ class SomaTransform:
 SPIKE_BINNING = "output spike at t ms -> bin int(t - 0.5) (truncation, the paper's rule), clamped to [0, duration_ms - 1]"
 
 
+def index_dtype(n: int) -> type:
+    """The narrowest unsigned-or-int32 dtype that holds indices 0..n-1 (rows or ms of a raster)."""
+    return np.uint16 if n <= 65536 else np.int32
+
+
 def spike_bins(times_ms: np.ndarray, duration_ms: int) -> np.ndarray:
     """1-ms bins of output spike times (ms): ``int(t − 0.5)`` (truncation toward 0), clamped to
     ``[0, duration_ms − 1]`` (see `SPIKE_BINNING`)."""
@@ -101,8 +106,8 @@ class Simulation:
     ms, as written); ``soma_v`` is mV at 1-ms steps; ``out_spikes_ms`` the output spike times."""
 
     seed: int
-    rows: np.ndarray  # int32 [n_spikes]
-    ms: np.ndarray  # int32 [n_spikes]
+    rows: np.ndarray  # uint16 (int32 past 65535 rows) [n_spikes]
+    ms: np.ndarray  # uint16 (int32 past 65535 ms) [n_spikes]
     soma_v: np.ndarray  # float32 [duration_ms]
     out_spikes_ms: np.ndarray  # float64 [n_out]
     dend_v: np.ndarray | None = None  # [n_segments, duration_ms] mV (memory-mapped), if loaded
@@ -236,13 +241,16 @@ class Dataset:
             dend = np.load(os.path.join(folder, "dend_v.npy"), mmap_mode="r")
             if dend.shape != (n, self.n_segments, self.duration_ms):
                 raise DatasetFormatError(f"{folder}: dend_v shape {dend.shape}")
+        # input spikes are most of a simulation's memory (~85 k per 6-s Hay simulation): keep
+        # them in 2 bytes each where the raster allows, so a campaign holds twice the simulations
+        rows, ms = rows.astype(index_dtype(self.n_rows)), ms.astype(index_dtype(self.duration_ms))
         sims = []
         for k in range(n):
             a, b = off[k], off[k + 1]
             sims.append(Simulation(
                 seed=int(seeds[k]),
-                rows=rows[a:b].astype(np.int32),
-                ms=ms[a:b].astype(np.int32),
+                rows=rows[a:b].copy(),
+                ms=ms[a:b].copy(),
                 soma_v=soma[k].astype(np.float32),
                 out_spikes_ms=out[out_off[k]:out_off[k + 1]].astype(np.float64),
                 dend_v=None if dend is None else dend[k],
@@ -364,8 +372,13 @@ class WindowSource:
         # per simulation, spikes sorted by (ms, row) so a window is one contiguous slice
         self._by_time = {}
         for k, s in sims.items():
-            order = np.lexsort((s.rows, s.ms))
-            self._by_time[k] = (s.ms[order].astype(np.int32), s.rows[order].astype(np.int32))
+            self._by_time[k] = self._time_sorted(s)
+
+    @staticmethod
+    def _time_sorted(s: Simulation) -> tuple[np.ndarray, np.ndarray]:
+        """The input spikes sorted by (ms, row), in the simulation's own compact dtypes."""
+        order = np.lexsort((s.rows, s.ms))
+        return s.ms[order], s.rows[order]
 
     def add(self, sims: dict[int, Simulation]) -> None:
         """Take more simulations (e.g. shards that a running `neurotwin dataset` finished since
@@ -379,8 +392,7 @@ class WindowSource:
             self.sims[k] = s
             self._spike[k] = s.spike_target()
             self._soma[k] = self.transform.forward(s.soma_v)
-            order = np.lexsort((s.rows, s.ms))
-            self._by_time[k] = (s.ms[order].astype(np.int32), s.rows[order].astype(np.int32))
+            self._by_time[k] = self._time_sorted(s)
         self.ids = sorted(self.sims)
 
     def remove(self, ids) -> None:

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from training.data import Dataset, DatasetFormatError, SomaTransform, WindowSource, spike_bins, split_sims
+from training.data import Dataset, DatasetFormatError, SomaTransform, WindowSource, index_dtype, spike_bins, split_sims
 from training.synthetic import write_synthetic_dataset
 
 HERE = os.path.dirname(__file__)
@@ -30,6 +30,8 @@ def test_reader_round_trip(dataset_dir):
     soma, out, out_off = (np.load(os.path.join(folder, n)) for n in ("soma_v.npy", "out_spike_times.npy", "out_spike_offsets.npy"))
     for j, k in enumerate(range(5, 10)):
         s = sims[k]
+        # held in 2 bytes per index (the raster has 16 rows and 700 ms), values unchanged
+        assert s.rows.dtype == np.uint16 and s.ms.dtype == np.uint16
         np.testing.assert_array_equal(s.rows, rows[off[j]:off[j + 1]])
         np.testing.assert_array_equal(s.ms, ms[off[j]:off[j + 1]])
         np.testing.assert_array_equal(s.soma_v, soma[j])
@@ -54,6 +56,12 @@ def test_windows_match_the_raster(dataset_dir):
     rng = np.random.default_rng(0)
     rb = src.random_batch(rng, 5, 200, 250)
     assert all(50 <= s <= 500 for s in rb.starts)
+
+
+def test_index_dtype_switches_to_int32_past_two_bytes():
+    assert index_dtype(1278) == np.uint16 and index_dtype(65536) == np.uint16
+    assert index_dtype(65537) == np.int32
+    assert np.iinfo(index_dtype(65536)).max == 65535
 
 
 def test_targets():
