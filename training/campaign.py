@@ -267,10 +267,25 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
             skip[d] = used[s]
     if resuming_piece:
         piece = ck["piece"]
-        if (sorted(piece["data"]) != sorted(data) or sorted(piece.get("replay", [])) != sorted(replay)
+        if (not set(piece["data"]) <= set(data) or sorted(piece.get("replay", [])) != sorted(replay)
                 or (piece.get("online") or {}).get("base_seed") != (online or {}).get("base_seed")):
             raise SystemExit(f"the checkpoint holds an unfinished piece {piece['number']} on {piece['data']}; "
-                             "finish it (campaign finish-piece) or resume it with the same --data")
+                             "finish it (campaign finish-piece) or resume it with the same --data (new seeds' "
+                             "folders may be added) and the same --replay")
+        added = [d for d in data if d not in piece["data"]]
+        if added:
+            # a new seed's folder joins the running piece (e.g. the next seed, started when the
+            # piece's first one finished): its seed must be new to the piece as well as to the ledger
+            seeds_in_piece = {_base_seed(Dataset(d)) for d in piece["data"]}
+            for d in added:
+                if _base_seed(Dataset(d)) in seeds_in_piece:
+                    raise SystemExit(f"{d}: base seed {_base_seed(Dataset(d))} is already one of piece "
+                                     f"{piece['number']}'s training folders")
+                seeds_in_piece.add(_base_seed(Dataset(d)))
+            piece["data"] = piece["data"] + added
+            piece.setdefault("skip_sims", {}).update({d: _ranges(skip[d]) for d in added if d in skip})
+            piece.setdefault("data_added", []).extend({"dataset": _name(d), "at_piece_step": piece["steps"]} for d in added)
+            log(f"piece {piece['number']}: + training folder(s) {', '.join(os.path.basename(d) for d in added)}")
         log(f"resuming piece {piece['number']} ({piece['steps']} steps so far)")
     else:
         number = len(ledger["pieces"]) + 1
@@ -547,6 +562,9 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         ds = Dataset(d)
         train_seeds.append({"dataset": os.path.basename(os.path.normpath(d)), "base_seed": _base_seed(ds), "purpose": "train", "sims": len(_expand(ranges)),
                             "sim_ranges": ranges, "new_sims_only": d in piece.get("skip_sims", {})})
+        joined = [a["at_piece_step"] for a in piece.get("data_added", []) if a["dataset"] == _name(d)]
+        if joined:
+            train_seeds[-1]["joined_at_piece_step"] = joined[0]
     if piece.get("online"):
         o = piece["online"]
         train_seeds.append({"dataset": "online (Python bindings, no dataset written)", "base_seed": int(o["base_seed"]),

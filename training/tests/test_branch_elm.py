@@ -186,6 +186,37 @@ def test_campaign_piece_ledger_and_seed_rules(tmp_path):
         campaign.start_piece([d[7101]], d[4002], "+5", new_sims_only=True, **kw)
 
 
+def test_a_resumed_piece_takes_a_new_seeds_folder_but_not_a_used_or_missing_one(tmp_path):
+    from training import campaign
+    from training.synthetic import write_synthetic_dataset
+
+    def ds(seed, name=None):
+        return write_synthetic_dataset(str(tmp_path / (name or f"d{seed}")), n_sims=4, n_segments=8, duration_ms=1000,
+                                       sims_per_shard=2, seed=seed)
+
+    d = {s: ds(s) for s in (7101, 7102, 4002, 4003)}
+    twin_of_7102 = ds(7102, "again7102")
+    ck, ledger = str(tmp_path / "ck.pt"), str(tmp_path / "campaign.json")
+    kw = {"checkpoint": ck, "ledger_path": ledger, "log": lambda *_: None}
+    piece = campaign.start_piece([d[7101]], d[4002], "+6", reserve_s=1.0, **kw)
+    steps_before = piece["steps"]
+    assert steps_before > 0
+    with pytest.raises(SystemExit, match="same --data"):  # a folder of the piece left out
+        campaign.start_piece([d[7102]], d[4002], "+3", **kw)
+    piece = campaign.start_piece([d[7101], d[7102]], d[4002], "+6", reserve_s=1.0, **kw)
+    assert piece["steps"] > steps_before
+    assert [a["dataset"] for a in piece["data_added"]] == ["d7102"] and piece["data_added"][0]["at_piece_step"] == steps_before
+    assert set(piece["sims_trained"]) == {d[7101], d[7102]} and campaign._expand(piece["sims_trained"][d[7102]]) == [0, 1, 2, 3]
+    with pytest.raises(SystemExit, match="already one of piece 1"):  # the same seed under another name
+        campaign.start_piece([d[7101], d[7102], twin_of_7102], d[4002], "+3", **kw)
+    entry = campaign.finish_piece(d[4003], out=str(tmp_path / "models" / "cand"), **kw)
+    train = {s["dataset"]: s for s in entry["seeds"] if s["purpose"] == "train"}
+    assert entry["sims_added"] == 8 and train["d7102"]["joined_at_piece_step"] == steps_before
+    assert "joined_at_piece_step" not in train["d7101"]
+    done = torch.load(ck, map_location="cpu", weights_only=False)
+    assert done["piece"]["data"] == ["d7101", "d7102"] and done["piece"]["data_added"][0]["dataset"] == "d7102"
+
+
 def test_the_weight_average_moves_towards_the_weights_and_copies_integer_buffers():
     from training.campaign import ema_update
 
