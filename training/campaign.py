@@ -63,15 +63,30 @@ def _iso(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _deadline(text: str) -> dt.datetime:
-    """HH:MM (UTC) today (an error if it has passed), or +SECONDS from now."""
+def _deadline(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """The piece's deadline: ``+SECONDS`` from now, or ``HH:MM`` (UTC): its next occurrence when
+    that is at most 12 hours away (so ``00:40`` given at 23:00 is 1 h 40 min later), an error
+    otherwise (``22:55`` given at 23:00 has just passed; it is not taken as tomorrow's)."""
+    now = now or _utc_now()
+    text = text.strip()
     if text.startswith("+"):
-        return _utc_now() + dt.timedelta(seconds=float(text[1:]))
-    h, m = (int(v) for v in text.split(":"))
-    now = _utc_now()
-    t = now.replace(hour=h, minute=m, second=0, microsecond=0)
+        try:
+            seconds = float(text[1:])
+        except ValueError:
+            raise SystemExit(f"--until {text}: not +SECONDS (e.g. +5400) or HH:MM (UTC)") from None
+        if not np.isfinite(seconds) or seconds <= 0:
+            raise SystemExit(f"--until {text}: the seconds must be a positive number")
+        return now + dt.timedelta(seconds=seconds)
+    try:
+        h, m = (int(v) for v in text.split(":"))
+        t = now.replace(hour=h, minute=m, second=0, microsecond=0)
+    except ValueError:
+        raise SystemExit(f"--until {text}: not HH:MM (UTC, 00:00-23:59) or +SECONDS") from None
     if t <= now:
-        raise SystemExit(f"--until {text} UTC has already passed (now {now:%H:%M} UTC)")
+        t += dt.timedelta(days=1)
+    if t - now > dt.timedelta(hours=12):
+        raise SystemExit(f"--until {text} UTC has already passed (now {now:%H:%M} UTC; a time after midnight is taken "
+                         "as tomorrow's only when it is at most 12 hours away; +SECONDS for longer)")
     return t
 
 

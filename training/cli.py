@@ -316,7 +316,7 @@ def main(argv=None) -> int:
     q.add_argument("--data", nargs="*", default=[], help="training dataset folders (base seeds not in the ledger); "
                    "none with --online")
     q.add_argument("--valid-data", required=True, help="the fixed validation dataset (seed 4002)")
-    q.add_argument("--until", required=True, help="deadline HH:MM (UTC, today)")
+    q.add_argument("--until", required=True, help="deadline HH:MM (UTC; its next occurrence, at most 12 h ahead) or +SECONDS")
     q.add_argument("--valid-sims", type=int, default=96, help="validate on the first N validation simulations (default 96)")
     q.add_argument("--lr-max", type=float, default=5e-4)
     q.add_argument("--lr-min", type=float, default=1e-5)

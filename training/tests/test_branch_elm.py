@@ -217,6 +217,22 @@ def test_a_resumed_piece_takes_a_new_seeds_folder_but_not_a_used_or_missing_one(
     assert done["piece"]["data"] == ["d7101", "d7102"] and done["piece"]["data_added"][0]["dataset"] == "d7102"
 
 
+def test_the_deadline_after_midnight_is_tomorrows_and_a_passed_or_bad_one_is_refused():
+    import datetime as dt
+
+    from training.campaign import _deadline
+
+    late = dt.datetime(2026, 12, 7, 23, 0, 30, tzinfo=dt.timezone.utc)
+    assert _deadline("00:40", late) == dt.datetime(2026, 12, 8, 0, 40, tzinfo=dt.timezone.utc)
+    assert _deadline("23:30", late) == dt.datetime(2026, 12, 7, 23, 30, tzinfo=dt.timezone.utc)
+    assert _deadline("+90", late) == late + dt.timedelta(seconds=90)
+    with pytest.raises(SystemExit, match="already passed"):  # 5 minutes ago, not tomorrow's
+        _deadline("22:55", late)
+    for bad in ("25:00", "7pm", "12:30:00", "+soon", "+-5", "+nan"):
+        with pytest.raises(SystemExit, match="--until"):
+            _deadline(bad, late)
+
+
 def test_the_weight_average_moves_towards_the_weights_and_copies_integer_buffers():
     from training.campaign import ema_update
 
