@@ -74,8 +74,8 @@ def _deadline(text: str, now: dt.datetime | None = None) -> dt.datetime:
             seconds = float(text[1:])
         except ValueError:
             raise SystemExit(f"--until {text}: not +SECONDS (e.g. +5400) or HH:MM (UTC)") from None
-        if not np.isfinite(seconds) or seconds <= 0:
-            raise SystemExit(f"--until {text}: the seconds must be a positive number")
+        if not np.isfinite(seconds) or seconds < 0:
+            raise SystemExit(f"--until {text}: the seconds must be a number >= 0 (+0: validate and save at once)")
         return now + dt.timedelta(seconds=seconds)
     try:
         h, m = (int(v) for v in text.split(":"))

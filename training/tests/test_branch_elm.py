@@ -226,6 +226,7 @@ def test_the_deadline_after_midnight_is_tomorrows_and_a_passed_or_bad_one_is_ref
     assert _deadline("00:40", late) == dt.datetime(2026, 12, 8, 0, 40, tzinfo=dt.timezone.utc)
     assert _deadline("23:30", late) == dt.datetime(2026, 12, 7, 23, 30, tzinfo=dt.timezone.utc)
     assert _deadline("+90", late) == late + dt.timedelta(seconds=90)
+    assert _deadline("+0", late) == late  # validate and save at once
     with pytest.raises(SystemExit, match="already passed"):  # 5 minutes ago, not tomorrow's
         _deadline("22:55", late)
     for bad in ("25:00", "7pm", "12:30:00", "+soon", "+-5", "+nan"):
