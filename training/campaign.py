@@ -291,16 +291,16 @@ def start_piece(data: list[str], valid_data: str, until: str, valid_sims: int = 
         if added:
             # a new seed's folder joins the running piece (e.g. the next seed, started when the
             # piece's first one finished): its seed must be new to the piece as well as to the ledger
-            seeds_in_piece = {_base_seed(Dataset(d)) for d in piece["data"]}
+            seed_of = {d: _base_seed(ds) for d, ds in zip(data, dss)}
+            seeds_in_piece = {seed_of[d] for d in piece["data"]}
             for d in added:
-                if _base_seed(Dataset(d)) in seeds_in_piece:
-                    raise SystemExit(f"{d}: base seed {_base_seed(Dataset(d))} is already one of piece "
-                                     f"{piece['number']}'s training folders")
-                seeds_in_piece.add(_base_seed(Dataset(d)))
+                if seed_of[d] in seeds_in_piece:
+                    raise SystemExit(f"{d}: base seed {seed_of[d]} is already one of piece {piece['number']}'s training folders")
+                seeds_in_piece.add(seed_of[d])
             piece["data"] = piece["data"] + added
             piece.setdefault("skip_sims", {}).update({d: _ranges(skip[d]) for d in added if d in skip})
             piece.setdefault("data_added", []).extend({"dataset": _name(d), "at_piece_step": piece["steps"]} for d in added)
-            log(f"piece {piece['number']}: + training folder(s) {', '.join(os.path.basename(d) for d in added)}")
+            log(f"piece {piece['number']}: + training folder(s) {', '.join(_name(d) for d in added)}")
         log(f"resuming piece {piece['number']} ({piece['steps']} steps so far)")
     else:
         number = len(ledger["pieces"]) + 1
