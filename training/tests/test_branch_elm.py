@@ -217,6 +217,33 @@ def test_a_resumed_piece_takes_a_new_seeds_folder_but_not_a_used_or_missing_one(
     assert done["piece"]["data"] == ["d7101", "d7102"] and done["piece"]["data_added"][0]["dataset"] == "d7102"
 
 
+def test_replayed_simulations_no_piece_trained_on_count_as_new(tmp_path):
+    """A --replay folder that grew after its piece stopped (the simulation ran on) holds
+    simulations no piece trained on: the ledger counts those as new training simulations of
+    their seed, not as replay, so the totals stay true and no later piece takes them as new."""
+    from training import campaign
+    from training.synthetic import write_synthetic_dataset
+
+    def ds(seed, n, name):
+        return write_synthetic_dataset(str(tmp_path / name), n_sims=n, n_segments=8, duration_ms=1000, sims_per_shard=2, seed=seed)
+
+    first, grown = ds(7101, 2, "c1"), ds(7101, 4, "c1-grown")
+    new, valid, test = ds(7102, 4, "c2"), ds(4002, 4, "val"), ds(4003, 4, "test")
+    ck, ledger = str(tmp_path / "ck.pt"), str(tmp_path / "campaign.json")
+    kw = {"checkpoint": ck, "ledger_path": ledger, "log": lambda *_: None}
+    campaign.start_piece([first], valid, "+4", reserve_s=1.0, **kw)
+    e1 = campaign.finish_piece(test, out=str(tmp_path / "models" / "cand"), **kw)
+    assert e1["sims_added"] == 2 and e1["total_sims_seen"] == 2
+    campaign.start_piece([new], valid, "+6", reserve_s=1.0, replay=[grown], **kw)
+    e2 = campaign.finish_piece(test, out=str(tmp_path / "models" / "cand"), **kw)
+    by = {(s["dataset"], s["purpose"]): s for s in e2["seeds"]}
+    assert by[("c1-grown", "replay")]["sim_ranges"] == [[0, 1]]
+    assert by[("c1-grown", "train")]["sim_ranges"] == [[2, 3]] and by[("c1-grown", "train")]["base_seed"] == 7101
+    assert by[("c2", "train")]["sims"] == 4
+    assert e2["sims_added"] == 6 and e2["total_sims_seen"] == 8
+    assert campaign.used_seeds(json.load(open(ledger)))[7101] == {0, 1, 2, 3}
+
+
 def test_the_deadline_after_midnight_is_tomorrows_and_a_passed_or_bad_one_is_refused():
     import datetime as dt
 
