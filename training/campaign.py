@@ -591,14 +591,14 @@ def finish_piece(test_data: str, valid_data: str | None = None, out: str | None 
         # a replay folder may hold simulations no earlier piece trained on (written after that
         # piece stopped): those are new to the campaign and counted as such, not as replay
         seen = used_before.get(_base_seed(ds), set())
-        old = [k for k in _expand(ranges) if k in seen]
-        new = [k for k in _expand(ranges) if k not in seen]
+        ids = _expand(ranges)
+        old, new = [k for k in ids if k in seen], [k for k in ids if k not in seen]
         if old:
-            train_seeds.append({"dataset": os.path.basename(os.path.normpath(d)), "base_seed": _base_seed(ds), "purpose": "replay",
+            train_seeds.append({"dataset": _name(d), "base_seed": _base_seed(ds), "purpose": "replay",
                                 "sims": len(old), "sim_ranges": _ranges(old),
                                 "note": "simulations an earlier piece trained on, regenerated from their seed and mixed in"})
         if new:
-            train_seeds.append({"dataset": os.path.basename(os.path.normpath(d)), "base_seed": _base_seed(ds), "purpose": "train",
+            train_seeds.append({"dataset": _name(d), "base_seed": _base_seed(ds), "purpose": "train",
                                 "sims": len(new), "sim_ranges": _ranges(new), "new_sims_only": True,
                                 "note": "in a --replay folder, but no earlier piece had trained on these simulations"})
     prev_total = ledger["pieces"][-1]["total_sims_seen"] if ledger["pieces"] else 0
